@@ -1,0 +1,75 @@
+"""Errors raised for bad input: each names what is wrong and where.
+
+The CLI turns any :class:`AisfolioError` into a message on standard error and exit
+code 2, with no output written; Python callers catch the same classes.
+"""
+
+from __future__ import annotations
+
+__all__ = ["AisfolioError", "ConfigError", "DataError"]
+
+
+class AisfolioError(Exception):
+    """Base class of every error caused by the user's input (data or configuration)."""
+
+
+class DataError(AisfolioError, ValueError):
+    """A price file or frame that cannot be used.
+
+    Parameters
+    ----------
+    problem : str
+        What is wrong, in words (``"non-numeric value 'abc'"``).
+    file : str, optional
+        The file (or data set name) the data came from.
+    column : str, optional
+        The column at fault.
+    row : int, optional
+        Where in the file: a 1-based line number for text files (the header is line 1),
+        a 1-based record number otherwise; see ``row_kind``.
+    row_kind : {"line", "row"}
+        How ``row`` counts.
+    """
+
+    def __init__(
+        self,
+        problem: str,
+        *,
+        file: str | None = None,
+        column: str | None = None,
+        row: int | None = None,
+        row_kind: str = "line",
+    ) -> None:
+        self.problem = problem
+        self.file = file
+        self.column = column
+        self.row = row
+        self.row_kind = row_kind
+        super().__init__(self._compose())
+
+    def _compose(self) -> str:
+        where = []
+        if self.file is not None:
+            where.append(str(self.file))
+        if self.row is not None:
+            where.append(f"{self.row_kind} {self.row}")
+        if self.column is not None:
+            where.append(f"column '{self.column}'")
+        return f"{', '.join(where)}: {self.problem}" if where else self.problem
+
+
+class ConfigError(AisfolioError, ValueError):
+    """A configuration value that is invalid or inconsistent with the data.
+
+    Parameters
+    ----------
+    problem : str
+        What is wrong.
+    key : str, optional
+        The dotted configuration key at fault (``"backtest.cost_rate"``).
+    """
+
+    def __init__(self, problem: str, *, key: str | None = None) -> None:
+        self.problem = problem
+        self.key = key
+        super().__init__(f"config key '{key}': {problem}" if key else problem)
