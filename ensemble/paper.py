@@ -1,0 +1,169 @@
+"""The paper's ensembles and hedges, as groups of equity lines to combine.
+
+Type I: per asset, the strategies' lines (the benchmark excluded). Type II: per
+strategy, its lines across assets. Hedges: a base asset's line (a strategy or its
+type I ensemble) held 50/50 with the same line of each other asset. Every group is
+rebalanced to its target weights on one calendar (first trading day of Jan/Apr/Jul/Oct
+by default).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from ensemble.weights import EqualWeight, FixedWeights
+from strategies.schedule import FREQUENCIES
+
+__all__ = ["ENSEMBLE_I", "EnsembleGroup", "PaperEnsembles", "line_name"]
+
+#: Strategy label of a type I ensemble line.
+ENSEMBLE_I = "ensemble_I"
+
+
+def line_name(asset: str, strategy: str) -> str:
+    """Name of the equity line of ``strategy`` on ``asset``."""
+    return f"{asset}/{strategy}"
+
+
+@dataclass(frozen=True)
+class EnsembleGroup:
+    """Lines combined into one rebalanced portfolio.
+
+    Attributes
+    ----------
+    name : str
+        Name of the resulting line.
+    kind : str
+        ``"ensemble_I"``, ``"ensemble_II"`` or ``"hedge"``.
+    asset : str
+        The asset(s) it covers (``"SP500"``, ``"SP500+WTI"``, ``"all"``).
+    strategy : str
+        The strategy it covers (``"ensemble_I"`` for a type I group, hedged or not).
+    members : tuple of str
+        Names of the member lines.
+    targets : EqualWeight or FixedWeights
+        Target weights of the members.
+    """
+
+    name: str
+    kind: str
+    asset: str
+    strategy: str
+    members: tuple[str, ...]
+    targets: EqualWeight | FixedWeights
+
+
+class PaperEnsembles:
+    """Which ensembles and hedges to build, and how to rebalance them.
+
+    Parameters
+    ----------
+    rebalance : str, default "quarterly"
+        Rebalance calendar of every group (see :data:`strategies.FREQUENCIES`).
+    every : int, default 1
+        Bars between rebalances for ``"every_k"``.
+    cost_rate : float, optional
+        Cost per unit of weight traded at a rebalance; None takes the backtest's rate.
+    type_one, type_two, hedges : bool, default True
+        Which families to build.
+    hedge_base : str, optional
+        The asset hedged (default: the first asset of the data).
+    hedge_weight : float, default 0.5
+        Weight of the base line in each hedge; the partner gets the rest.
+    exclude : sequence of str, default ("buy_and_hold",)
+        Strategies left out of type I and type II ensembles (benchmarks).
+    """
+
+    def __init__(
+        self,
+        rebalance: str = "quarterly",
+        every: int = 1,
+        cost_rate: float | None = None,
+        type_one: bool = True,
+        type_two: bool = True,
+        hedges: bool = True,
+        hedge_base: str | None = None,
+        hedge_weight: float = 0.5,
+        exclude: Sequence[str] = ("buy_and_hold",),
+    ):
+        if rebalance not in FREQUENCIES:
+            raise ValueError(f"rebalance must be one of {FREQUENCIES}, got '{rebalance}'")
+        if cost_rate is not None and cost_rate < 0:
+            raise ValueError(f"cost_rate must be >= 0, got {cost_rate}")
+        if not 0.0 <= hedge_weight <= 1.0:
+            raise ValueError(f"hedge_weight must be within [0, 1], got {hedge_weight}")
+        self.rebalance = rebalance
+        self.every = every
+        self.cost_rate = cost_rate
+        self.type_one = type_one
+        self.type_two = type_two
+        self.hedges = hedges
+        self.hedge_base = hedge_base
+        self.hedge_weight = hedge_weight
+        self.exclude = tuple(exclude)
+
+    def type_one_groups(self, assets: Sequence[str], strategies: Sequence[str]) -> list[EnsembleGroup]:
+        """Per asset, the equal-weight mix of its non-benchmark strategies."""
+        members = [s for s in strategies if s not in self.exclude]
+        if not self.type_one or len(members) < 2:
+            return []
+        return [
+            EnsembleGroup(
+                name=line_name(asset, ENSEMBLE_I),
+                kind="ensemble_I",
+                asset=asset,
+                strategy=ENSEMBLE_I,
+                members=tuple(line_name(asset, s) for s in members),
+                targets=EqualWeight(),
+            )
+            for asset in assets
+        ]
+
+    def type_two_groups(self, assets: Sequence[str], strategies: Sequence[str]) -> list[EnsembleGroup]:
+        """Per strategy, the equal-weight mix of its lines across assets."""
+        if not self.type_two or len(assets) < 2:
+            return []
+        return [
+            EnsembleGroup(
+                name=f"ensemble_II/{strategy}",
+                kind="ensemble_II",
+                asset="all",
+                strategy=strategy,
+                members=tuple(line_name(asset, strategy) for asset in assets),
+                targets=EqualWeight(),
+            )
+            for strategy in strategies
+            if strategy not in self.exclude
+        ]
+
+    def hedge_groups(self, assets: Sequence[str], lines: Sequence[str]) -> list[EnsembleGroup]:
+        """The base asset's line of each kind, mixed with the same line of each other asset.
+
+        Parameters
+        ----------
+        assets : sequence of str
+            Assets, in data order.
+        lines : sequence of str
+            Strategy labels that exist for every asset (strategies and, when built,
+            ``"ensemble_I"``).
+        """
+        if not self.hedges or len(assets) < 2:
+            return []
+        base = self.hedge_base if self.hedge_base is not None else assets[0]
+        if base not in assets:
+            raise ValueError(f"hedge_base '{base}' is not an asset; assets are {list(assets)}")
+        targets = FixedWeights([self.hedge_weight, 1.0 - self.hedge_weight])
+        return [
+            EnsembleGroup(
+                name=f"hedge/{base}+{partner}/{strategy}",
+                kind="hedge",
+                asset=f"{base}+{partner}",
+                strategy=strategy,
+                members=(line_name(base, strategy), line_name(partner, strategy)),
+                targets=targets,
+            )
+            for partner in assets
+            if partner != base
+            for strategy in lines
+        ]

@@ -1,0 +1,88 @@
+"""Backtest of one AIS: positions on an asset's own calendar to net returns and equity."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from portfolio.errors import DataError
+from strategies.returns import simple_returns
+from strategies.timing import apply_decision_lag
+
+__all__ = ["AISBacktest", "backtest_positions"]
+
+
+@dataclass(frozen=True)
+class AISBacktest:
+    """Result of :func:`backtest_positions`, every series on the evaluation bars.
+
+    Attributes
+    ----------
+    equity : Series
+        Equity line, 1.0 on the first evaluation bar.
+    returns : Series
+        Net returns; the first bar is 0 (nothing held before it).
+    costs : Series
+        Costs booked on each bar (never negative).
+    positions : Series
+        Positions decided on each bar (flat where the generator gave none).
+    """
+
+    equity: pd.Series
+    returns: pd.Series
+    costs: pd.Series
+    positions: pd.Series
+
+    @property
+    def trades(self) -> int:
+        """Bars on which the position changes, entering from flat included."""
+        return int(np.count_nonzero(np.diff(self.positions.to_numpy(), prepend=0.0)))
+
+
+def backtest_positions(
+    prices: pd.Series, positions: pd.Series, cost_rate: float, start: pd.Timestamp | None = None
+) -> AISBacktest:
+    """Net returns of holding ``positions`` in an asset, under the one time convention.
+
+    The position decided at the close of bar ``t`` earns the asset's return from ``t``
+    to ``t + 1``; the trade that reaches it costs ``cost_rate * |change of position|``
+    of the line's value, booked in the same return (so long -> short costs twice the
+    rate). Before ``start`` the line holds nothing, so entering costs too.
+
+    Parameters
+    ----------
+    prices : Series
+        The asset's prices on its own calendar, no missing values.
+    positions : Series
+        Positions in [-1, 1] stamped by decision date on the same index (NaN = flat).
+    cost_rate : float
+        Proportional cost per unit of traded notional (0.0005 = 0.05%).
+    start : Timestamp, optional
+        First evaluation bar (default: the first bar).
+
+    Returns
+    -------
+    AISBacktest
+    """
+    if cost_rate < 0:
+        raise ValueError(f"cost_rate must be >= 0, got {cost_rate}")
+    if not prices.index.equals(positions.index):
+        raise ValueError("prices and positions must share one calendar")
+    window = prices.index >= start if start is not None else np.ones(len(prices), dtype=bool)
+    price = prices[window]
+    if len(price) < 2:
+        raise DataError(f"fewer than 2 bars from {start} on", column=str(prices.name))
+    asset_returns = simple_returns(price).fillna(0.0)
+    if not np.isfinite(asset_returns.to_numpy()).all():
+        bad = price.index[~np.isfinite(asset_returns.to_numpy())][0]
+        raise DataError(
+            f"the return on {bad.date()} is not finite (previous price is zero)", column=str(prices.name)
+        )
+    position = positions[window].fillna(0.0)
+    trades = position.diff().fillna(position).abs()
+    costs = apply_decision_lag(cost_rate * trades)
+    returns = apply_decision_lag(position) * asset_returns - costs
+    equity = (1.0 + returns).cumprod()
+    return AISBacktest(equity=equity, returns=returns, costs=costs, positions=position)

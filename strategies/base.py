@@ -1,0 +1,92 @@
+"""The generator protocol: configured in ``__init__``, driven by the walk-forward engine."""
+
+from __future__ import annotations
+
+import copy
+from typing import Self
+
+import numpy as np
+import pandas as pd
+
+__all__ = ["Generator"]
+
+
+class Generator:
+    """Base class of forecast generators.
+
+    A generator turns one asset's prices into forecasts of its next-bar return. The
+    walk-forward engine calls :meth:`fit` on a training window and :meth:`predict_block`
+    on the history that follows; a generator never chooses which dates it sees.
+    Parameters are stored unchanged by ``__init__``; learned state ends in ``_``.
+
+    Notes
+    -----
+    Forecasts are in return units where the generator has a return model; only their
+    sign and size relative to the signal rule's threshold matter for positions.
+    """
+
+    #: Bars of history a single forecast needs (the engine starts no earlier).
+    min_history: int = 1
+
+    def fit(self, train: pd.Series) -> Self:
+        """Learn from a training window of prices (stateless generators keep nothing).
+
+        Parameters
+        ----------
+        train : Series
+            Prices of one asset on its own calendar, the last bar being the refit date.
+
+        Returns
+        -------
+        self
+        """
+        return self
+
+    def predict(self, history: pd.Series) -> float:
+        """Forecast the return of the bar after the last one in ``history``.
+
+        Parameters
+        ----------
+        history : Series
+            Prices up to and including the decision date.
+
+        Returns
+        -------
+        float
+        """
+        raise NotImplementedError(f"{type(self).__name__} must implement predict or predict_block")
+
+    def predict_block(self, history: pd.Series, n: int) -> np.ndarray:
+        """Forecasts for the last ``n`` bars of ``history``, each from data up to that bar.
+
+        The default calls :meth:`predict` on growing prefixes; generators override it
+        with a vectorized form that must give the same numbers.
+
+        Parameters
+        ----------
+        history : Series
+            Prices from the start of the training window to the last decision date.
+        n : int
+            Number of decision dates at the end of ``history``.
+
+        Returns
+        -------
+        ndarray of shape (n,)
+        """
+        stop = len(history)
+        return np.array([self.predict(history.iloc[: stop - n + i + 1]) for i in range(n)])
+
+    def clone(self) -> Self:
+        """An unfitted copy with the same parameters."""
+        fresh = copy.copy(self)
+        for name in [key for key in vars(fresh) if key.endswith("_") and not key.startswith("_")]:
+            delattr(fresh, name)
+        return copy.deepcopy(fresh)
+
+    def get_params(self) -> dict[str, object]:
+        """The constructor parameters, as stored."""
+        return {k: v for k, v in vars(self).items() if not k.endswith("_") and not k.startswith("_")}
+
+    def __repr__(self) -> str:
+        params = ", ".join(f"{k}={v!r}" for k, v in self.get_params().items())
+        return f"{type(self).__name__}({params})"

@@ -1,0 +1,61 @@
+"""An algorithmic investment strategy: a generator, a signal rule and a walk-forward plan."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import pandas as pd
+
+from strategies.base import Generator
+from strategies.signals import SignalRule
+from strategies.walk_forward import WalkForward
+
+__all__ = ["Strategy", "StrategyRun"]
+
+
+@dataclass(frozen=True)
+class StrategyRun:
+    """Forecasts and positions of one strategy on one asset, stamped by decision date."""
+
+    forecasts: pd.Series
+    positions: pd.Series
+
+
+@dataclass
+class Strategy:
+    """One AIS recipe, applied per asset.
+
+    Parameters
+    ----------
+    generator : Generator
+        Produces forecasts.
+    signal : SignalRule
+        Turns forecasts into positions.
+    walk_forward : WalkForward
+        Windows and refit calendar.
+    """
+
+    generator: Generator
+    signal: SignalRule = field(default_factory=SignalRule)
+    walk_forward: WalkForward = field(default_factory=WalkForward)
+
+    def run(self, prices: pd.Series) -> StrategyRun:
+        """Walk forward over one asset's prices (its own calendar, no missing values).
+
+        Parameters
+        ----------
+        prices : Series
+            Prices of one asset.
+
+        Returns
+        -------
+        StrategyRun
+        """
+        forecasts = self.walk_forward.run(self.generator, prices)
+        positions = pd.Series(self.signal(forecasts.to_numpy()), index=forecasts.index, name=prices.name)
+        return StrategyRun(forecasts=forecasts, positions=positions)
+
+    def first_decision(self, index: pd.DatetimeIndex) -> pd.Timestamp | None:
+        """Date of the first forecast on ``index``, or None when it is too short."""
+        position = self.walk_forward.first_decision(self.generator)
+        return index[position] if position < len(index) else None

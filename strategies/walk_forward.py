@@ -1,0 +1,163 @@
+"""The walk-forward engine: the only place that slices time.
+
+It splits one asset's calendar into chunks (one refit followed by the decision dates
+up to the next refit), fits a fresh copy of the generator on the chunk's training
+window and asks it for the chunk's forecasts. Each chunk is a pure function of the
+generator's parameters and the prices it is given, so chunks can be cached and run in
+parallel.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from strategies.base import Generator
+from strategies.schedule import FREQUENCIES, schedule_positions
+
+__all__ = ["Chunk", "WalkForward", "run_chunk"]
+
+WINDOWS = ("expanding", "rolling")
+
+
+@dataclass(frozen=True)
+class Chunk:
+    """One refit and the decisions that use it, as bar positions on the asset's calendar.
+
+    Attributes
+    ----------
+    train_start : int
+        First bar of the training window.
+    refit : int
+        The refit bar: the last bar of the training window and the first decision.
+    stop : int
+        One past the last decision bar of the chunk.
+    """
+
+    train_start: int
+    refit: int
+    stop: int
+
+    @property
+    def n_decisions(self) -> int:
+        """Number of decision dates served by this fit."""
+        return self.stop - self.refit
+
+
+def run_chunk(generator: Generator, prices: pd.Series, chunk: Chunk) -> np.ndarray:
+    """Fit a fresh copy of ``generator`` on the chunk's window and forecast its decisions.
+
+    Parameters
+    ----------
+    generator : Generator
+        Unfitted template; it is cloned, never modified.
+    prices : Series
+        The asset's prices on its own calendar.
+    chunk : Chunk
+        Which bars to train on and to forecast.
+
+    Returns
+    -------
+    ndarray of shape (chunk.n_decisions,)
+    """
+    model = generator.clone().fit(prices.iloc[chunk.train_start : chunk.refit + 1])
+    history = prices.iloc[chunk.train_start : chunk.stop]
+    forecasts = np.asarray(model.predict_block(history, chunk.n_decisions), dtype=float)
+    if forecasts.shape != (chunk.n_decisions,):
+        raise ValueError(
+            f"{type(generator).__name__}.predict_block returned shape {forecasts.shape}, "
+            f"expected ({chunk.n_decisions},)"
+        )
+    return forecasts
+
+
+@dataclass(frozen=True)
+class WalkForward:
+    """Windows and refit calendar of a walk-forward run.
+
+    Parameters
+    ----------
+    window : {"expanding", "rolling"}
+        Expanding windows start at the first bar; rolling windows hold the last
+        ``train_size`` bars up to the refit date.
+    train_size : int, optional
+        Length of a rolling window in bars (required for ``"rolling"``).
+    min_train : int, default 1
+        Bars of history before the first decision (raised to the generator's own
+        ``min_history`` when that is larger).
+    refit : str, default "yearly"
+        When to refit: ``"every_bar"``, ``"every_k"`` (every ``every`` bars),
+        ``"weekly"``, ``"monthly"``, ``"quarterly"`` (first bar of Jan/Apr/Jul/Oct),
+        ``"yearly"`` or ``"never"`` (once, at the first decision).
+    every : int, default 1
+        Bars between refits for ``refit="every_k"``.
+    """
+
+    window: str = "expanding"
+    train_size: int | None = None
+    min_train: int = 1
+    refit: str = "yearly"
+    every: int = 1
+
+    def __post_init__(self) -> None:
+        if self.window not in WINDOWS:
+            raise ValueError(f"window must be one of {WINDOWS}, got '{self.window}'")
+        if self.refit not in FREQUENCIES:
+            raise ValueError(f"refit must be one of {FREQUENCIES}, got '{self.refit}'")
+        if self.window == "rolling" and (self.train_size is None or self.train_size < 1):
+            raise ValueError("a rolling window needs train_size >= 1 (bars)")
+        if self.min_train < 1:
+            raise ValueError(f"min_train must be >= 1, got {self.min_train}")
+        if self.every < 1:
+            raise ValueError(f"every must be >= 1, got {self.every}")
+
+    def first_decision(self, generator: Generator) -> int:
+        """Bar position of the first forecast."""
+        return max(self.min_train, generator.min_history) - 1
+
+    def plan(self, index: pd.DatetimeIndex, generator: Generator) -> list[Chunk]:
+        """Chunks covering every decision date of ``index`` from the first possible one.
+
+        Parameters
+        ----------
+        index : DatetimeIndex
+            The asset's own calendar.
+        generator : Generator
+            Supplies ``min_history``.
+
+        Returns
+        -------
+        list of Chunk
+        """
+        first = self.first_decision(generator)
+        refits = schedule_positions(index, self.refit, first=first, every=self.every)
+        stops = np.append(refits[1:], len(index))
+        chunks = []
+        for refit, stop in zip(refits, stops, strict=True):
+            start = 0
+            if self.window == "rolling":
+                start = max(0, refit + 1 - int(self.train_size or 0))
+            chunks.append(Chunk(int(start), int(refit), int(stop)))
+        return chunks
+
+    def run(self, generator: Generator, prices: pd.Series) -> pd.Series:
+        """Forecasts stamped by decision date, NaN before the first decision.
+
+        Parameters
+        ----------
+        generator : Generator
+            Unfitted template.
+        prices : Series
+            One asset's prices on its own calendar (no missing values).
+
+        Returns
+        -------
+        Series
+            Same index as ``prices``.
+        """
+        forecasts = np.full(len(prices), np.nan)
+        for chunk in self.plan(prices.index, generator):
+            forecasts[chunk.refit : chunk.stop] = run_chunk(generator, prices, chunk)
+        return pd.Series(forecasts, index=prices.index, name=prices.name)
