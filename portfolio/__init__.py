@@ -1,0 +1,64 @@
+"""aisfolio's portfolio layer: data, backtests, metrics, outputs, the pipeline and CLI.
+
+Examples
+--------
+>>> import portfolio as pf
+>>> prices = pf.load_dataset("us_markets")
+>>> result = pf.Pipeline.from_config().run(prices)  # the CLI's default run
+>>> result.table("ais").loc[("SP500", "momentum"), "IR**"]  # doctest: +SKIP
+"""
+
+from portfolio.backtest import AISBacktest, backtest_positions
+from portfolio.calendars import infer_periods_per_year
+from portfolio.composition import Components, build, load_config
+from portfolio.datasets import list_datasets, load_dataset
+from portfolio.errors import AisfolioError, ConfigError, DataError
+from portfolio.outputs import OutputWriter
+from portfolio.pipeline import BacktestSettings, Pipeline
+from portfolio.price_files import read_price_file
+from portfolio.rebalance import RebalancedPortfolio, rebalance_streams, union_equity
+from portfolio.results import Line, RunResult
+from portfolio.sources import PriceSource
+
+__all__ = [
+    "AISBacktest",
+    "AisfolioError",
+    "BacktestSettings",
+    "Components",
+    "ConfigError",
+    "DataError",
+    "Line",
+    "OutputWriter",
+    "Pipeline",
+    "PriceSource",
+    "RebalancedPortfolio",
+    "RunResult",
+    "backtest_positions",
+    "build",
+    "infer_periods_per_year",
+    "list_datasets",
+    "load_config",
+    "load_dataset",
+    "load_prices",
+    "read_price_file",
+    "rebalance_streams",
+    "union_equity",
+]
+
+
+def load_prices(path: str, **options: object) -> "pd.DataFrame":  # noqa: F821
+    """Load and validate a price file (CSV or Parquet); see :class:`PriceSource`.
+
+    Parameters
+    ----------
+    path : str
+        The file.
+    **options
+        Any other :class:`PriceSource` argument (``layout="long"``, ``columns=...``).
+
+    Returns
+    -------
+    DataFrame
+        Dates (union of the assets' calendars) by asset, NaN where an asset has no price.
+    """
+    return PriceSource(dataset=None, path=path, **options).load()  # type: ignore[arg-type]

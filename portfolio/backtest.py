@@ -8,6 +8,7 @@ import numpy as np
 import pandas as pd
 
 from portfolio.errors import DataError
+from portfolio.metrics import number_of_trades
 from strategies.returns import simple_returns
 from strategies.timing import apply_decision_lag
 
@@ -38,7 +39,7 @@ class AISBacktest:
     @property
     def trades(self) -> int:
         """Bars on which the position changes, entering from flat included."""
-        return int(np.count_nonzero(np.diff(self.positions.to_numpy(), prepend=0.0)))
+        return number_of_trades(self.positions.to_numpy())
 
 
 def backtest_positions(

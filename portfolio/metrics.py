@@ -38,6 +38,7 @@ __all__ = [
     "sharpe_ratio",
     "sortino_ratio",
     "summarize",
+    "traded_notional",
     "turnover",
 ]
 
@@ -171,26 +172,37 @@ def calmar_ratio(equity: Sequence[float] | np.ndarray, periods_per_year: float) 
     return _ratio(annualized_return(equity, periods_per_year), max_drawdown(equity))
 
 
-def turnover(positions: Sequence[float] | np.ndarray, periods_per_year: float) -> float:
-    """Average yearly traded notional: ``sum |change of position| / years``.
+def turnover(traded: Sequence[float] | np.ndarray, periods_per_year: float) -> float:
+    """Average traded notional per year: ``sum(traded) / years``.
 
-    The first position counts as a trade from flat; NaN positions are flat.
+    Parameters
+    ----------
+    traded : array-like
+        Notional traded at each bar, e.g. ``|change of position|`` for an AIS (the first
+        position counts as a trade from flat) or the weight traded at a rebalance.
+    periods_per_year : float
+        s; the span in years is ``len(traded) / s``.
     """
+    t = np.asarray(traded, dtype=float)
+    return float(t.sum() / (len(t) / periods_per_year)) if len(t) else float("nan")
+
+
+def traded_notional(positions: Sequence[float] | np.ndarray) -> np.ndarray:
+    """``|change of position|`` at each bar, from flat before the first (NaN is flat)."""
     p = np.nan_to_num(np.asarray(positions, dtype=float))
-    traded = np.abs(np.diff(p, prepend=0.0)).sum()
-    return float(traded / (len(p) / periods_per_year)) if len(p) else float("nan")
+    return np.abs(np.diff(p, prepend=0.0))
 
 
 def number_of_trades(positions: Sequence[float] | np.ndarray) -> int:
     """Number of bars on which the position changes (entering from flat included)."""
-    p = np.nan_to_num(np.asarray(positions, dtype=float))
-    return int(np.count_nonzero(np.diff(p, prepend=0.0)))
+    return int(np.count_nonzero(traded_notional(positions)))
 
 
 def summarize(
     equity: Sequence[float] | np.ndarray,
     periods_per_year: float,
-    positions: Sequence[float] | np.ndarray | None = None,
+    traded: Sequence[float] | np.ndarray | None = None,
+    trades: int | None = None,
 ) -> dict[str, float]:
     """Every measure of :data:`METRIC_LABELS` for one equity line.
 
@@ -200,9 +212,10 @@ def summarize(
         Equity line.
     periods_per_year : float
         Periods per year of its calendar.
-    positions : array-like, optional
-        Positions behind the line (same length), for turnover and trades; NaN there
-        when not given.
+    traded : array-like, optional
+        Notional traded at each bar (see :func:`turnover`); turnover is NaN without it.
+    trades : int, optional
+        Number of trades; NaN when not given.
 
     Returns
     -------
@@ -210,7 +223,7 @@ def summarize(
         Label -> value.
     """
     s = periods_per_year
-    values = {
+    return {
         "aRC": annualized_return(equity, s),
         "aSD": annualized_volatility(equity, s),
         "MD": max_drawdown(equity),
@@ -221,10 +234,6 @@ def summarize(
         "Sharpe": sharpe_ratio(equity, s),
         "Sortino": sortino_ratio(equity, s),
         "Calmar": calmar_ratio(equity, s),
-        "turnover": float("nan"),
-        "trades": float("nan"),
+        "turnover": turnover(traded, s) if traded is not None else float("nan"),
+        "trades": float(trades) if trades is not None else float("nan"),
     }
-    if positions is not None:
-        values["turnover"] = turnover(positions, s)
-        values["trades"] = float(number_of_trades(positions))
-    return values

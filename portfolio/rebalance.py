@@ -40,6 +40,8 @@ class RebalancedPortfolio:
         drifted by earlier returns).
     costs : Series
         Rebalancing costs booked on each bar.
+    traded : Series
+        Weight traded at each bar's close, ``sum |target - drifted|`` (never negative).
     rebalances : DatetimeIndex
         Decision dates of the rebalances, the initial allocation first.
     """
@@ -48,6 +50,7 @@ class RebalancedPortfolio:
     returns: pd.Series
     weights: pd.DataFrame
     costs: pd.Series
+    traded: pd.Series
     rebalances: pd.DatetimeIndex
 
 
@@ -104,6 +107,7 @@ def rebalance_streams(
     held = np.zeros((n, k))
     returns = np.zeros(n)
     costs = np.zeros(n)
+    traded = np.zeros(n)
     weights = _checked(targets.weights_at(stream_returns.iloc[:1]), k)
     pending_cost = 0.0
     for t in range(1, n):
@@ -116,7 +120,8 @@ def rebalance_streams(
         pending_cost = 0.0
         if scheduled[t] and t < n - 1:
             target = _checked(targets.weights_at(stream_returns.iloc[: t + 1]), k)
-            pending_cost = cost_rate * float(np.abs(target - drifted).sum())
+            traded[t] = float(np.abs(target - drifted).sum())
+            pending_cost = cost_rate * traded[t]
             weights = target
         else:
             weights = drifted
@@ -127,7 +132,8 @@ def rebalance_streams(
         returns=pd.Series(returns, index=index),
         weights=pd.DataFrame(held, index=index, columns=equity.columns),
         costs=pd.Series(costs, index=index),
-        rebalances=index[scheduled[: n - 1]],
+        traded=pd.Series(traded, index=index),
+        rebalances=index[:-1][scheduled[:-1]],
     )
 
 

@@ -133,6 +133,8 @@ class WalkForward:
         """
         first = self.first_decision(generator)
         refits = schedule_positions(index, self.refit, first=first, every=self.every)
+        if refits.size == 0:
+            return []
         stops = np.append(refits[1:], len(index))
         chunks = []
         for refit, stop in zip(refits, stops, strict=True):

@@ -1,0 +1,75 @@
+"""The ``aisfolio`` command: a Hydra app over :class:`portfolio.Pipeline`.
+
+``aisfolio [overrides]`` runs the configured pipeline and writes its outputs into
+Hydra's run directory; ``aisfolio -m ...`` sweeps; ``aisfolio datasets`` lists the
+embedded data sets. Bad input (data or config) ends with a message naming what is
+wrong and where, exit code 2, and no output left behind.
+"""
+
+from __future__ import annotations
+
+import logging
+import shutil
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+import hydra
+from hydra.core.hydra_config import HydraConfig
+from omegaconf import DictConfig, OmegaConf
+
+from portfolio.composition import build
+from portfolio.datasets import list_datasets
+from portfolio.errors import AisfolioError
+from portfolio.tables import format_table, markdown_table
+
+__all__ = ["main"]
+
+log = logging.getLogger("aisfolio")
+
+#: Exit code of a run stopped by bad input.
+EXIT_BAD_INPUT = 2
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    """Entry point of the ``aisfolio`` console script and ``python -m portfolio``.
+
+    Parameters
+    ----------
+    argv : sequence of str, optional
+        Arguments (default: ``sys.argv[1:]``).
+    """
+    args = list(sys.argv[1:] if argv is None else argv)
+    if args[:1] == ["datasets"]:
+        for name, description in list_datasets().items():
+            print(f"{name:<12} {description}")
+        return
+    sys.argv = [sys.argv[0], *args]
+    _hydra_app()
+
+
+@hydra.main(config_path="pkg://conf", config_name="config", version_base="1.3")
+def _hydra_app(config: DictConfig) -> None:
+    output_dir = Path(HydraConfig.get().runtime.output_dir)
+    try:
+        parts = build(config)
+        log.info("loading prices: %s", parts.source.describe())
+        prices = parts.source.load()
+        result = parts.pipeline.run(prices)
+        written = parts.writer.write(result, output_dir, OmegaConf.to_yaml(config, resolve=True))
+    except AisfolioError as error:
+        _discard(output_dir)
+        print(f"aisfolio: error: {error}", file=sys.stderr)
+        sys.exit(EXIT_BAD_INPUT)
+    print(markdown_table(format_table(result.table("ais"))))
+    log.info("wrote %d files to %s", len(written), output_dir)
+
+
+def _discard(output_dir: Path) -> None:
+    """Remove the run directory Hydra created (our own outputs are written atomically)
+    and any parent left empty, up to the working directory."""
+    shutil.rmtree(output_dir, ignore_errors=True)
+    parent, stop = output_dir.parent, Path.cwd()
+    while parent != stop and stop in parent.parents and parent.exists() and not any(parent.iterdir()):
+        parent.rmdir()
+        parent = parent.parent

@@ -1,0 +1,92 @@
+"""From a Hydra config to the objects of a run; the CLI and Python share it."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from hydra import compose, initialize_config_module
+from hydra.errors import HydraException, InstantiationException
+from hydra.utils import instantiate
+from omegaconf import DictConfig
+
+from portfolio.config import validate_config
+from portfolio.errors import AisfolioError, ConfigError
+from portfolio.outputs import OutputWriter
+from portfolio.pipeline import Pipeline
+from portfolio.sources import PriceSource
+
+__all__ = ["Components", "build", "load_config"]
+
+
+@dataclass(frozen=True)
+class Components:
+    """The configured parts of a run."""
+
+    source: PriceSource
+    pipeline: Pipeline
+    writer: OutputWriter
+
+
+def load_config(overrides: Sequence[str] = ()) -> DictConfig:
+    """Compose the packaged configuration, as the CLI does, with Hydra overrides.
+
+    Parameters
+    ----------
+    overrides : sequence of str
+        Hydra overrides, e.g. ``["generators.momentum.generator.lookback=5"]``.
+
+    Returns
+    -------
+    DictConfig
+    """
+    try:
+        with initialize_config_module(config_module="conf", version_base="1.3"):
+            return compose(config_name="config", overrides=list(overrides))
+    except HydraException as error:
+        raise ConfigError(str(error)) from None
+
+
+def build(config: DictConfig) -> Components:
+    """Validate a composed config and instantiate its parts.
+
+    Parameters
+    ----------
+    config : DictConfig
+        A composed configuration (from the CLI or :func:`load_config`).
+
+    Returns
+    -------
+    Components
+
+    Raises
+    ------
+    ConfigError
+        Naming the key of a typo, a wrong type or a value a class rejects.
+    """
+    validate_config(config)
+    strategies = {
+        str(label): _instantiate(config.generators[label], f"generators.{label}")
+        for label in config.generators
+    }
+    pipeline = Pipeline(
+        strategies,  # type: ignore[arg-type]
+        backtest=_instantiate(config.backtest, "backtest"),  # type: ignore[arg-type]
+        ensembles=_instantiate(config.ensemble, "ensemble"),  # type: ignore[arg-type]
+    )
+    return Components(
+        source=_instantiate(config.data, "data"),  # type: ignore[arg-type]
+        pipeline=pipeline,
+        writer=_instantiate(config.report, "report"),  # type: ignore[arg-type]
+    )
+
+
+def _instantiate(node: DictConfig, key: str) -> object:
+    """Build one config node, reporting a constructor's complaint under ``key``."""
+    try:
+        return instantiate(node, _convert_="all")
+    except InstantiationException as error:
+        cause = error.__cause__ if error.__cause__ is not None else error
+        if isinstance(cause, AisfolioError):
+            raise cause from None
+        raise ConfigError(str(cause), key=key) from None

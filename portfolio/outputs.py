@@ -1,0 +1,99 @@
+"""Writing a run's outputs: all of them or none."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+from pathlib import Path
+
+import pandas as pd
+
+from portfolio.plotting import plot_equity
+from portfolio.results import RunResult
+from portfolio.tables import TABLES, format_table, markdown_table
+
+__all__ = ["OutputWriter"]
+
+
+def _flat_columns(frame: pd.DataFrame) -> pd.DataFrame:
+    flat = frame.copy()
+    flat.columns = ["/".join(map(str, c)) if isinstance(c, tuple) else str(c) for c in frame.columns]
+    return flat
+
+
+class OutputWriter:
+    """Writes the metrics tables, equity lines, positions, plot and config of a run.
+
+    Files are first written to a hidden staging folder inside the target directory,
+    then moved into place, so that an error leaves no half-written output.
+
+    Parameters
+    ----------
+    plot : bool, default True
+        Write ``equity.png``.
+    markdown : bool, default True
+        Write the Markdown tables next to the CSV ones.
+    parquet : bool, default True
+        Write equity lines, positions, forecasts and ensemble weights as Parquet.
+    """
+
+    def __init__(self, plot: bool = True, markdown: bool = True, parquet: bool = True):
+        self.plot = plot
+        self.markdown = markdown
+        self.parquet = parquet
+
+    def write(self, result: RunResult, directory: str | os.PathLike[str], config_yaml: str | None = None) -> list[Path]:
+        """Write every output into ``directory``.
+
+        Parameters
+        ----------
+        result : RunResult
+            A finished run.
+        directory : path
+            Target directory (created if needed).
+        config_yaml : str, optional
+            The resolved configuration, saved as ``config.yaml``.
+
+        Returns
+        -------
+        list of Path
+            The files written, in ``directory``.
+        """
+        target = Path(directory)
+        target.mkdir(parents=True, exist_ok=True)
+        staging = Path(tempfile.mkdtemp(prefix=".partial-", dir=target))
+        try:
+            self._write_all(result, staging, config_yaml)
+            written = []
+            for file in sorted(staging.iterdir()):
+                os.replace(file, target / file.name)
+                written.append(target / file.name)
+            return written
+        finally:
+            shutil.rmtree(staging, ignore_errors=True)
+
+    def _write_all(self, result: RunResult, folder: Path, config_yaml: str | None) -> None:
+        result.metrics.to_csv(folder / "metrics.csv")
+        summary = []
+        for which, (_, _, stem) in TABLES.items():
+            table = result.table(which)
+            if table.empty:
+                continue
+            table.to_csv(folder / f"{stem}.csv")
+            summary.append(f"## {stem}\n\n{markdown_table(format_table(table))}")
+            if self.markdown:
+                (folder / f"{stem}.md").write_text(markdown_table(format_table(table)))
+        if self.markdown:
+            (folder / "metrics.md").write_text("# Metrics\n\n" + "\n".join(summary))
+        if self.parquet:
+            result.equity.to_parquet(folder / "equity.parquet")
+            _flat_columns(result.positions).to_parquet(folder / "positions.parquet")
+            _flat_columns(result.forecasts).to_parquet(folder / "forecasts.parquet")
+            if result.weights:
+                weights = pd.concat(result.weights, axis=1, names=["line", "member"])
+                _flat_columns(weights).to_parquet(folder / "ensemble_weights.parquet")
+        if self.plot:
+            plot_equity(result, folder / "equity.png")
+        if config_yaml is not None:
+            (folder / "config.yaml").write_text(config_yaml)

@@ -1,0 +1,219 @@
+"""The pipeline: prices in, AIS, ensembles, hedges and their metrics out.
+
+The same object serves Python users and the Hydra CLI (:mod:`portfolio.cli`).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from ensemble.paper import ENSEMBLE_I, EnsembleGroup, PaperEnsembles, line_name
+from portfolio.backtest import backtest_positions
+from portfolio.calendars import infer_periods_per_year
+from portfolio.errors import ConfigError, DataError
+from portfolio.metrics import number_of_trades, traded_notional
+from portfolio.rebalance import rebalance_streams, union_equity
+from portfolio.results import Line, RunResult
+from strategies.strategy import Strategy, StrategyRun
+
+__all__ = ["BacktestSettings", "Pipeline"]
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class BacktestSettings:
+    """How AIS are evaluated.
+
+    Parameters
+    ----------
+    cost_rate : float, default 0.0005
+        Cost per unit of traded notional (0.05%: long -> short costs 0.1%).
+    start : str, optional
+        First evaluation date; default (and at the earliest) the first date on which
+        every strategy has a position on every asset. Earlier data are history only.
+    end : str, optional
+        Last date used at all (later prices are ignored).
+    periods_per_year : float, optional
+        Periods per year of every calendar; default inferred from each calendar
+        (252 exchange days, 365 for 7-day markets).
+    """
+
+    cost_rate: float = 0.0005
+    start: str | None = None
+    end: str | None = None
+    periods_per_year: float | None = None
+
+    def __post_init__(self) -> None:
+        if not self.cost_rate >= 0:
+            raise ConfigError(f"must be >= 0, got {self.cost_rate}", key="backtest.cost_rate")
+        if self.periods_per_year is not None and not self.periods_per_year > 0:
+            raise ConfigError(f"must be > 0, got {self.periods_per_year}", key="backtest.periods_per_year")
+        for key in ("start", "end"):
+            value = getattr(self, key)
+            if value is not None:
+                try:
+                    pd.Timestamp(value)
+                except ValueError:
+                    raise ConfigError(f"'{value}' is not a date", key=f"backtest.{key}") from None
+
+
+class Pipeline:
+    """Run strategies on every asset, then the paper's ensembles and hedges.
+
+    Parameters
+    ----------
+    strategies : mapping of str to Strategy
+        Strategy label -> recipe, applied to every asset.
+    backtest : BacktestSettings, optional
+        Costs, evaluation window, calendars.
+    ensembles : PaperEnsembles, optional
+        Which ensembles and hedges to build; None builds none.
+
+    Examples
+    --------
+    >>> import portfolio as pf
+    >>> from strategies import Momentum, SignalRule, Strategy
+    >>> prices = pf.load_dataset("us_markets")
+    >>> pipe = pf.Pipeline({"momentum": Strategy(Momentum(lookback=5), SignalRule(on_tie="long"))})
+    >>> result = pipe.run(prices)
+    >>> sorted(result.equity.columns)
+    ['NASDAQ/momentum', 'SP500/momentum', 'WTI/momentum']
+    """
+
+    def __init__(
+        self,
+        strategies: Mapping[str, Strategy],
+        backtest: BacktestSettings | None = None,
+        ensembles: PaperEnsembles | None = None,
+    ):
+        if not strategies:
+            raise ConfigError("at least one strategy is needed", key="generators")
+        self.strategies = dict(strategies)
+        self.backtest = backtest if backtest is not None else BacktestSettings()
+        self.ensembles = ensembles
+
+    @classmethod
+    def from_config(cls, overrides: Sequence[str] = ()) -> Pipeline:
+        """The pipeline the CLI would run with the same overrides.
+
+        Parameters
+        ----------
+        overrides : sequence of str
+            Hydra overrides, e.g. ``["backtest.cost_rate=0.001"]``.
+
+        Returns
+        -------
+        Pipeline
+        """
+        from portfolio.composition import build, load_config  # composition imports this module
+
+        return build(load_config(overrides)).pipeline
+
+    def run(self, prices: pd.DataFrame) -> RunResult:
+        """Walk forward, backtest and measure everything.
+
+        Parameters
+        ----------
+        prices : DataFrame
+            Validated prices: DatetimeIndex (union of the assets' calendars) by asset,
+            NaN where an asset does not trade.
+
+        Returns
+        -------
+        RunResult
+        """
+        prices = self._window(prices)
+        assets = [str(a) for a in prices.columns]
+        calendars = {asset: prices[asset].dropna() for asset in assets}
+        runs: dict[tuple[str, str], StrategyRun] = {}
+        for asset in assets:
+            log.info("walking forward on %s (%d bars)", asset, len(calendars[asset]))
+            for label, strategy in self.strategies.items():
+                runs[asset, label] = strategy.run(calendars[asset])
+        start = self._evaluation_start(calendars)
+        lines: dict[str, Line] = {}
+        for (asset, label), run in runs.items():
+            outcome = backtest_positions(calendars[asset], run.positions, self.backtest.cost_rate, start)
+            positions = outcome.positions.to_numpy()
+            s = self._periods_per_year(outcome.equity.index)
+            lines[line_name(asset, label)] = Line(
+                kind="AIS",
+                asset=asset,
+                strategy=label,
+                equity=outcome.equity,
+                periods_per_year=s,
+                traded=traded_notional(positions),
+                trades=number_of_trades(positions),
+            )
+        weights = self._ensembles(assets, lines)
+        return RunResult.assemble(prices, runs, lines, weights)
+
+    def _window(self, prices: pd.DataFrame) -> pd.DataFrame:
+        if not isinstance(prices.index, pd.DatetimeIndex) or not prices.index.is_monotonic_increasing:
+            raise DataError("prices need a sorted DatetimeIndex (load them with portfolio.load_prices)")
+        if self.backtest.end is not None:
+            prices = prices.loc[: pd.Timestamp(self.backtest.end)]
+        return prices.dropna(how="all")
+
+    def _evaluation_start(self, calendars: Mapping[str, pd.Series]) -> pd.Timestamp:
+        firsts = []
+        for asset, series in calendars.items():
+            for label, strategy in self.strategies.items():
+                first = strategy.first_decision(series.index)
+                if first is None:
+                    raise DataError(
+                        f"too short for strategy '{label}': {len(series)} bars", column=asset
+                    )
+                firsts.append(first)
+        start = max(firsts)
+        if self.backtest.start is not None and pd.Timestamp(self.backtest.start) > start:
+            start = pd.Timestamp(self.backtest.start)
+        elif self.backtest.start is not None:
+            log.warning("backtest.start %s is before the first decision; starting on %s", self.backtest.start, start)
+        for asset, series in calendars.items():
+            if (series.index >= start).sum() < 2:
+                raise DataError(f"fewer than 2 bars from the evaluation start {start.date()}", column=asset)
+        log.info("evaluation starts on %s", start.date())
+        return start
+
+    def _periods_per_year(self, index: pd.DatetimeIndex) -> float:
+        if self.backtest.periods_per_year is not None:
+            return float(self.backtest.periods_per_year)
+        return float(infer_periods_per_year(index))
+
+    def _ensembles(self, assets: list[str], lines: dict[str, Line]) -> dict[str, pd.DataFrame]:
+        plan = self.ensembles
+        if plan is None:
+            return {}
+        labels = list(self.strategies)
+        groups = plan.type_one_groups(assets, labels) + plan.type_two_groups(assets, labels)
+        weights = {group.name: self._evaluate(group, lines) for group in groups}
+        hedged = labels + ([ENSEMBLE_I] if line_name(assets[0], ENSEMBLE_I) in lines else [])
+        for group in plan.hedge_groups(assets, hedged):
+            weights[group.name] = self._evaluate(group, lines)
+        return weights
+
+    def _evaluate(self, group: EnsembleGroup, lines: dict[str, Line]) -> pd.DataFrame:
+        plan = self.ensembles
+        assert plan is not None
+        # Every member line starts at 1.0 on its first evaluation bar; before it, it is flat.
+        equity = union_equity({m: lines[m].equity for m in group.members}).fillna(1.0)
+        cost = plan.cost_rate if plan.cost_rate is not None else self.backtest.cost_rate
+        portfolio = rebalance_streams(equity, group.targets, plan.rebalance, plan.every, cost)
+        traded = portfolio.traded.to_numpy()
+        lines[group.name] = Line(
+            kind=group.kind,
+            asset=group.asset,
+            strategy=group.strategy,
+            equity=portfolio.equity,
+            periods_per_year=self._periods_per_year(equity.index),
+            traded=traded,
+            trades=int(np.count_nonzero(traded)),
+        )
+        return portfolio.weights

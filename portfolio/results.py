@@ -1,0 +1,149 @@
+"""What a pipeline run returns: pandas in, pandas out."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from portfolio.metrics import METRIC_LABELS, summarize
+from portfolio.rebalance import union_equity
+from portfolio.tables import paper_table
+from strategies.strategy import StrategyRun
+
+__all__ = ["Line", "RunResult"]
+
+
+@dataclass(frozen=True)
+class Line:
+    """One equity line (an AIS, an ensemble or a hedge) and what measures it.
+
+    Attributes
+    ----------
+    kind : str
+        ``"AIS"``, ``"ensemble_I"``, ``"ensemble_II"`` or ``"hedge"``.
+    asset, strategy : str
+        What it covers.
+    equity : Series
+        Equity line on its own calendar, 1.0 on the first evaluation bar.
+    periods_per_year : float
+        Of that calendar.
+    traded : ndarray
+        Notional traded at each bar (positions for AIS, weights for ensembles).
+    trades : int
+        Number of trades (AIS) or of rebalances that traded (ensembles).
+    """
+
+    kind: str
+    asset: str
+    strategy: str
+    equity: pd.Series
+    periods_per_year: float
+    traded: np.ndarray
+    trades: int
+
+    def metrics(self) -> dict[str, float]:
+        """The paper's measures and companions (:func:`portfolio.metrics.summarize`)."""
+        return summarize(self.equity.to_numpy(), self.periods_per_year, self.traded, self.trades)
+
+
+@dataclass(frozen=True)
+class RunResult:
+    """Everything a run produced.
+
+    Attributes
+    ----------
+    prices : DataFrame
+        The prices used.
+    forecasts, positions : DataFrame
+        Stamped by decision date on the union calendar, columns ``(asset, strategy)``.
+    equity : DataFrame
+        Every line on the union calendar (carried over non-trading days), columns named
+        as in :attr:`metrics`' index (``"SP500/momentum"``, ``"SP500/ensemble_I"``,
+        ``"ensemble_II/momentum"``, ``"hedge/SP500+WTI/momentum"``).
+    metrics : DataFrame
+        One row per line: kind, asset, strategy, start, end, periods per year, then
+        :data:`portfolio.metrics.METRIC_LABELS`.
+    weights : dict of str to DataFrame
+        Weights held by each ensemble and hedge over time.
+    lines : dict of str to Line
+        Each line on its own calendar.
+    """
+
+    prices: pd.DataFrame
+    forecasts: pd.DataFrame
+    positions: pd.DataFrame
+    equity: pd.DataFrame
+    metrics: pd.DataFrame
+    weights: dict[str, pd.DataFrame]
+    lines: dict[str, Line]
+
+    @classmethod
+    def assemble(
+        cls,
+        prices: pd.DataFrame,
+        runs: Mapping[tuple[str, str], StrategyRun],
+        lines: dict[str, Line],
+        weights: dict[str, pd.DataFrame],
+    ) -> RunResult:
+        """Collect per-asset runs and lines into frames."""
+        columns = pd.MultiIndex.from_tuples(list(runs), names=["asset", "strategy"])
+
+        def frame(attribute: str) -> pd.DataFrame:
+            series = [getattr(run, attribute) for run in runs.values()]
+            return pd.concat(series, axis=1, keys=columns).reindex(prices.index)
+
+        rows = []
+        for name, line in lines.items():
+            rows.append(
+                {
+                    "line": name,
+                    "kind": line.kind,
+                    "asset": line.asset,
+                    "strategy": line.strategy,
+                    "start": line.equity.index[0],
+                    "end": line.equity.index[-1],
+                    "periods_per_year": line.periods_per_year,
+                    **line.metrics(),
+                }
+            )
+        metrics = pd.DataFrame(rows).set_index("line")
+        equity = union_equity({name: line.equity for name, line in lines.items()})
+        return cls(
+            prices=prices,
+            forecasts=frame("forecasts"),
+            positions=frame("positions"),
+            equity=equity,
+            metrics=metrics,
+            weights=weights,
+            lines=lines,
+        )
+
+    def table(self, which: str = "ais") -> pd.DataFrame:
+        """A metrics table in the paper's layout.
+
+        Parameters
+        ----------
+        which : {"ais", "ensembles", "hedges"}
+            Table 2 (AIS per asset), table 3 (type I and II ensembles) or table 5
+            (hedges).
+
+        Returns
+        -------
+        DataFrame
+            Numeric values, rows in the paper's order.
+        """
+        return paper_table(self.metrics, which)
+
+    def line(self, name: str) -> pd.Series:
+        """Equity line ``name`` on its own calendar."""
+        if name not in self.lines:
+            raise KeyError(f"no line '{name}'; lines are: {', '.join(self.lines)}")
+        return self.lines[name].equity
+
+    @property
+    def metric_labels(self) -> tuple[str, ...]:
+        """Names of the metric columns."""
+        return METRIC_LABELS

@@ -1,0 +1,69 @@
+"""Metrics tables in the paper's layout, numeric and formatted for people."""
+
+from __future__ import annotations
+
+import pandas as pd
+
+__all__ = ["PAPER_COLUMNS", "TABLES", "format_table", "markdown_table", "paper_table"]
+
+#: Metric columns of the paper's tables, in order.
+PAPER_COLUMNS = ("aRC", "aSD", "MD", "MLD", "IR*", "IR**", "IR***", "trades")
+
+#: Table name -> (kinds of lines, index columns, file stem).
+TABLES = {
+    "ais": (("AIS",), ["asset", "strategy"], "table2_ais"),
+    "ensembles": (("ensemble_I", "ensemble_II"), ["kind", "asset", "strategy"], "table3_ensembles"),
+    "hedges": (("hedge",), ["strategy", "asset"], "table5_hedges"),
+}
+
+_PERCENT = ("aRC", "aSD", "MD")
+
+
+def paper_table(metrics: pd.DataFrame, which: str) -> pd.DataFrame:
+    """Rows of one kind of line, indexed as in the paper, with its metric columns.
+
+    Parameters
+    ----------
+    metrics : DataFrame
+        :attr:`portfolio.results.RunResult.metrics`.
+    which : {"ais", "ensembles", "hedges"}
+        Which table.
+
+    Returns
+    -------
+    DataFrame
+        Rows in the order of the run (assets and strategies as configured).
+    """
+    if which not in TABLES:
+        raise KeyError(f"unknown table '{which}'; choose one of {', '.join(TABLES)}")
+    kinds, index, _ = TABLES[which]
+    rows = metrics[metrics["kind"].isin(kinds)]
+    return rows.set_index(index)[list(PAPER_COLUMNS)]
+
+
+def format_table(table: pd.DataFrame) -> pd.DataFrame:
+    """Strings for people: aRC, aSD and MD in percent, MLD in years, ratios to 3 decimals."""
+    out = pd.DataFrame(index=table.index)
+    for column in table.columns:
+        values = table[column]
+        if column in _PERCENT:
+            out[column] = values.map(lambda v: "" if pd.isna(v) else f"{100 * v:.2f}%")
+        elif column == "MLD":
+            out[column] = values.map(lambda v: "" if pd.isna(v) else f"{v:.2f}")
+        elif column in ("trades",):
+            out[column] = values.map(lambda v: "" if pd.isna(v) else f"{int(v)}")
+        else:
+            out[column] = values.map(lambda v: "" if pd.isna(v) else f"{v:.3f}")
+    return out
+
+
+def markdown_table(table: pd.DataFrame) -> str:
+    """A GitHub-flavoured Markdown table of a (formatted) frame, index included."""
+    frame = table.reset_index()
+    header = [str(c) for c in frame.columns]
+    cells = [[str(v).replace("|", "\\|") for v in row] for row in frame.itertuples(index=False)]
+    numeric = [c in table.columns for c in frame.columns]
+    rule = ["---:" if right else ":---" for right in numeric]
+    lines = ["| " + " | ".join(header) + " |", "| " + " | ".join(rule) + " |"]
+    lines += ["| " + " | ".join(row) + " |" for row in cells]
+    return "\n".join(lines) + "\n"

@@ -1,0 +1,26 @@
+"""Shared fixtures: the embedded real prices that the arch package ships."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+
+from portfolio.datasets import load_dataset
+
+
+@pytest.fixture(scope="session")
+def us_markets() -> pd.DataFrame:
+    """S&P 500, NASDAQ and WTI daily closes, 1999-2018, each on its own calendar."""
+    return load_dataset("us_markets")
+
+
+@pytest.fixture(scope="session")
+def us_markets_short(us_markets: pd.DataFrame) -> pd.DataFrame:
+    """Four years of ``us_markets`` (2003-2006), for tests that rerun a pipeline often."""
+    return us_markets.loc["2003-01-01":"2006-12-31"].dropna(how="all")
+
+
+@pytest.fixture(scope="session")
+def sp500(us_markets: pd.DataFrame) -> pd.Series:
+    """S&P 500 closes on their own calendar."""
+    return us_markets["SP500"].dropna()
