@@ -1,0 +1,64 @@
+"""Every generator, ensemble and allocator under the no-look-ahead contract."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+import conf
+from portfolio import Pipeline, load_config
+from portfolio.composition import build
+from strategies import Strategy
+from tests.lookahead import REGISTRY, assert_no_lookahead, register
+
+GENERATOR_CONFIGS = sorted(p.stem for p in (Path(conf.__file__).parent / "generators").glob("*.yaml"))
+CUTS = ["2004-06-15", "2005-03-01", "2006-10-02"]
+
+
+def _strategy_outputs(strategy: Strategy, prices: pd.DataFrame) -> pd.DataFrame:
+    frames = {}
+    for asset in prices.columns:
+        run = strategy.run(prices[asset].dropna())
+        frames[(asset, "forecast")] = run.forecasts
+        frames[(asset, "position")] = run.positions
+    return pd.DataFrame(frames)
+
+
+# Every generator shipped in conf/generators is registered, with its configured protocol.
+for _name in GENERATOR_CONFIGS:
+    _strategy = build(load_config([f"generators=[{_name}]", "ensemble=none"])).pipeline.strategies[_name]
+    register(f"generator:{_name}")(lambda prices, s=_strategy: _strategy_outputs(s, prices))
+
+
+@register("pipeline:ais_ensembles_hedges")
+def _pipeline_lines(prices: pd.DataFrame) -> pd.DataFrame:
+    """AIS, type I and II ensembles and hedges (equity lines and ensemble weights)."""
+    pipeline = Pipeline.from_config(["backtest.start=2004-01-02"])
+    result = pipeline.run(prices)
+    weights = pd.concat(result.weights, axis=1)
+    weights.columns = ["/".join(c) for c in weights.columns]
+    return pd.concat([result.equity, weights], axis=1)
+
+
+@pytest.mark.parametrize("name", sorted(REGISTRY))
+@pytest.mark.parametrize("cut", CUTS)
+def test_nothing_stamped_before_a_change_depends_on_it(name, cut, us_markets_short):
+    assert_no_lookahead(REGISTRY[name], us_markets_short, pd.Timestamp(cut))
+
+
+def test_every_shipped_generator_is_registered():
+    assert {f"generator:{name}" for name in GENERATOR_CONFIGS} <= set(REGISTRY)
+    assert len(GENERATOR_CONFIGS) >= 3
+
+
+def test_the_harness_catches_a_generator_that_peeks(us_markets_short):
+    def peeking(prices: pd.DataFrame) -> pd.DataFrame:
+        series = prices["SP500"].dropna()
+        return pd.DataFrame({"forecast": series.shift(-1) / series - 1}).fillna(0.0)
+
+    with pytest.raises(AssertionError):
+        assert_no_lookahead(peeking, us_markets_short, pd.Timestamp(CUTS[0]))
+    honest = lambda prices: pd.DataFrame({"f": prices["SP500"].dropna().pct_change()})  # noqa: E731
+    assert_no_lookahead(honest, us_markets_short, pd.Timestamp(CUTS[0]))
