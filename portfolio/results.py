@@ -93,7 +93,7 @@ class RunResult:
 
         def frame(attribute: str) -> pd.DataFrame:
             series = [getattr(run, attribute) for run in runs.values()]
-            return pd.concat(series, axis=1, keys=columns).reindex(prices.index)
+            return pd.concat(series, axis=1, keys=columns, sort=True).reindex(prices.index)
 
         rows = []
         for name, line in lines.items():

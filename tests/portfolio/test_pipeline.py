@@ -1,0 +1,119 @@
+import numpy as np
+import pandas as pd
+import pytest
+
+import portfolio as pf
+from ensemble import PaperEnsembles
+from strategies import BuyAndHold, Momentum, SignalRule, Strategy
+
+
+@pytest.fixture(scope="module")
+def default_run(us_markets):
+    return pf.Pipeline.from_config().run(us_markets)
+
+
+def test_default_run_has_every_line_of_the_paper_tables(default_run):
+    kinds = default_run.metrics["kind"].value_counts().to_dict()
+    assert kinds == {"AIS": 9, "hedge": 8, "ensemble_I": 3, "ensemble_II": 2}
+    assert default_run.table("ais").shape == (9, 8)
+    assert list(default_run.table("hedges").index.get_level_values("asset").unique()) == ["SP500+NASDAQ", "SP500+WTI"]
+    labels = ["aRC", "aSD", "MD", "MLD", "IR*"]
+    assert np.isfinite(default_run.metrics[labels].to_numpy(dtype=float)).all()
+
+
+def test_buy_and_hold_row_equals_an_independent_computation(default_run, us_markets):
+    prices = us_markets["SP500"].dropna()
+    start = default_run.metrics.loc["SP500/buy_and_hold", "start"]
+    window = prices.loc[start:]
+    # Entering at the first close costs 0.05%, charged in the first return.
+    simple = window.pct_change().dropna().to_numpy().copy()
+    simple[0] -= 0.0005
+    terminal = np.prod(1 + simple)
+    row = default_run.metrics.loc["SP500/buy_and_hold"]
+    assert row["aRC"] == pytest.approx(terminal ** (252 / len(window)) - 1, rel=1e-12)
+    assert row["aSD"] == pytest.approx(simple.std(ddof=1) * np.sqrt(252), rel=1e-12)
+    assert row["trades"] == 1
+
+
+def _independent_mix(a: pd.Series, b: pd.Series, cost_rate: float) -> pd.Series:
+    """50/50 dollar holdings, reset on the first trading day of each quarter."""
+    dates = a.index.union(b.index)
+    ra = a.reindex(dates).ffill().fillna(1.0).pct_change().fillna(0.0).to_numpy()
+    rb = b.reindex(dates).ffill().fillna(1.0).pct_change().fillna(0.0).to_numpy()
+    quarters = dates.to_period("Q")
+    hold_a, hold_b, pending = 0.5, 0.5, 0.0
+    values = [1.0]
+    for i in range(1, len(dates)):
+        before = hold_a + hold_b
+        hold_a, hold_b = hold_a * (1 + ra[i]), hold_b * (1 + rb[i])
+        scale = (hold_a + hold_b - pending * before) / (hold_a + hold_b)
+        hold_a, hold_b = hold_a * scale, hold_b * scale
+        value = hold_a + hold_b
+        pending = 0.0
+        if quarters[i] != quarters[i - 1] and i < len(dates) - 1:
+            pending = cost_rate * (abs(value / 2 - hold_a) + abs(value / 2 - hold_b)) / value
+            hold_a = hold_b = value / 2
+        values.append(value)
+    return pd.Series(values, index=dates)
+
+
+@pytest.mark.parametrize("strategy", ["momentum", "buy_and_hold", "ensemble_I"])
+def test_hedge_equals_a_hand_computed_fifty_fifty_quarterly_mix(default_run, strategy):
+    base, partner = default_run.lines[f"SP500/{strategy}"], default_run.lines[f"WTI/{strategy}"]
+    expected = _independent_mix(base.equity, partner.equity, 0.0005)
+    hedge = default_run.line(f"hedge/SP500+WTI/{strategy}")
+    pd.testing.assert_series_equal(hedge, expected, check_names=False, rtol=1e-10)
+
+
+def test_runs_are_reproducible(us_markets_short):
+    pipeline = pf.Pipeline.from_config()
+    first, second = pipeline.run(us_markets_short), pipeline.run(us_markets_short)
+    pd.testing.assert_frame_equal(first.metrics, second.metrics)
+    pd.testing.assert_frame_equal(first.equity, second.equity)
+
+
+def test_mixed_calendars_keep_their_own_periods_per_year(us_markets_short):
+    sp500 = us_markets_short["SP500"].dropna().loc["2004":"2005"]
+    days = pd.date_range(sp500.index[0], sp500.index[-1], freq="D")
+    rng = np.random.default_rng(7)
+    crypto = pd.Series(100 * np.exp(np.cumsum(rng.normal(0, 0.03, len(days)))), index=days)
+    prices = pd.concat({"SP500": sp500, "COIN": crypto}, axis=1, sort=True)
+    pipeline = pf.Pipeline(
+        {
+            "buy_and_hold": Strategy(BuyAndHold()),
+            "momentum": Strategy(Momentum(1), SignalRule(on_tie="long")),
+            "contrarian": Strategy(Momentum(1), SignalRule(rule="long_only")),
+        },
+        ensembles=PaperEnsembles(),
+    )
+    result = pipeline.run(prices)
+    s = result.metrics["periods_per_year"]
+    assert s["SP500/momentum"] == 252 and s["COIN/momentum"] == 365
+    assert s["hedge/SP500+COIN/momentum"] == 365 and s["SP500/ensemble_I"] == 252
+    # Positions are decided on the asset's own calendar only: no S&P 500 decision on a Sunday.
+    sundays = result.positions.index.day_of_week == 6
+    assert result.positions.loc[sundays, ("SP500", "momentum")].isna().all()
+    assert result.positions.loc[sundays, ("COIN", "momentum")].notna().all()
+
+
+def test_start_and_end_cut_the_evaluation(us_markets):
+    pipeline = pf.Pipeline(
+        {"momentum": Strategy(Momentum(1))}, backtest=pf.BacktestSettings(start="2005-01-01", end="2006-12-31")
+    )
+    result = pipeline.run(us_markets)
+    line = result.line("SP500/momentum")
+    assert line.index[0] == pd.Timestamp("2005-01-03") and line.index[-1] == pd.Timestamp("2006-12-29")
+
+
+@pytest.mark.parametrize(
+    ("settings", "key"), [({"cost_rate": -0.1}, "backtest.cost_rate"), ({"start": "someday"}, "backtest.start")]
+)
+def test_bad_backtest_settings_name_their_key(settings, key):
+    with pytest.raises(pf.ConfigError, match=key):
+        pf.BacktestSettings(**settings)
+
+
+def test_too_short_data_is_named(us_markets):
+    pipeline = pf.Pipeline({"momentum": Strategy(Momentum(50))})
+    with pytest.raises(pf.DataError, match="too short for strategy 'momentum'"):
+        pipeline.run(us_markets.iloc[:30])
