@@ -53,7 +53,9 @@ class BacktestSettings:
         if not self.cost_rate >= 0:
             raise ConfigError(f"must be >= 0, got {self.cost_rate}", key="backtest.cost_rate")
         if self.periods_per_year is not None and not self.periods_per_year > 0:
-            raise ConfigError(f"must be > 0, got {self.periods_per_year}", key="backtest.periods_per_year")
+            raise ConfigError(
+                f"must be > 0, got {self.periods_per_year}", key="backtest.periods_per_year"
+            )
         for key in ("start", "end"):
             value = getattr(self, key)
             if value is not None:
@@ -139,7 +141,9 @@ class Pipeline:
         start = self._evaluation_start(calendars)
         lines: dict[str, Line] = {}
         for (asset, label), run in runs.items():
-            outcome = backtest_positions(calendars[asset], run.positions, self.backtest.cost_rate, start)
+            outcome = backtest_positions(
+                calendars[asset], run.positions, self.backtest.cost_rate, start
+            )
             positions = outcome.positions.to_numpy()
             s = self._periods_per_year(outcome.equity.index)
             lines[line_name(asset, label)] = Line(
@@ -155,8 +159,13 @@ class Pipeline:
         return RunResult.assemble(prices, runs, lines, weights)
 
     def _window(self, prices: pd.DataFrame) -> pd.DataFrame:
-        if not isinstance(prices.index, pd.DatetimeIndex) or not prices.index.is_monotonic_increasing:
-            raise DataError("prices need a sorted DatetimeIndex (load them with portfolio.load_prices)")
+        if (
+            not isinstance(prices.index, pd.DatetimeIndex)
+            or not prices.index.is_monotonic_increasing
+        ):
+            raise DataError(
+                "prices need a sorted DatetimeIndex (load them with portfolio.load_prices)"
+            )
         if self.backtest.end is not None:
             prices = prices.loc[: pd.Timestamp(self.backtest.end)]
         return prices.dropna(how="all")
@@ -175,10 +184,16 @@ class Pipeline:
         if self.backtest.start is not None and pd.Timestamp(self.backtest.start) > start:
             start = pd.Timestamp(self.backtest.start)
         elif self.backtest.start is not None:
-            log.warning("backtest.start %s is before the first decision; starting on %s", self.backtest.start, start)
+            log.warning(
+                "backtest.start %s is before the first decision; starting on %s",
+                self.backtest.start,
+                start,
+            )
         for asset, series in calendars.items():
             if (series.index >= start).sum() < 2:
-                raise DataError(f"fewer than 2 bars from the evaluation start {start.date()}", column=asset)
+                raise DataError(
+                    f"fewer than 2 bars from the evaluation start {start.date()}", column=asset
+                )
         log.info("evaluation starts on %s", start.date())
         return start
 
@@ -195,7 +210,11 @@ class Pipeline:
         groups = plan.type_one_groups(assets, labels) + plan.type_two_groups(assets, labels)
         weights = {group.name: self._evaluate(group, lines) for group in groups}
         hedged = labels + ([ENSEMBLE_I] if line_name(assets[0], ENSEMBLE_I) in lines else [])
-        for group in plan.hedge_groups(assets, hedged):
+        try:
+            hedges = plan.hedge_groups(assets, hedged)
+        except ValueError as error:
+            raise ConfigError(str(error), key="ensemble.hedge_base") from None
+        for group in hedges:
             weights[group.name] = self._evaluate(group, lines)
         return weights
 

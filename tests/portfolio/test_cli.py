@@ -1,0 +1,112 @@
+"""The ``aisfolio`` command, run as a user runs it (a subprocess in a fresh folder)."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from tests.portfolio.bad_inputs import make_bad_inputs
+
+SMALL = ["data.end=2002-12-31"]
+
+
+def aisfolio(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
+    """Run the CLI as ``python -m portfolio`` (the console script calls the same main)."""
+    return subprocess.run(
+        [sys.executable, "-m", "portfolio", *args], cwd=cwd, capture_output=True, text=True, timeout=300
+    )
+
+
+def _override(key: str, value: object) -> str:
+    if value is None:
+        return f"data.{key}=null"
+    if isinstance(value, list):
+        return f"data.{key}=[{','.join(map(str, value))}]"
+    if isinstance(value, dict):
+        return f"data.{key}={{{','.join(f'{k}:{v}' for k, v in value.items())}}}"
+    return f"data.{key}={value}"
+
+
+def test_a_run_writes_every_output(tmp_path):
+    done = aisfolio(*SMALL, "hydra.run.dir=run", cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    run = tmp_path / "run"
+    for name in [
+        "metrics.csv", "metrics.md", "table2_ais.csv", "table2_ais.md", "table3_ensembles.md",
+        "table5_hedges.md", "equity.parquet", "positions.parquet", "equity.png", "config.yaml",
+    ]:
+        assert (run / name).stat().st_size > 0, name
+    metrics = pd.read_csv(run / "metrics.csv", index_col="line")
+    assert "hedge/SP500+WTI/ensemble_I" in metrics.index
+    equity = pd.read_parquet(run / "equity.parquet")
+    assert set(metrics.index) == set(equity.columns)
+    assert "| SP500 | momentum |" in done.stdout
+    assert not list(run.glob(".partial-*"))
+
+
+def test_a_multirun_sweeps_the_momentum_lookback(tmp_path):
+    done = aisfolio("-m", *SMALL, "generators.momentum.generator.lookback=1,5", "hydra.sweep.dir=sweep", cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    jobs = sorted((tmp_path / "sweep").glob("*/metrics.csv"))
+    assert len(jobs) == 2
+    first, second = (pd.read_csv(job, index_col="line") for job in jobs)
+    assert first.loc["SP500/momentum", "aRC"] != second.loc["SP500/momentum", "aRC"]
+    assert "lookback: 5" in (jobs[1].parent / "config.yaml").read_text()
+
+
+def test_datasets_are_listed(tmp_path):
+    done = aisfolio("datasets", cwd=tmp_path)
+    assert done.returncode == 0 and "us_markets" in done.stdout
+
+
+def test_help_names_the_groups(tmp_path):
+    done = aisfolio("--help", cwd=tmp_path)
+    assert done.returncode == 0
+    assert "generators: buy_and_hold, contrarian, momentum" in done.stdout
+    assert "aisfolio datasets" in done.stdout
+
+
+BAD_NAMES = [case.name for case in make_bad_inputs(Path(tempfile.mkdtemp()))]
+
+
+@pytest.mark.parametrize("name", BAD_NAMES)
+def test_bad_price_files_exit_2_with_the_message_and_write_nothing(name, tmp_path):
+    inputs = tmp_path / "inputs"
+    inputs.mkdir()
+    case = {c.name: c for c in make_bad_inputs(inputs)}[name]
+    work = tmp_path / "work"
+    work.mkdir()
+    overrides = [_override(key, value) for key, value in case.options.items()]
+    done = aisfolio("data=file", f"data.path={case.path}", *overrides, cwd=work)
+    assert done.returncode == 2, done.stderr
+    for fragment in case.expected:
+        assert fragment in done.stderr, (fragment, done.stderr)
+    assert list(work.iterdir()) == [], "a failed run must leave nothing behind"
+
+
+@pytest.mark.parametrize(
+    ("override", "fragment"),
+    [
+        ("generators.momentum.generator.lookback=abc", "generators.momentum.generator.lookback"),
+        ("generators.momentum.walk_forward.refit=hourly", "generators.momentum"),
+        ("backtest.cost_rate=-1", "backtest.cost_rate"),
+        ("ensemble.hedge_base=GOLD", "hedge_base 'GOLD'"),
+    ],
+)
+def test_bad_config_values_exit_2_naming_the_key(override, fragment, tmp_path):
+    done = aisfolio(*SMALL, override, cwd=tmp_path)
+    assert done.returncode == 2, done.stderr
+    assert fragment in done.stderr
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_a_typo_in_a_key_is_refused(tmp_path):
+    done = aisfolio("generators.momentum.generator.lookbak=3", cwd=tmp_path)
+    assert done.returncode != 0
+    assert "lookbak" in done.stderr
+    assert list(tmp_path.iterdir()) == []
