@@ -1,0 +1,202 @@
+"""PriceSource: the data config group's target (data set or file, selection, window)."""
+
+from __future__ import annotations
+
+import inspect
+
+import numpy as np
+import pandas as pd
+import pytest
+from hydra.utils import instantiate
+from omegaconf import OmegaConf
+
+from portfolio.datasets import load_dataset
+from portfolio.errors import ConfigError, DataError
+from portfolio.sources import PriceSource
+
+
+@pytest.fixture(scope="module")
+def us_markets() -> pd.DataFrame:
+    return load_dataset("us_markets")
+
+
+@pytest.fixture
+def csv_file(us_markets, tmp_path):
+    path = tmp_path / "prices.csv"
+    us_markets.loc["2010-01-01":"2012-12-31"].to_csv(path)
+    return path
+
+
+def test_default_is_us_markets(us_markets):
+    source = PriceSource()
+    pd.testing.assert_frame_equal(source.load(), us_markets)
+    assert source.describe() == "us_markets (embedded)"
+
+
+def test_arguments_are_stored_unchanged():
+    columns = {"a": "b"}
+    source = PriceSource(dataset=None, path="x.csv", columns=columns, min_observations=-3)
+    assert source.columns is columns and source.min_observations == -3  # checked at load()
+    assert set(vars(source)) == set(inspect.signature(PriceSource).parameters)
+    assert "path='x.csv'" in repr(source)
+
+
+def test_path_wins_over_dataset(csv_file, us_markets):
+    source = PriceSource(dataset="us_markets", path=str(csv_file))
+    assert source.describe() == str(csv_file)
+    prices = source.load()
+    pd.testing.assert_frame_equal(prices, us_markets.loc["2010-01-01":"2012-12-31"])
+
+
+def test_assets_select_and_order(us_markets):
+    prices = PriceSource(assets=["WTI", "SP500"]).load()
+    assert list(prices.columns) == ["WTI", "SP500"]
+    assert prices.notna().any(axis=1).all()  # dates where neither trades are gone
+
+
+def test_single_asset_keeps_only_its_own_dates(us_markets):
+    prices = PriceSource(assets=["WTI"]).load()
+    assert prices["WTI"].notna().all()
+    pd.testing.assert_series_equal(prices["WTI"], us_markets["WTI"].dropna())
+
+
+def test_unknown_asset_lists_available():
+    with pytest.raises(DataError) as caught:
+        PriceSource(assets=["SP500", "GOLD"]).load()
+    message = str(caught.value)
+    assert "'GOLD'" in message and "'SP500', 'NASDAQ', 'WTI'" in message
+    assert caught.value.column == "GOLD"
+
+
+def test_start_end_are_inclusive(us_markets):
+    prices = PriceSource(start="2008-01-02", end="2008-12-31", min_observations=250).load()
+    assert prices.index[0] == pd.Timestamp("2008-01-02")
+    assert prices.index[-1] == pd.Timestamp("2008-12-31")
+    pd.testing.assert_frame_equal(prices, us_markets.loc["2008-01-02":"2008-12-31"])
+
+
+def test_end_date_includes_the_whole_day_of_hourly_bars(tmp_path):
+    stamps = pd.date_range("2021-01-01", periods=24 * 20, freq="h")
+    frame = pd.DataFrame({"BTC": np.arange(1.0, 1.0 + len(stamps))}, index=stamps)
+    frame.rename_axis("date").to_csv(tmp_path / "btc.csv")
+    source = PriceSource(path=str(tmp_path / "btc.csv"), end="2021-01-05", min_observations=2)
+    prices = source.load()
+    assert prices.index[-1] == pd.Timestamp("2021-01-05 23:00")
+    cut = PriceSource(path=str(tmp_path / "btc.csv"), end="2021-01-05 12:00").load
+    with pytest.raises(DataError, match="only 109 prices between the start and 2021-01-05 12:00"):
+        cut()
+
+
+def test_min_observations_applies_after_cutting():
+    source = PriceSource(start="2018-01-01", end="2018-06-30")
+    with pytest.raises(DataError) as caught:
+        source.load()
+    message = str(caught.value)
+    assert "us_markets (embedded)" in message and "column 'SP500'" in message
+    assert "only 125 prices between 2018-01-01 and 2018-06-30" in message
+    assert "at least 260 needed" in message
+    assert len(PriceSource(start="2018-01-01", end="2018-06-30", min_observations=100).load())
+
+
+def test_empty_window():
+    with pytest.raises(DataError, match="no prices between 2030-01-01 and the end"):
+        PriceSource(start="2030-01-01").load()
+
+
+def test_allow_non_positive_through_source(tmp_path):
+    days = pd.bdate_range("2020-01-01", periods=300)
+    prices = np.linspace(60.0, 20.0, 300)
+    prices[200] = -37.63
+    path = tmp_path / "oil.parquet"
+    pd.DataFrame({"date": days, "CL": prices}).to_parquet(path, index=False)
+    with pytest.raises(DataError, match=r"row 201, column 'CL': non-positive price -37.63"):
+        PriceSource(path=str(path)).load()
+    loaded = PriceSource(path=str(path), columns={"CL": "OIL"}, allow_non_positive=["OIL"]).load()
+    assert loaded["OIL"].min() == -37.63
+
+
+def test_columns_on_a_dataset_select_and_rename():
+    prices = PriceSource(columns={"WTI": "oil", "SP500": "spx"}).load()
+    assert list(prices.columns) == ["oil", "spx"]
+    with pytest.raises(DataError, match=r"column 'GOLD'"):
+        PriceSource(columns={"GOLD": "gold"}).load()
+
+
+def test_long_file_through_source(us_markets, tmp_path):
+    window = us_markets.loc["2010-01-01":"2012-12-31"]
+    long = window.rename_axis(columns="ticker").stack().rename("close").reset_index()
+    long.to_csv(tmp_path / "long.csv", index=False)
+    prices = PriceSource(
+        path=str(tmp_path / "long.csv"),
+        layout="long",
+        asset_column="ticker",
+        price_column="close",
+        assets=["SP500", "NASDAQ", "WTI"],
+    ).load()
+    pd.testing.assert_frame_equal(prices, window)
+
+
+@pytest.mark.parametrize(
+    ("options", "key"),
+    [
+        ({"layout": "tall"}, "data.layout"),
+        ({"min_observations": 1}, "data.min_observations"),
+        ({"min_observations": True}, "data.min_observations"),
+        ({"min_observations": "300"}, "data.min_observations"),
+        ({"start": "2010-01-01", "end": "2009-12-31"}, "data.start"),
+        ({"start": "not a date"}, "data.start"),
+        ({"end": "2010-13-01"}, "data.end"),
+        ({"start": 2010}, "data.start"),
+        ({"dataset": "ftse"}, "data.dataset"),
+        ({"dataset": None}, "data.dataset"),
+        ({"columns": ["SP500"]}, "data.columns"),
+        ({"columns": {}}, "data.columns"),
+        ({"columns": {"SP500": "X", "WTI": "X"}}, "data.columns"),
+        ({"assets": "SP500"}, "data.assets"),
+        ({"assets": []}, "data.assets"),
+        ({"assets": ["SP500", "SP500"]}, "data.assets"),
+        ({"allow_non_positive": ["GOLD"]}, "data.allow_non_positive"),
+        ({"allow_non_positive": "WTI"}, "data.allow_non_positive"),
+        ({"date_column": ""}, "data.date_column"),
+        ({"date_format": 5}, "data.date_format"),
+    ],
+)
+def test_invalid_arguments_are_config_errors_naming_the_key(options, key):
+    with pytest.raises(ConfigError) as caught:
+        PriceSource(**options).load()
+    assert caught.value.key == key
+    assert f"'{key}'" in str(caught.value)
+
+
+def test_start_accepts_dates_and_aware_timestamps(us_markets):
+    import datetime as dt
+
+    prices = PriceSource(start=dt.date(2018, 1, 2), min_observations=2).load()
+    assert prices.index[0] == pd.Timestamp("2018-01-02")
+    aware = PriceSource(start="2018-01-02T01:00:00+02:00", min_observations=2).load()
+    assert aware.index[0] == pd.Timestamp("2018-01-02")  # 2018-01-01 23:00 UTC
+
+
+def test_hydra_instantiate_with_omegaconf_containers(csv_file):
+    config = OmegaConf.create(
+        {
+            "_target_": "portfolio.sources.PriceSource",
+            "dataset": None,
+            "path": str(csv_file),
+            "columns": {"SP500": "spx", "WTI": "oil"},
+            "assets": ["oil"],
+            "start": "2011-01-01",
+            "min_observations": 200,
+        }
+    )
+    source = instantiate(config)
+    assert isinstance(source, PriceSource)
+    prices = source.load()
+    assert list(prices.columns) == ["oil"]
+    assert prices.index[0] >= pd.Timestamp("2011-01-01")
+
+
+def test_hydra_instantiate_does_not_hide_config_errors():
+    source = instantiate({"_target_": "portfolio.sources.PriceSource", "layout": "tall"})
+    with pytest.raises(ConfigError, match=r"data\.layout"):
+        source.load()
