@@ -3,4 +3,11 @@
 from ensemble.paper import ENSEMBLE_I, EnsembleGroup, PaperEnsembles, line_name
 from ensemble.weights import EqualWeight, FixedWeights
 
-__all__ = ["ENSEMBLE_I", "EnsembleGroup", "EqualWeight", "FixedWeights", "PaperEnsembles", "line_name"]
+__all__ = [
+    "ENSEMBLE_I",
+    "EnsembleGroup",
+    "EqualWeight",
+    "FixedWeights",
+    "PaperEnsembles",
+    "line_name",
+]

@@ -103,7 +103,9 @@ class PaperEnsembles:
         self.hedge_weight = hedge_weight
         self.exclude = tuple(exclude)
 
-    def type_one_groups(self, assets: Sequence[str], strategies: Sequence[str]) -> list[EnsembleGroup]:
+    def type_one_groups(
+        self, assets: Sequence[str], strategies: Sequence[str]
+    ) -> list[EnsembleGroup]:
         """Per asset, the equal-weight mix of its non-benchmark strategies."""
         members = [s for s in strategies if s not in self.exclude]
         if not self.type_one or len(members) < 2:
@@ -120,7 +122,9 @@ class PaperEnsembles:
             for asset in assets
         ]
 
-    def type_two_groups(self, assets: Sequence[str], strategies: Sequence[str]) -> list[EnsembleGroup]:
+    def type_two_groups(
+        self, assets: Sequence[str], strategies: Sequence[str]
+    ) -> list[EnsembleGroup]:
         """Per strategy, the equal-weight mix of its lines across assets."""
         if not self.type_two or len(assets) < 2:
             return []

@@ -79,7 +79,8 @@ def backtest_positions(
     if not np.isfinite(asset_returns.to_numpy()).all():
         bad = price.index[~np.isfinite(asset_returns.to_numpy())][0]
         raise DataError(
-            f"the return on {bad.date()} is not finite (previous price is zero)", column=str(prices.name)
+            f"the return on {bad.date()} is not finite (previous price is zero)",
+            column=str(prices.name),
         )
     position = positions[window].fillna(0.0)
     trades = position.diff().fillna(position).abs()

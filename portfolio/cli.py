@@ -70,6 +70,8 @@ def _discard(output_dir: Path) -> None:
     and any parent left empty, up to the working directory."""
     shutil.rmtree(output_dir, ignore_errors=True)
     parent, stop = output_dir.parent, Path.cwd()
-    while parent != stop and stop in parent.parents and parent.exists() and not any(parent.iterdir()):
+    while (
+        parent != stop and stop in parent.parents and parent.exists() and not any(parent.iterdir())
+    ):
         parent.rmdir()
         parent = parent.parent

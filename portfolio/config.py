@@ -129,7 +129,11 @@ def _check_against_target(node: DictConfig, key: str) -> None:
         raise ConfigError(f"cannot import _target_ '{target}': {error}", key=key) from None
     schema = OmegaConf.structured(schema_of(cls))
     plain = OmegaConf.create(
-        {k: v for k, v in OmegaConf.to_container(node, resolve=True).items() if k not in _HYDRA_KEYS - {"_target_"}}
+        {
+            k: v
+            for k, v in OmegaConf.to_container(node, resolve=True).items()
+            if k not in _HYDRA_KEYS - {"_target_"}
+        }
     )
     for child in plain:
         if child not in schema:

@@ -132,7 +132,9 @@ def max_loss_duration(equity: Sequence[float] | np.ndarray, periods_per_year: fl
 
 def information_ratio(equity: Sequence[float] | np.ndarray, periods_per_year: float) -> float:
     """IR*: ``aRC / aSD``."""
-    return _ratio(annualized_return(equity, periods_per_year), annualized_volatility(equity, periods_per_year))
+    return _ratio(
+        annualized_return(equity, periods_per_year), annualized_volatility(equity, periods_per_year)
+    )
 
 
 def information_ratio_2(equity: Sequence[float] | np.ndarray, periods_per_year: float) -> float:

@@ -18,7 +18,9 @@ __all__ = ["OutputWriter"]
 
 def _flat_columns(frame: pd.DataFrame) -> pd.DataFrame:
     flat = frame.copy()
-    flat.columns = ["/".join(map(str, c)) if isinstance(c, tuple) else str(c) for c in frame.columns]
+    flat.columns = [
+        "/".join(map(str, c)) if isinstance(c, tuple) else str(c) for c in frame.columns
+    ]
     return flat
 
 
@@ -43,7 +45,9 @@ class OutputWriter:
         self.markdown = markdown
         self.parquet = parquet
 
-    def write(self, result: RunResult, directory: str | os.PathLike[str], config_yaml: str | None = None) -> list[Path]:
+    def write(
+        self, result: RunResult, directory: str | os.PathLike[str], config_yaml: str | None = None
+    ) -> list[Path]:
         """Write every output into ``directory``.
 
         Parameters

@@ -7,9 +7,9 @@ from pathlib import Path
 import matplotlib
 
 matplotlib.use("Agg")  # files only: no display on servers and CI
-import matplotlib.pyplot as plt  # noqa: E402
+import matplotlib.pyplot as plt
 
-from portfolio.results import RunResult  # noqa: E402
+from portfolio.results import RunResult
 
 __all__ = ["plot_equity"]
 

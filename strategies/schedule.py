@@ -40,7 +40,9 @@ def period_starts(index: pd.DatetimeIndex, frequency: str) -> np.ndarray:
         False: without an earlier bar it is unknown whether it opens a period.
     """
     if frequency not in _PERIOD_CODES:
-        raise ValueError(f"'{frequency}' is not a calendar period; use one of {list(_PERIOD_CODES)}")
+        raise ValueError(
+            f"'{frequency}' is not a calendar period; use one of {list(_PERIOD_CODES)}"
+        )
     periods = pd.DatetimeIndex(index).to_period(_PERIOD_CODES[frequency]).asi8
     starts = np.zeros(len(periods), dtype=bool)
     starts[1:] = periods[1:] != periods[:-1]

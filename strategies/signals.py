@@ -60,4 +60,6 @@ class SignalRule:
         return np.where(np.isnan(f), np.nan, positions)
 
     def __repr__(self) -> str:
-        return f"SignalRule(rule={self.rule!r}, threshold={self.threshold!r}, on_tie={self.on_tie!r})"
+        return (
+            f"SignalRule(rule={self.rule!r}, threshold={self.threshold!r}, on_tie={self.on_tie!r})"
+        )

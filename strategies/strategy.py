@@ -52,7 +52,9 @@ class Strategy:
         StrategyRun
         """
         forecasts = self.walk_forward.run(self.generator, prices)
-        positions = pd.Series(self.signal(forecasts.to_numpy()), index=forecasts.index, name=prices.name)
+        positions = pd.Series(
+            self.signal(forecasts.to_numpy()), index=forecasts.index, name=prices.name
+        )
         return StrategyRun(forecasts=forecasts, positions=positions)
 
     def first_decision(self, index: pd.DatetimeIndex) -> pd.Timestamp | None:

@@ -41,7 +41,9 @@ def perturb_after(prices: pd.DataFrame, cut: pd.Timestamp, seed: int) -> pd.Data
     return changed
 
 
-def assert_no_lookahead(compute: Computation, prices: pd.DataFrame, cut: pd.Timestamp, seed: int = 0) -> None:
+def assert_no_lookahead(
+    compute: Computation, prices: pd.DataFrame, cut: pd.Timestamp, seed: int = 0
+) -> None:
     """Fail if anything stamped ``<= cut`` depends on prices after ``cut``."""
     base = compute(prices).loc[:cut]
     assert not base.empty, "nothing stamped before the cut: the check would be empty"

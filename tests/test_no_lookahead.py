@@ -13,7 +13,9 @@ from portfolio.composition import build
 from strategies import Strategy
 from tests.lookahead import REGISTRY, assert_no_lookahead, register
 
-GENERATOR_CONFIGS = sorted(p.stem for p in (Path(conf.__file__).parent / "generators").glob("*.yaml"))
+GENERATOR_CONFIGS = sorted(
+    p.stem for p in (Path(conf.__file__).parent / "generators").glob("*.yaml")
+)
 CUTS = ["2004-06-15", "2005-03-01", "2006-10-02"]
 
 
@@ -28,7 +30,9 @@ def _strategy_outputs(strategy: Strategy, prices: pd.DataFrame) -> pd.DataFrame:
 
 # Every generator shipped in conf/generators is registered, with its configured protocol.
 for _name in GENERATOR_CONFIGS:
-    _strategy = build(load_config([f"generators=[{_name}]", "ensemble=none"])).pipeline.strategies[_name]
+    _strategy = build(load_config([f"generators=[{_name}]", "ensemble=none"])).pipeline.strategies[
+        _name
+    ]
     register(f"generator:{_name}")(lambda prices, s=_strategy: _strategy_outputs(s, prices))
 
 

@@ -38,6 +38,10 @@ def test_cli_example_runs(command, tmp_path, us_markets):
     if "--help" not in args and "--cfg" not in args and args != ["datasets"]:
         args.append("backtest.end=2006-06-30")  # a short history keeps the suite quick
     done = subprocess.run(
-        [sys.executable, "-m", "portfolio", *args], cwd=tmp_path, capture_output=True, text=True, timeout=300
+        [sys.executable, "-m", "portfolio", *args],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=300,
     )
     assert done.returncode == 0, done.stderr

@@ -21,7 +21,9 @@ def test_type_two_mixes_each_strategy_across_assets():
 
 
 def test_hedges_pair_the_base_line_with_the_same_line_of_each_other_asset():
-    groups = PaperEnsembles(hedge_base="WTI", hedge_weight=0.6).hedge_groups(ASSETS, ["momentum", ENSEMBLE_I])
+    groups = PaperEnsembles(hedge_base="WTI", hedge_weight=0.6).hedge_groups(
+        ASSETS, ["momentum", ENSEMBLE_I]
+    )
     assert [g.name for g in groups] == [
         "hedge/WTI+SP500/momentum",
         "hedge/WTI+SP500/ensemble_I",
@@ -29,7 +31,9 @@ def test_hedges_pair_the_base_line_with_the_same_line_of_each_other_asset():
         "hedge/WTI+NASDAQ/ensemble_I",
     ]
     assert groups[1].members == ("WTI/ensemble_I", "SP500/ensemble_I")
-    np.testing.assert_allclose(groups[0].targets.weights_at(pd.DataFrame(np.zeros((1, 2)))), [0.6, 0.4])
+    np.testing.assert_allclose(
+        groups[0].targets.weights_at(pd.DataFrame(np.zeros((1, 2)))), [0.6, 0.4]
+    )
 
 
 def test_families_can_be_switched_off_and_single_members_make_no_ensemble():
@@ -42,7 +46,11 @@ def test_families_can_be_switched_off_and_single_members_make_no_ensemble():
 
 @pytest.mark.parametrize(
     ("kwargs", "match"),
-    [({"rebalance": "daily"}, "rebalance"), ({"hedge_weight": 1.5}, "hedge_weight"), ({"cost_rate": -1.0}, "cost_rate")],
+    [
+        ({"rebalance": "daily"}, "rebalance"),
+        ({"hedge_weight": 1.5}, "hedge_weight"),
+        ({"cost_rate": -1.0}, "cost_rate"),
+    ],
 )
 def test_bad_settings(kwargs, match):
     with pytest.raises(ValueError, match=match):

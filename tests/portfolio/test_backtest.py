@@ -54,7 +54,11 @@ def test_negative_cost_rate_is_refused():
 )
 def test_costs_are_never_negative_and_only_reduce_returns(growth, data, cost_rate):
     prices = _series(100 * np.cumprod(growth))
-    positions = _series(data.draw(st.lists(st.sampled_from([-1.0, 0.0, 1.0]), min_size=len(growth), max_size=len(growth))))
+    positions = _series(
+        data.draw(
+            st.lists(st.sampled_from([-1.0, 0.0, 1.0]), min_size=len(growth), max_size=len(growth))
+        )
+    )
     with_costs = backtest_positions(prices, positions, cost_rate)
     free = backtest_positions(prices, positions, 0.0)
     assert (with_costs.costs >= 0).all()

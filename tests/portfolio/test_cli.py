@@ -18,7 +18,11 @@ SMALL = ["data.end=2002-12-31"]
 def aisfolio(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
     """Run the CLI as ``python -m portfolio`` (the console script calls the same main)."""
     return subprocess.run(
-        [sys.executable, "-m", "portfolio", *args], cwd=cwd, capture_output=True, text=True, timeout=300
+        [sys.executable, "-m", "portfolio", *args],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=300,
     )
 
 
@@ -37,8 +41,16 @@ def test_a_run_writes_every_output(tmp_path):
     assert done.returncode == 0, done.stderr
     run = tmp_path / "run"
     for name in [
-        "metrics.csv", "metrics.md", "table2_ais.csv", "table2_ais.md", "table3_ensembles.md",
-        "table5_hedges.md", "equity.parquet", "positions.parquet", "equity.png", "config.yaml",
+        "metrics.csv",
+        "metrics.md",
+        "table2_ais.csv",
+        "table2_ais.md",
+        "table3_ensembles.md",
+        "table5_hedges.md",
+        "equity.parquet",
+        "positions.parquet",
+        "equity.png",
+        "config.yaml",
     ]:
         assert (run / name).stat().st_size > 0, name
     metrics = pd.read_csv(run / "metrics.csv", index_col="line")
@@ -50,7 +62,13 @@ def test_a_run_writes_every_output(tmp_path):
 
 
 def test_a_multirun_sweeps_the_momentum_lookback(tmp_path):
-    done = aisfolio("-m", *SMALL, "generators.momentum.generator.lookback=1,5", "hydra.sweep.dir=sweep", cwd=tmp_path)
+    done = aisfolio(
+        "-m",
+        *SMALL,
+        "generators.momentum.generator.lookback=1,5",
+        "hydra.sweep.dir=sweep",
+        cwd=tmp_path,
+    )
     assert done.returncode == 0, done.stderr
     jobs = sorted((tmp_path / "sweep").glob("*/metrics.csv"))
     assert len(jobs) == 2

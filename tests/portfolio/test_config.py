@@ -22,11 +22,23 @@ def test_schemas_follow_the_class_signatures():
 @pytest.mark.parametrize(
     ("override", "key", "message"),
     [
-        ("+generators.momentum.generator.lookbak=3", "generators.momentum.generator.lookbak", "its keys are: lookback"),
-        ("generators.momentum.generator.lookback=abc", "generators.momentum.generator.lookback", "Integer"),
+        (
+            "+generators.momentum.generator.lookbak=3",
+            "generators.momentum.generator.lookbak",
+            "its keys are: lookback",
+        ),
+        (
+            "generators.momentum.generator.lookback=abc",
+            "generators.momentum.generator.lookback",
+            "Integer",
+        ),
         ("+data.date_colum=x", "data.date_colum", "unknown key for PriceSource"),
         ("backtest._target_=portfolio.Nothing", "backtest", "cannot import"),
-        ("generators.momentum.walk_forward.refit=hourly", "generators.momentum", "refit must be one of"),
+        (
+            "generators.momentum.walk_forward.refit=hourly",
+            "generators.momentum",
+            "refit must be one of",
+        ),
     ],
 )
 def test_config_errors_name_the_key(override, key, message):

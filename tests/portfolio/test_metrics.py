@@ -21,7 +21,9 @@ def test_annualized_return_uses_n_points():
 
 def test_annualized_volatility_is_the_sample_std_of_simple_returns():
     returns = [0.1, -0.1, 121 / 99 - 1]
-    assert m.annualized_volatility(RISING, 252) == pytest.approx(statistics.stdev(returns) * math.sqrt(252))
+    assert m.annualized_volatility(RISING, 252) == pytest.approx(
+        statistics.stdev(returns) * math.sqrt(252)
+    )
 
 
 def test_max_drawdown_is_the_largest_fall_from_a_peak():

@@ -16,7 +16,10 @@ def test_default_run_has_every_line_of_the_paper_tables(default_run):
     kinds = default_run.metrics["kind"].value_counts().to_dict()
     assert kinds == {"AIS": 9, "hedge": 8, "ensemble_I": 3, "ensemble_II": 2}
     assert default_run.table("ais").shape == (9, 8)
-    assert list(default_run.table("hedges").index.get_level_values("asset").unique()) == ["SP500+NASDAQ", "SP500+WTI"]
+    assert list(default_run.table("hedges").index.get_level_values("asset").unique()) == [
+        "SP500+NASDAQ",
+        "SP500+WTI",
+    ]
     labels = ["aRC", "aSD", "MD", "MLD", "IR*"]
     assert np.isfinite(default_run.metrics[labels].to_numpy(dtype=float)).all()
 
@@ -98,15 +101,19 @@ def test_mixed_calendars_keep_their_own_periods_per_year(us_markets_short):
 
 def test_start_and_end_cut_the_evaluation(us_markets):
     pipeline = pf.Pipeline(
-        {"momentum": Strategy(Momentum(1))}, backtest=pf.BacktestSettings(start="2005-01-01", end="2006-12-31")
+        {"momentum": Strategy(Momentum(1))},
+        backtest=pf.BacktestSettings(start="2005-01-01", end="2006-12-31"),
     )
     result = pipeline.run(us_markets)
     line = result.line("SP500/momentum")
-    assert line.index[0] == pd.Timestamp("2005-01-03") and line.index[-1] == pd.Timestamp("2006-12-29")
+    assert line.index[0] == pd.Timestamp("2005-01-03") and line.index[-1] == pd.Timestamp(
+        "2006-12-29"
+    )
 
 
 @pytest.mark.parametrize(
-    ("settings", "key"), [({"cost_rate": -0.1}, "backtest.cost_rate"), ({"start": "someday"}, "backtest.start")]
+    ("settings", "key"),
+    [({"cost_rate": -0.1}, "backtest.cost_rate"), ({"start": "someday"}, "backtest.start")],
 )
 def test_bad_backtest_settings_name_their_key(settings, key):
     with pytest.raises(pf.ConfigError, match=key):

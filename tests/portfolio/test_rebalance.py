@@ -57,4 +57,6 @@ def test_weights_sum_to_one_and_costs_are_never_negative(n, k, frequency, cost_r
     np.testing.assert_allclose(result.weights.iloc[1:].sum(axis=1), 1.0)
     assert (result.weights.iloc[1:] >= 0).all().all()
     assert (result.costs >= 0).all() and (result.traded >= 0).all()
-    np.testing.assert_allclose(result.costs.iloc[1:].to_numpy(), cost_rate * result.traded.iloc[:-1].to_numpy())
+    np.testing.assert_allclose(
+        result.costs.iloc[1:].to_numpy(), cost_rate * result.traded.iloc[:-1].to_numpy()
+    )

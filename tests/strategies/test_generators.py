@@ -7,8 +7,12 @@ from strategies import BuyAndHold, Contrarian, Momentum, SignalRule, Strategy, W
 
 def test_momentum_is_long_after_a_non_negative_return_and_contrarian_is_its_opposite(sp500):
     prices = sp500.loc["2010"]
-    momentum = Strategy(Momentum(1), SignalRule(on_tie="long"), WalkForward(min_train=2)).run(prices)
-    contrarian = Strategy(Contrarian(1), SignalRule(on_tie="short"), WalkForward(min_train=2)).run(prices)
+    momentum = Strategy(Momentum(1), SignalRule(on_tie="long"), WalkForward(min_train=2)).run(
+        prices
+    )
+    contrarian = Strategy(Contrarian(1), SignalRule(on_tie="short"), WalkForward(min_train=2)).run(
+        prices
+    )
     last_return = prices.diff()
     expected = np.where(last_return >= 0, 1.0, -1.0)
     expected[0] = np.nan

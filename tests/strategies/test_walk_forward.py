@@ -1,3 +1,5 @@
+from typing import ClassVar
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -11,7 +13,7 @@ from strategies.schedule import FREQUENCIES
 class RecordingGenerator(Generator):
     """Remembers the window it was fitted on; forecasts that window's last price."""
 
-    fits: list[tuple[pd.Timestamp, pd.Timestamp]] = []
+    fits: ClassVar[list[tuple[pd.Timestamp, pd.Timestamp]]] = []
 
     def fit(self, train):
         RecordingGenerator.fits.append((train.index[0], train.index[-1]))
@@ -54,7 +56,9 @@ def test_rolling_window_keeps_train_size_bars(sp500):
     train_size=st.integers(1, 50),
     min_train=st.integers(1, 60),
 )
-def test_plan_covers_each_decision_once_and_trains_only_on_the_past(n, refit, every, window, train_size, min_train):
+def test_plan_covers_each_decision_once_and_trains_only_on_the_past(
+    n, refit, every, window, train_size, min_train
+):
     index = pd.bdate_range("2015-11-02", periods=n)
     plan = WalkForward(window, train_size, min_train, refit, every).plan(index, Momentum(1))
     covered = np.concatenate([np.arange(c.refit, c.stop) for c in plan]) if plan else np.array([])
@@ -70,7 +74,7 @@ def test_plan_covers_each_decision_once_and_trains_only_on_the_past(n, refit, ev
     "bad", [{"window": "sliding"}, {"refit": "hourly"}, {"window": "rolling"}, {"min_train": 0}]
 )
 def test_bad_settings_are_named(bad):
-    with pytest.raises(ValueError, match="window|refit|train_size|min_train"):
+    with pytest.raises(ValueError, match=r"window|refit|train_size|min_train"):
         WalkForward(**bad)
 
 
@@ -79,5 +83,5 @@ def test_wrong_forecast_shape_is_reported(sp500):
         def predict_block(self, history, n):
             return np.zeros(n + 1)
 
-    with pytest.raises(ValueError, match="Broken.predict_block returned shape"):
+    with pytest.raises(ValueError, match=r"Broken\.predict_block returned shape"):
         WalkForward().run(Broken(), sp500.iloc[:20])
