@@ -28,7 +28,7 @@ lint: $(STAMP)
 
 wheel: $(STAMP)
 	rm -rf dist
-	$(BIN)/python -m pip wheel --quiet --no-deps --no-build-isolation -w dist .
+	$(BIN)/python -m pip wheel --quiet --no-deps -w dist .
 
 clean:
 	rm -rf $(VENV) dist build *.egg-info outputs multirun

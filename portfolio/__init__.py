@@ -8,6 +8,8 @@ Examples
 >>> result.table("ais").loc[("SP500", "momentum"), "IR**"]  # doctest: +SKIP
 """
 
+import pandas as pd
+
 from portfolio.backtest import AISBacktest, backtest_positions
 from portfolio.calendars import infer_periods_per_year
 from portfolio.composition import Components, build, load_config
@@ -46,7 +48,7 @@ __all__ = [
 ]
 
 
-def load_prices(path: str, **options: object) -> "pd.DataFrame":  # noqa: F821
+def load_prices(path: str, **options: object) -> pd.DataFrame:
     """Load and validate a price file (CSV or Parquet); see :class:`PriceSource`.
 
     Parameters
