@@ -183,7 +183,7 @@ class Pipeline:
         start = max(firsts)
         if self.backtest.start is not None and pd.Timestamp(self.backtest.start) > start:
             start = pd.Timestamp(self.backtest.start)
-        elif self.backtest.start is not None:
+        elif self.backtest.start is not None and pd.Timestamp(self.backtest.start) < start:
             log.warning(
                 "backtest.start %s is before the first decision; starting on %s",
                 self.backtest.start,

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from portfolio.metrics import METRIC_LABELS, summarize
+from portfolio.metrics import summarize
 from portfolio.rebalance import union_equity
 from portfolio.tables import paper_table
 from strategies.strategy import StrategyRun
@@ -142,8 +142,3 @@ class RunResult:
         if name not in self.lines:
             raise KeyError(f"no line '{name}'; lines are: {', '.join(self.lines)}")
         return self.lines[name].equity
-
-    @property
-    def metric_labels(self) -> tuple[str, ...]:
-        """Names of the metric columns."""
-        return METRIC_LABELS
