@@ -1,8 +1,9 @@
 """The paper's ensembles and hedges, as groups of equity lines to combine.
 
-Type I: per asset, the strategies' lines (the benchmark excluded). Type II: per
-strategy, its lines across assets. Hedges: a base asset's line (a strategy or its
-type I ensemble) held 50/50 with the same line of each other asset. Every group is
+Type I: per asset, the component strategies' lines (the pipeline leaves benchmarks
+out). Type II: per component strategy, its lines across assets. Hedges: a base asset's
+line (a strategy or its type I ensemble) held 50/50 with the same line of each other
+asset. Every group is
 rebalanced to its target weights on one calendar (first trading day of Jan/Apr/Jul/Oct
 by default).
 """
@@ -10,48 +11,15 @@ by default).
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 
+from ensemble.groups import EnsembleGroup, line_name
 from ensemble.weights import EqualWeight, FixedWeights
 from strategies.schedule import FREQUENCIES
 
-__all__ = ["ENSEMBLE_I", "EnsembleGroup", "PaperEnsembles", "line_name"]
+__all__ = ["ENSEMBLE_I", "PaperEnsembles"]
 
 #: Strategy label of a type I ensemble line.
 ENSEMBLE_I = "ensemble_I"
-
-
-def line_name(asset: str, strategy: str) -> str:
-    """Name of the equity line of ``strategy`` on ``asset``."""
-    return f"{asset}/{strategy}"
-
-
-@dataclass(frozen=True)
-class EnsembleGroup:
-    """Lines combined into one rebalanced portfolio.
-
-    Attributes
-    ----------
-    name : str
-        Name of the resulting line.
-    kind : str
-        ``"ensemble_I"``, ``"ensemble_II"`` or ``"hedge"``.
-    asset : str
-        The asset(s) it covers (``"SP500"``, ``"SP500+WTI"``, ``"all"``).
-    strategy : str
-        The strategy it covers (``"ensemble_I"`` for a type I group, hedged or not).
-    members : tuple of str
-        Names of the member lines.
-    targets : EqualWeight or FixedWeights
-        Target weights of the members.
-    """
-
-    name: str
-    kind: str
-    asset: str
-    strategy: str
-    members: tuple[str, ...]
-    targets: EqualWeight | FixedWeights
 
 
 class PaperEnsembles:
@@ -71,8 +39,6 @@ class PaperEnsembles:
         The asset hedged (default: the first asset of the data).
     hedge_weight : float, default 0.5
         Weight of the base line in each hedge; the partner gets the rest.
-    exclude : sequence of str, default ("buy_and_hold",)
-        Strategies left out of type I and type II ensembles (benchmarks).
     """
 
     def __init__(
@@ -85,7 +51,6 @@ class PaperEnsembles:
         hedges: bool = True,
         hedge_base: str | None = None,
         hedge_weight: float = 0.5,
-        exclude: Sequence[str] = ("buy_and_hold",),
     ):
         if rebalance not in FREQUENCIES:
             raise ValueError(f"rebalance must be one of {FREQUENCIES}, got '{rebalance}'")
@@ -101,17 +66,21 @@ class PaperEnsembles:
         self.hedges = hedges
         self.hedge_base = hedge_base
         self.hedge_weight = hedge_weight
-        self.exclude = tuple(exclude)
 
-    def type_one_groups(
-        self, assets: Sequence[str], strategies: Sequence[str]
-    ) -> list[EnsembleGroup]:
-        """Per asset, the equal-weight mix of its non-benchmark strategies."""
-        members = [s for s in strategies if s not in self.exclude]
+    def _group(self, **fields: object) -> EnsembleGroup:
+        return EnsembleGroup(
+            rebalance=self.rebalance,
+            every=self.every,
+            cost_rate=self.cost_rate,
+            **fields,  # type: ignore[arg-type]
+        )
+
+    def type_one_groups(self, assets: Sequence[str], members: Sequence[str]) -> list[EnsembleGroup]:
+        """Per asset, the equal-weight mix of the member strategies."""
         if not self.type_one or len(members) < 2:
             return []
         return [
-            EnsembleGroup(
+            self._group(
                 name=line_name(asset, ENSEMBLE_I),
                 kind="ensemble_I",
                 asset=asset,
@@ -122,14 +91,12 @@ class PaperEnsembles:
             for asset in assets
         ]
 
-    def type_two_groups(
-        self, assets: Sequence[str], strategies: Sequence[str]
-    ) -> list[EnsembleGroup]:
+    def type_two_groups(self, assets: Sequence[str], members: Sequence[str]) -> list[EnsembleGroup]:
         """Per strategy, the equal-weight mix of its lines across assets."""
         if not self.type_two or len(assets) < 2:
             return []
         return [
-            EnsembleGroup(
+            self._group(
                 name=f"ensemble_II/{strategy}",
                 kind="ensemble_II",
                 asset="all",
@@ -137,8 +104,7 @@ class PaperEnsembles:
                 members=tuple(line_name(asset, strategy) for asset in assets),
                 targets=EqualWeight(),
             )
-            for strategy in strategies
-            if strategy not in self.exclude
+            for strategy in members
         ]
 
     def hedge_groups(self, assets: Sequence[str], lines: Sequence[str]) -> list[EnsembleGroup]:
@@ -159,7 +125,7 @@ class PaperEnsembles:
             raise ValueError(f"hedge_base '{base}' is not an asset; assets are {list(assets)}")
         targets = FixedWeights([self.hedge_weight, 1.0 - self.hedge_weight])
         return [
-            EnsembleGroup(
+            self._group(
                 name=f"hedge/{base}+{partner}/{strategy}",
                 kind="hedge",
                 asset=f"{base}+{partner}",

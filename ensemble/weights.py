@@ -3,11 +3,20 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Protocol
 
 import numpy as np
 import pandas as pd
 
-__all__ = ["EqualWeight", "FixedWeights"]
+__all__ = ["EqualWeight", "FixedWeights", "TargetWeights"]
+
+
+class TargetWeights(Protocol):
+    """Anything that gives target weights at a rebalance date from the past only."""
+
+    def weights_at(self, history: pd.DataFrame) -> np.ndarray:
+        """Target weights of the streams (columns of ``history``: returns up to today)."""
+        ...
 
 
 class EqualWeight:

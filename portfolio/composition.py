@@ -65,14 +65,20 @@ def build(config: DictConfig) -> Components:
         Naming the key of a typo, a wrong type or a value a class rejects.
     """
     validate_config(config)
-    strategies = {
-        str(label): _instantiate(config.generators[label], f"generators.{label}")
-        for label in config.generators
-    }
+
+    def group(name: str) -> dict[str, object]:
+        return {
+            str(label): _instantiate(config[name][label], f"{name}.{label}")
+            for label in config[name]
+        }
+
     pipeline = Pipeline(
-        strategies,  # type: ignore[arg-type]
+        group("generators"),  # type: ignore[arg-type]
         backtest=_instantiate(config.backtest, "backtest"),  # type: ignore[arg-type]
         ensembles=_instantiate(config.ensemble, "ensemble"),  # type: ignore[arg-type]
+        stacked=group("stacking"),  # type: ignore[arg-type]
+        combiners=group("combiners"),  # type: ignore[arg-type]
+        benchmarks=list(config.benchmarks),
     )
     return Components(
         source=_instantiate(config.data, "data"),  # type: ignore[arg-type]

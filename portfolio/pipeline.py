@@ -12,7 +12,9 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from ensemble.paper import ENSEMBLE_I, EnsembleGroup, PaperEnsembles, line_name
+from ensemble.combination import Combination
+from ensemble.groups import EnsembleGroup, line_name
+from ensemble.paper import ENSEMBLE_I, PaperEnsembles
 from portfolio.backtest import backtest_positions
 from portfolio.calendars import infer_periods_per_year
 from portfolio.errors import ConfigError, DataError
@@ -66,16 +68,25 @@ class BacktestSettings:
 
 
 class Pipeline:
-    """Run strategies on every asset, then the paper's ensembles and hedges.
+    """Run strategies on every asset, then stacked strategies, ensembles and combiners.
 
     Parameters
     ----------
     strategies : mapping of str to Strategy
-        Strategy label -> recipe, applied to every asset.
+        Strategy label -> recipe, applied to every asset on its own prices.
     backtest : BacktestSettings, optional
         Costs, evaluation window, calendars.
     ensembles : PaperEnsembles, optional
-        Which ensembles and hedges to build; None builds none.
+        Which of the paper's ensembles and hedges to build; None builds none.
+    stacked : mapping of str to Strategy, optional
+        Second-stage strategies: their generator receives, per asset, a frame with a
+        ``"price"`` column and one column per component strategy's forecast, and their
+        positions become AIS of their own (``"<asset>/<label>"``).
+    combiners : mapping of str to Combination, optional
+        Online combinations of the component AIS, per asset and across assets.
+    benchmarks : sequence of str, default ("buy_and_hold",)
+        Strategies that are yardsticks, not components: left out of ensembles type I and
+        II, stacking and combiners (hedges still pair them).
 
     Examples
     --------
@@ -93,12 +104,26 @@ class Pipeline:
         strategies: Mapping[str, Strategy],
         backtest: BacktestSettings | None = None,
         ensembles: PaperEnsembles | None = None,
+        stacked: Mapping[str, Strategy] | None = None,
+        combiners: Mapping[str, Combination] | None = None,
+        benchmarks: Sequence[str] = ("buy_and_hold",),
     ):
         if not strategies:
             raise ConfigError("at least one strategy is needed", key="generators")
+        clashes = set(strategies) & set(stacked or {})
+        if clashes:
+            raise ConfigError(f"labels used twice: {sorted(clashes)}", key="stacking")
         self.strategies = dict(strategies)
         self.backtest = backtest if backtest is not None else BacktestSettings()
         self.ensembles = ensembles
+        self.stacked = dict(stacked or {})
+        self.combiners = dict(combiners or {})
+        self.benchmarks = tuple(benchmarks)
+
+    @property
+    def components(self) -> list[str]:
+        """First-stage strategies that ensembles, stacking and combiners use."""
+        return [label for label in self.strategies if label not in self.benchmarks]
 
     @classmethod
     def from_config(cls, overrides: Sequence[str] = ()) -> Pipeline:
@@ -138,25 +163,51 @@ class Pipeline:
             log.info("walking forward on %s (%d bars)", asset, len(calendars[asset]))
             for label, strategy in self.strategies.items():
                 runs[asset, label] = strategy.run(calendars[asset])
-        start = self._evaluation_start(calendars)
+            if self.stacked:
+                inputs = self._stacking_inputs(calendars[asset], asset, runs)
+                for label, strategy in self.stacked.items():
+                    log.info("stacking %s on %s", label, asset)
+                    stacked = strategy.run(inputs)
+                    runs[asset, label] = StrategyRun(
+                        forecasts=stacked.forecasts.reindex(calendars[asset].index),
+                        positions=stacked.positions.reindex(calendars[asset].index),
+                    )
+        start = self._evaluation_start(calendars, runs)
         lines: dict[str, Line] = {}
         for (asset, label), run in runs.items():
             outcome = backtest_positions(
                 calendars[asset], run.positions, self.backtest.cost_rate, start
             )
             positions = outcome.positions.to_numpy()
-            s = self._periods_per_year(outcome.equity.index)
             lines[line_name(asset, label)] = Line(
                 kind="AIS",
                 asset=asset,
                 strategy=label,
                 equity=outcome.equity,
-                periods_per_year=s,
+                periods_per_year=self._periods_per_year(outcome.equity.index),
                 traded=traded_notional(positions),
                 trades=number_of_trades(positions),
             )
         weights = self._ensembles(assets, lines)
+        for label, combination in self.combiners.items():
+            for group in combination.groups(label, assets, self.components):
+                weights[group.name] = self._evaluate(group, lines)
         return RunResult.assemble(prices, runs, lines, weights)
+
+    def _stacking_inputs(
+        self, prices: pd.Series, asset: str, runs: Mapping[tuple[str, str], StrategyRun]
+    ) -> pd.DataFrame:
+        """Price and component forecasts from the first bar on which all exist."""
+        if not self.components:
+            raise ConfigError("stacking needs at least one component strategy", key="stacking")
+        columns = {"price": prices} | {
+            label: runs[asset, label].forecasts for label in self.components
+        }
+        frame = pd.DataFrame(columns)
+        complete = frame.notna().all(axis=1).to_numpy()
+        if not complete.any():
+            raise DataError("no bar on which every component has a forecast", column=asset)
+        return frame.iloc[int(np.argmax(complete)) :]
 
     def _window(self, prices: pd.DataFrame) -> pd.DataFrame:
         if (
@@ -170,25 +221,30 @@ class Pipeline:
             prices = prices.loc[: pd.Timestamp(self.backtest.end)]
         return prices.dropna(how="all")
 
-    def _evaluation_start(self, calendars: Mapping[str, pd.Series]) -> pd.Timestamp:
+    def _evaluation_start(
+        self, calendars: Mapping[str, pd.Series], runs: Mapping[tuple[str, str], StrategyRun]
+    ) -> pd.Timestamp:
+        """The first date on which every strategy has a position on every asset."""
         firsts = []
-        for asset, series in calendars.items():
-            for label, strategy in self.strategies.items():
-                first = strategy.first_decision(series.index)
-                if first is None:
-                    raise DataError(
-                        f"too short for strategy '{label}': {len(series)} bars", column=asset
-                    )
-                firsts.append(first)
+        for (asset, label), run in runs.items():
+            decided = run.positions.notna().to_numpy()
+            if not decided.any():
+                raise DataError(
+                    f"too short for strategy '{label}': no decision in {len(decided)} bars",
+                    column=asset,
+                )
+            firsts.append(run.positions.index[int(np.argmax(decided))])
         start = max(firsts)
-        if self.backtest.start is not None and pd.Timestamp(self.backtest.start) > start:
-            start = pd.Timestamp(self.backtest.start)
-        elif self.backtest.start is not None and pd.Timestamp(self.backtest.start) < start:
-            log.warning(
-                "backtest.start %s is before the first decision; starting on %s",
-                self.backtest.start,
-                start,
-            )
+        if self.backtest.start is not None:
+            wanted = pd.Timestamp(self.backtest.start)
+            if wanted > start:
+                start = wanted
+            elif wanted < start:
+                log.warning(
+                    "backtest.start %s is before the first decision; starting on %s",
+                    wanted.date(),
+                    start,
+                )
         for asset, series in calendars.items():
             if (series.index >= start).sum() < 2:
                 raise DataError(
@@ -206,10 +262,13 @@ class Pipeline:
         plan = self.ensembles
         if plan is None:
             return {}
-        labels = list(self.strategies)
-        groups = plan.type_one_groups(assets, labels) + plan.type_two_groups(assets, labels)
+        groups = plan.type_one_groups(assets, self.components) + plan.type_two_groups(
+            assets, self.components
+        )
         weights = {group.name: self._evaluate(group, lines) for group in groups}
-        hedged = labels + ([ENSEMBLE_I] if line_name(assets[0], ENSEMBLE_I) in lines else [])
+        hedged = list(self.strategies) + (
+            [ENSEMBLE_I] if line_name(assets[0], ENSEMBLE_I) in lines else []
+        )
         try:
             hedges = plan.hedge_groups(assets, hedged)
         except ValueError as error:
@@ -219,12 +278,11 @@ class Pipeline:
         return weights
 
     def _evaluate(self, group: EnsembleGroup, lines: dict[str, Line]) -> pd.DataFrame:
-        plan = self.ensembles
-        assert plan is not None
+        """Backtest one group, add its line, return the weights it held."""
         # Every member line starts at 1.0 on its first evaluation bar; before it, it is flat.
         equity = union_equity({m: lines[m].equity for m in group.members}).fillna(1.0)
-        cost = plan.cost_rate if plan.cost_rate is not None else self.backtest.cost_rate
-        portfolio = rebalance_streams(equity, group.targets, plan.rebalance, plan.every, cost)
+        cost = group.cost_rate if group.cost_rate is not None else self.backtest.cost_rate
+        portfolio = rebalance_streams(equity, group.targets, group.rebalance, group.every, cost)
         traded = portfolio.traded.to_numpy()
         lines[group.name] = Line(
             kind=group.kind,

@@ -7,22 +7,14 @@ gives target weights from the streams' past returns.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Protocol
 
 import numpy as np
 import pandas as pd
 
+from ensemble.weights import TargetWeights
 from strategies.schedule import schedule_positions
 
-__all__ = ["RebalancedPortfolio", "TargetWeights", "rebalance_streams", "union_equity"]
-
-
-class TargetWeights(Protocol):
-    """Anything that gives target weights at a rebalance date from the past only."""
-
-    def weights_at(self, history: pd.DataFrame) -> np.ndarray:
-        """Target weights for the streams (columns of ``history``, returns up to today)."""
-        ...
+__all__ = ["RebalancedPortfolio", "rebalance_streams", "union_equity"]
 
 
 @dataclass(frozen=True)

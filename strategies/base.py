@@ -33,8 +33,9 @@ class Generator:
 
         Parameters
         ----------
-        train : Series
-            Prices of one asset on its own calendar, the last bar being the refit date.
+        train : Series or DataFrame
+            Prices of one asset on its own calendar (a frame of inputs for second-stage
+            generators), the last bar being the refit date.
 
         Returns
         -------

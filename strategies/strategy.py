@@ -39,13 +39,14 @@ class Strategy:
     signal: SignalRule = field(default_factory=SignalRule)
     walk_forward: WalkForward = field(default_factory=WalkForward)
 
-    def run(self, prices: pd.Series) -> StrategyRun:
+    def run(self, prices: pd.Series | pd.DataFrame) -> StrategyRun:
         """Walk forward over one asset's prices (its own calendar, no missing values).
 
         Parameters
         ----------
-        prices : Series
-            Prices of one asset.
+        prices : Series or DataFrame
+            Prices of one asset, or (for a second-stage strategy) a frame on its
+            calendar with a ``"price"`` column and the component forecasts.
 
         Returns
         -------
@@ -53,7 +54,7 @@ class Strategy:
         """
         forecasts = self.walk_forward.run(self.generator, prices)
         positions = pd.Series(
-            self.signal(forecasts.to_numpy()), index=forecasts.index, name=prices.name
+            self.signal(forecasts.to_numpy()), index=forecasts.index, name=forecasts.name
         )
         return StrategyRun(forecasts=forecasts, positions=positions)
 

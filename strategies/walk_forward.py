@@ -46,15 +46,15 @@ class Chunk:
         return self.stop - self.refit
 
 
-def run_chunk(generator: Generator, prices: pd.Series, chunk: Chunk) -> np.ndarray:
+def run_chunk(generator: Generator, prices: pd.Series | pd.DataFrame, chunk: Chunk) -> np.ndarray:
     """Fit a fresh copy of ``generator`` on the chunk's window and forecast its decisions.
 
     Parameters
     ----------
     generator : Generator
         Unfitted template; it is cloned, never modified.
-    prices : Series
-        The asset's prices on its own calendar.
+    prices : Series or DataFrame
+        The asset's prices (or a frame of inputs) on its own calendar.
     chunk : Chunk
         Which bars to train on and to forecast.
 
@@ -144,15 +144,16 @@ class WalkForward:
             chunks.append(Chunk(int(start), int(refit), int(stop)))
         return chunks
 
-    def run(self, generator: Generator, prices: pd.Series) -> pd.Series:
+    def run(self, generator: Generator, prices: pd.Series | pd.DataFrame) -> pd.Series:
         """Forecasts stamped by decision date, NaN before the first decision.
 
         Parameters
         ----------
         generator : Generator
             Unfitted template.
-        prices : Series
-            One asset's prices on its own calendar (no missing values).
+        prices : Series or DataFrame
+            One asset's prices on its own calendar (no missing values), or a frame of
+            inputs on that calendar; chunks slice its rows.
 
         Returns
         -------
@@ -162,4 +163,4 @@ class WalkForward:
         forecasts = np.full(len(prices), np.nan)
         for chunk in self.plan(prices.index, generator):
             forecasts[chunk.refit : chunk.stop] = run_chunk(generator, prices, chunk)
-        return pd.Series(forecasts, index=prices.index, name=prices.name)
+        return pd.Series(forecasts, index=prices.index, name=getattr(prices, "name", None))

@@ -13,6 +13,7 @@ from portfolio.composition import build
 from strategies import Strategy
 from tests.lookahead import REGISTRY, assert_no_lookahead, register
 
+COMBINER_CONFIGS = sorted(p.stem for p in (Path(conf.__file__).parent / "combiners").glob("*.yaml"))
 GENERATOR_CONFIGS = sorted(
     p.stem for p in (Path(conf.__file__).parent / "generators").glob("*.yaml")
 )
@@ -36,10 +37,13 @@ for _name in GENERATOR_CONFIGS:
     register(f"generator:{_name}")(lambda prices, s=_strategy: _strategy_outputs(s, prices))
 
 
-@register("pipeline:ais_ensembles_hedges")
+@register("pipeline:ais_ensembles_hedges_combiners")
 def _pipeline_lines(prices: pd.DataFrame) -> pd.DataFrame:
-    """AIS, type I and II ensembles and hedges (equity lines and ensemble weights)."""
-    pipeline = Pipeline.from_config(["backtest.start=2004-01-02"])
+    """AIS, type I and II ensembles, hedges and every shipped combination (equity lines
+    and the weights they held)."""
+    pipeline = Pipeline.from_config(
+        [f"combiners=[{','.join(COMBINER_CONFIGS)}]", "backtest.start=2004-01-02"]
+    )
     result = pipeline.run(prices)
     weights = pd.concat(result.weights, axis=1)
     weights.columns = ["/".join(c) for c in weights.columns]

@@ -5,17 +5,18 @@ import pytest
 from ensemble import ENSEMBLE_I, EqualWeight, FixedWeights, PaperEnsembles
 
 ASSETS = ["SP500", "NASDAQ", "WTI"]
-STRATEGIES = ["buy_and_hold", "momentum", "contrarian"]
+COMPONENTS = ["momentum", "contrarian"]
 
 
-def test_type_one_mixes_each_assets_strategies_without_the_benchmark():
-    groups = PaperEnsembles().type_one_groups(ASSETS, STRATEGIES)
+def test_type_one_mixes_each_assets_component_strategies():
+    groups = PaperEnsembles().type_one_groups(ASSETS, COMPONENTS)
     assert [g.name for g in groups] == ["SP500/ensemble_I", "NASDAQ/ensemble_I", "WTI/ensemble_I"]
     assert groups[0].members == ("SP500/momentum", "SP500/contrarian")
+    assert groups[0].rebalance == "quarterly" and groups[0].cost_rate is None
 
 
 def test_type_two_mixes_each_strategy_across_assets():
-    groups = PaperEnsembles().type_two_groups(ASSETS, STRATEGIES)
+    groups = PaperEnsembles().type_two_groups(ASSETS, COMPONENTS)
     assert [g.name for g in groups] == ["ensemble_II/momentum", "ensemble_II/contrarian"]
     assert groups[1].members == ("SP500/contrarian", "NASDAQ/contrarian", "WTI/contrarian")
 
@@ -38,10 +39,10 @@ def test_hedges_pair_the_base_line_with_the_same_line_of_each_other_asset():
 
 def test_families_can_be_switched_off_and_single_members_make_no_ensemble():
     plan = PaperEnsembles(type_one=False, hedges=False)
-    assert plan.type_one_groups(ASSETS, STRATEGIES) == []
-    assert plan.hedge_groups(ASSETS, STRATEGIES) == []
-    assert PaperEnsembles().type_one_groups(ASSETS, ["buy_and_hold", "momentum"]) == []
-    assert PaperEnsembles().type_two_groups(["SP500"], STRATEGIES) == []
+    assert plan.type_one_groups(ASSETS, COMPONENTS) == []
+    assert plan.hedge_groups(ASSETS, COMPONENTS) == []
+    assert PaperEnsembles().type_one_groups(ASSETS, ["momentum"]) == []
+    assert PaperEnsembles().type_two_groups(["SP500"], COMPONENTS) == []
 
 
 @pytest.mark.parametrize(
@@ -59,7 +60,7 @@ def test_bad_settings(kwargs, match):
 
 def test_unknown_hedge_base_is_named():
     with pytest.raises(ValueError, match="hedge_base 'GOLD'"):
-        PaperEnsembles(hedge_base="GOLD").hedge_groups(ASSETS, STRATEGIES)
+        PaperEnsembles(hedge_base="GOLD").hedge_groups(ASSETS, COMPONENTS)
 
 
 def test_weights():

@@ -3,8 +3,8 @@ import pandas as pd
 import pytest
 
 import portfolio as pf
-from ensemble import PaperEnsembles
-from strategies import BuyAndHold, Momentum, SignalRule, Strategy
+from ensemble import EqualWeight, PaperEnsembles
+from strategies import BuyAndHold, Contrarian, Generator, Momentum, SignalRule, Strategy
 
 
 @pytest.fixture(scope="module")
@@ -124,3 +124,48 @@ def test_too_short_data_is_named(us_markets):
     pipeline = pf.Pipeline({"momentum": Strategy(Momentum(50))})
     with pytest.raises(pf.DataError, match="too short for strategy 'momentum'"):
         pipeline.run(us_markets.iloc[:30])
+
+
+class FirstComponent(Generator):
+    """Second stage for tests: repeats the first component's forecast."""
+
+    def predict_block(self, history, n):
+        return history.iloc[-n:, 1].to_numpy()
+
+
+def test_stacked_strategies_see_prices_and_component_forecasts(us_markets_short):
+    components = {
+        "buy_and_hold": Strategy(BuyAndHold()),
+        "momentum": Strategy(Momentum(1), SignalRule(on_tie="long")),
+        "contrarian": Strategy(Contrarian(1)),
+    }
+    pipeline = pf.Pipeline(
+        components, stacked={"copy": Strategy(FirstComponent(), SignalRule(on_tie="long"))}
+    )
+    result = pipeline.run(us_markets_short)
+    copied, momentum = result.positions["SP500"]["copy"], result.positions["SP500"]["momentum"]
+    pd.testing.assert_series_equal(copied, momentum, check_names=False)
+    assert (
+        "SP500/copy" in result.metrics.index and result.metrics.loc["SP500/copy", "kind"] == "AIS"
+    )
+    with pytest.raises(pf.ConfigError, match="labels used twice"):
+        pf.Pipeline(components, stacked={"momentum": Strategy(FirstComponent())})
+
+
+def test_combinations_hold_the_components_per_asset_and_across_assets(us_markets_short):
+    pipeline = pf.Pipeline.from_config(["combiners=[equal_weight]", "ensemble=none"])
+    result = pipeline.run(us_markets_short)
+    assert set(result.metrics.index[result.metrics["kind"] == "combiner"]) == {
+        "SP500/equal_weight",
+        "NASDAQ/equal_weight",
+        "WTI/equal_weight",
+        "all/equal_weight",
+    }
+    assert list(result.weights["all/equal_weight"].columns) == [
+        f"{asset}/{strategy}"
+        for asset in ["SP500", "NASDAQ", "WTI"]
+        for strategy in ["momentum", "contrarian"]
+    ]
+    members = pf.union_equity({m: result.line(m) for m in ["SP500/momentum", "SP500/contrarian"]})
+    expected = pf.rebalance_streams(members, EqualWeight(), "every_bar", cost_rate=0.0005)
+    pd.testing.assert_series_equal(result.line("SP500/equal_weight"), expected.equity)

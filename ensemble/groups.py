@@ -1,0 +1,51 @@
+"""Groups of equity lines to be held as one rebalanced portfolio."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from ensemble.weights import TargetWeights
+
+__all__ = ["EnsembleGroup", "line_name"]
+
+
+def line_name(asset: str, strategy: str) -> str:
+    """Name of the equity line of ``strategy`` on ``asset``."""
+    return f"{asset}/{strategy}"
+
+
+@dataclass(frozen=True)
+class EnsembleGroup:
+    """Lines combined into one rebalanced portfolio.
+
+    Attributes
+    ----------
+    name : str
+        Name of the resulting line.
+    kind : str
+        ``"ensemble_I"``, ``"ensemble_II"``, ``"hedge"`` or ``"combiner"``.
+    asset : str
+        The asset(s) it covers (``"SP500"``, ``"SP500+WTI"``, ``"all"``).
+    strategy : str
+        The strategy it covers (``"ensemble_I"`` for a type I group, hedged or not).
+    members : tuple of str
+        Names of the member lines.
+    targets : TargetWeights
+        Gives the members' target weights at each rebalance (a fresh object per group).
+    rebalance : str
+        Rebalance calendar (see :data:`strategies.FREQUENCIES`).
+    every : int
+        Bars between rebalances for ``"every_k"``.
+    cost_rate : float or None
+        Cost per unit of weight traded; None takes the backtest's rate.
+    """
+
+    name: str
+    kind: str
+    asset: str
+    strategy: str
+    members: tuple[str, ...]
+    targets: TargetWeights
+    rebalance: str = "quarterly"
+    every: int = 1
+    cost_rate: float | None = None
