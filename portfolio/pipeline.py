@@ -159,10 +159,13 @@ class Pipeline:
         assets = [str(a) for a in prices.columns]
         calendars = {asset: prices[asset].dropna() for asset in assets}
         runs: dict[tuple[str, str], StrategyRun] = {}
+        for label, strategy in self.strategies.items():
+            log.info("walking forward: %s on %d assets", label, len(assets))
+            for asset, run in zip(
+                assets, strategy.run_many([calendars[a] for a in assets]), strict=True
+            ):
+                runs[asset, label] = run
         for asset in assets:
-            log.info("walking forward on %s (%d bars)", asset, len(calendars[asset]))
-            for label, strategy in self.strategies.items():
-                runs[asset, label] = strategy.run(calendars[asset])
             if self.stacked:
                 inputs = self._stacking_inputs(calendars[asset], asset, runs)
                 for label, strategy in self.stacked.items():

@@ -3,12 +3,33 @@
 from __future__ import annotations
 
 import copy
+from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Self
 
 import numpy as np
 import pandas as pd
 
-__all__ = ["Generator"]
+__all__ = ["ChunkTask", "Generator"]
+
+
+@dataclass(frozen=True)
+class ChunkTask:
+    """One unit of walk-forward work, cut by the engine.
+
+    Attributes
+    ----------
+    train : Series or DataFrame
+        The training window; its last bar is the refit date.
+    history : Series or DataFrame
+        From the start of the training window to the chunk's last decision date.
+    n : int
+        Number of decision dates at the end of ``history``.
+    """
+
+    train: pd.Series | pd.DataFrame
+    history: pd.Series | pd.DataFrame
+    n: int
 
 
 class Generator:
@@ -76,6 +97,25 @@ class Generator:
         """
         stop = len(history)
         return np.array([self.predict(history.iloc[: stop - n + i + 1]) for i in range(n)])
+
+    def fit_predict_batch(self, tasks: Sequence[ChunkTask]) -> list[np.ndarray]:
+        """Forecasts of many independent chunks (windows, assets), in order.
+
+        The default fits a fresh clone per task. Generators whose fits are expensive
+        override it to train every task's model together; results must equal the
+        one-by-one default.
+
+        Parameters
+        ----------
+        tasks : sequence of ChunkTask
+            Independent chunks, possibly of several assets.
+
+        Returns
+        -------
+        list of ndarray
+            One array of ``task.n`` forecasts per task.
+        """
+        return [self.clone().fit(task.train).predict_block(task.history, task.n) for task in tasks]
 
     def clone(self) -> Self:
         """An unfitted copy with the same parameters."""

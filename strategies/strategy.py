@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import pandas as pd
@@ -52,11 +53,27 @@ class Strategy:
         -------
         StrategyRun
         """
-        forecasts = self.walk_forward.run(self.generator, prices)
-        positions = pd.Series(
-            self.signal(forecasts.to_numpy()), index=forecasts.index, name=forecasts.name
-        )
-        return StrategyRun(forecasts=forecasts, positions=positions)
+        return self.run_many([prices])[0]
+
+    def run_many(self, inputs: Sequence[pd.Series | pd.DataFrame]) -> list[StrategyRun]:
+        """:meth:`run` on several assets, their walk-forward chunks batched together.
+
+        Parameters
+        ----------
+        inputs : sequence of Series or DataFrame
+            One per asset.
+
+        Returns
+        -------
+        list of StrategyRun
+        """
+        runs = []
+        for forecasts in self.walk_forward.run_many(self.generator, inputs):
+            positions = pd.Series(
+                self.signal(forecasts.to_numpy()), index=forecasts.index, name=forecasts.name
+            )
+            runs.append(StrategyRun(forecasts=forecasts, positions=positions))
+        return runs
 
     def first_decision(self, index: pd.DatetimeIndex) -> pd.Timestamp | None:
         """Date of the first forecast on ``index``, or None when it is too short."""

@@ -9,15 +9,16 @@ parallel.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 
-from strategies.base import Generator
+from strategies.base import ChunkTask, Generator
 from strategies.schedule import FREQUENCIES, schedule_positions
 
-__all__ = ["Chunk", "WalkForward", "run_chunk"]
+__all__ = ["Chunk", "WalkForward", "chunk_task", "run_chunk"]
 
 WINDOWS = ("expanding", "rolling")
 
@@ -46,6 +47,15 @@ class Chunk:
         return self.stop - self.refit
 
 
+def chunk_task(prices: pd.Series | pd.DataFrame, chunk: Chunk) -> ChunkTask:
+    """Cut the rows a chunk may see: its training window and its decisions' history."""
+    return ChunkTask(
+        train=prices.iloc[chunk.train_start : chunk.refit + 1],
+        history=prices.iloc[chunk.train_start : chunk.stop],
+        n=chunk.n_decisions,
+    )
+
+
 def run_chunk(generator: Generator, prices: pd.Series | pd.DataFrame, chunk: Chunk) -> np.ndarray:
     """Fit a fresh copy of ``generator`` on the chunk's window and forecast its decisions.
 
@@ -62,15 +72,19 @@ def run_chunk(generator: Generator, prices: pd.Series | pd.DataFrame, chunk: Chu
     -------
     ndarray of shape (chunk.n_decisions,)
     """
-    model = generator.clone().fit(prices.iloc[chunk.train_start : chunk.refit + 1])
-    history = prices.iloc[chunk.train_start : chunk.stop]
-    forecasts = np.asarray(model.predict_block(history, chunk.n_decisions), dtype=float)
-    if forecasts.shape != (chunk.n_decisions,):
+    return _checked(
+        generator, generator.fit_predict_batch([chunk_task(prices, chunk)])[0], chunk.n_decisions
+    )
+
+
+def _checked(generator: Generator, forecasts: np.ndarray, n: int) -> np.ndarray:
+    values = np.asarray(forecasts, dtype=float)
+    if values.shape != (n,):
         raise ValueError(
-            f"{type(generator).__name__}.predict_block returned shape {forecasts.shape}, "
-            f"expected ({chunk.n_decisions},)"
+            f"{type(generator).__name__}.predict_block returned shape {values.shape}, "
+            f"expected ({n},)"
         )
-    return forecasts
+    return values
 
 
 @dataclass(frozen=True)
@@ -160,7 +174,41 @@ class WalkForward:
         Series
             Same index as ``prices``.
         """
-        forecasts = np.full(len(prices), np.nan)
-        for chunk in self.plan(prices.index, generator):
-            forecasts[chunk.refit : chunk.stop] = run_chunk(generator, prices, chunk)
-        return pd.Series(forecasts, index=prices.index, name=getattr(prices, "name", None))
+        return self.run_many(generator, [prices])[0]
+
+    def run_many(
+        self, generator: Generator, inputs: Sequence[pd.Series | pd.DataFrame]
+    ) -> list[pd.Series]:
+        """:meth:`run` on several assets at once: every chunk of every asset is handed to
+        ``generator.fit_predict_batch`` together, so batched generators train them as one.
+
+        Parameters
+        ----------
+        generator : Generator
+            Unfitted template.
+        inputs : sequence of Series or DataFrame
+            One per asset, each on its own calendar.
+
+        Returns
+        -------
+        list of Series
+            Forecasts per asset, on each input's index.
+        """
+        plans = [self.plan(prices.index, generator) for prices in inputs]
+        tasks = [
+            chunk_task(prices, chunk)
+            for prices, plan in zip(inputs, plans, strict=True)
+            for chunk in plan
+        ]
+        results = iter(generator.fit_predict_batch(tasks) if tasks else [])
+        outputs = []
+        for prices, plan in zip(inputs, plans, strict=True):
+            forecasts = np.full(len(prices), np.nan)
+            for chunk in plan:
+                forecasts[chunk.refit : chunk.stop] = _checked(
+                    generator, next(results), chunk.n_decisions
+                )
+            outputs.append(
+                pd.Series(forecasts, index=prices.index, name=getattr(prices, "name", None))
+            )
+        return outputs
