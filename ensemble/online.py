@@ -17,11 +17,12 @@ Three ways to feed a combiner, all equivalent:
 
 State (:meth:`OnlineCombiner.get_state`, :meth:`OnlineCombiner.set_state`, and the
 ``.npz`` files of :meth:`OnlineCombiner.save_state` / :meth:`OnlineCombiner.load_state`)
-round-trips exactly. Every combiner computes each period's weights by the same
-operations whatever the chunking of the periods, so a combiner resumed mid-stream, fed
-one period at a time, or fed everything at once gives bit-for-bit the same weights, and
-a run cut short agrees exactly with a longer one up to the cut (the no-look-ahead
-contract holds with exact equality).
+round-trips exactly: a combiner resumed mid-stream gives bit-for-bit the weights of one
+that ran uninterrupted when both receive the periods in the same chunks, and a run cut
+short agrees exactly with a longer one up to the cut when the calls before the cut are
+the same (as in ``rebalance_streams``, or one period per call). Other chunkings of the
+same periods agree to rounding: the universal combiners multiply blocks of periods with
+matrix-matrix products, whose last bits depend on the block's shape.
 
 A period in which every component returns -100% carries no information about their
 relative merits (the combination's wealth is 0 whatever the weights): every combiner
@@ -273,8 +274,8 @@ class OnlineCombiner(ABC):
                 held = np.vstack([self._weights, weights[:-1]])
                 with np.errstate(divide="ignore"):
                     growth = np.log(row_sums(held * block))
-                # Summed in time order, as one period at a time would.
-                self.log_wealth_ = float(np.cumsum(np.r_[self.log_wealth_, growth])[-1])
+                for value in growth.tolist():  # in time order, as one period at a time
+                    self.log_wealth_ += value
                 self._weights = weights[-1].copy()
                 out[start:stop] = weights
             if stop < len(gross):
@@ -356,9 +357,18 @@ def row_sums(values: np.ndarray) -> np.ndarray:
     here a few columns are added one by one (element-wise, across rows) and many are
     summed exactly (``math.fsum``), so a row's sum depends on that row only.
     """
-    if values.shape[1] <= 32:
-        total = values[:, 0].copy()
-        for column in range(1, values.shape[1]):
-            total += values[:, column]
-        return total
-    return np.array([math.fsum(row) for row in values.tolist()], dtype=float)
+    rows, columns = values.shape
+    if columns > 32:
+        return np.array([math.fsum(row) for row in values.tolist()], dtype=float)
+    if rows <= 4:  # the same left-to-right additions, without numpy's call overhead
+        sums = []
+        for row in values.tolist():
+            total = row[0]
+            for value in row[1:]:
+                total += value
+            sums.append(total)
+        return np.array(sums, dtype=float)
+    total = values[:, 0].copy()
+    for column in range(1, columns):
+        total += values[:, column]
+    return total

@@ -57,15 +57,17 @@ better mix and grows faster when one exists, at the cost of less diversification
 (lower Sharpe ratio) and of the worst-case guarantee, which holds for
 :math:`\eta = 1` only. ``benchmarks/combiner.py`` measures the trade-off.
 
-Cost: a period costs O(nodes x K) (two matrix products, one ``log`` and one ``exp`` per
-node); blocks of periods are processed with matrix-matrix products. Everything is kept in
-log space (log-wealth of each node, weights by a shifted ``exp``), so thousands of
-periods neither overflow nor underflow.
+Cost: a period costs O(nodes x K): one vector-matrix product for the mixes' growth, one
+for the posterior mean, element-wise products in between. Blocks of periods are done
+with matrix-matrix products and in linear space relative to the block's start (one
+``exp`` and one ``log`` per mix and block); the state between blocks is the log-wealth
+of each mix, so thousands of periods neither overflow nor underflow (blocks are cut so
+that no product inside one leaves ``e^{+-600}``).
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 
 import numpy as np
 
@@ -79,7 +81,9 @@ DEFAULT_SAMPLES = 4096
 #: Nodes per dimension of the first exact rule.
 _FIRST_LEVEL = 8
 #: Elements of the (periods x nodes) work arrays of one block.
-_BLOCK_ELEMENTS = 1 << 17
+_BLOCK_ELEMENTS = 1 << 19
+#: Largest log of a wealth ratio multiplied out in linear space (doubles reach e^709).
+_LOG_RANGE = 600.0
 
 
 class UniversalCombiner(OnlineCombiner):
@@ -103,6 +107,9 @@ class UniversalCombiner(OnlineCombiner):
         Whether every weight so far is the exact uniform-prior integral.
     nodes_ : int
         Number of mixes tracked.
+    mixes_, prior_, mix_log_wealth_ : ndarray
+        The tracked mixes, their prior weights and their log-wealths so far: the
+        combination's wealth is ``prior_ @ exp(mix_log_wealth_)`` (no costs).
 
     Examples
     --------
@@ -147,13 +154,31 @@ class UniversalCombiner(OnlineCombiner):
         self._check_started()
         return len(self._log_wealth)
 
+    @property
+    def mix_log_wealth_(self) -> np.ndarray:
+        """Log-wealth of every tracked mix since the start (rows of :attr:`mixes_`)."""
+        self._check_started()
+        return self._log_wealth.copy()
+
+    @property
+    def mixes_(self) -> np.ndarray:
+        """The tracked mixes (nodes x K) and, in :attr:`prior_`, their prior weights."""
+        self._check_started()
+        return self._points.copy()
+
+    @property
+    def prior_(self) -> np.ndarray:
+        """Prior weight of each tracked mix (sums to 1)."""
+        self._check_started()
+        return np.exp(self._log_prior)
+
     def _start(self, k: int) -> np.ndarray:
         self._level = min(_FIRST_LEVEL, self._max_level(k)) if self._exact_mode(k) else 0
         self._absorbed = 0
         self._history: list[np.ndarray] = []
         self._build_rule(k)
         self._log_wealth = np.zeros(len(self._points))
-        return self._mix(self._log_wealth[None, :])[0]
+        return self._posterior_mean(self._log_wealth)
 
     def _arrays(self) -> dict[str, np.ndarray]:
         k = self.n_components_
@@ -214,13 +239,12 @@ class UniversalCombiner(OnlineCombiner):
         """Double the exact rule's nodes per dimension and replay the history on them."""
         self._level = min(2 * self._level, self._max_level(self.n_components_))
         self._build_rule(self.n_components_)
-        log_wealth = np.zeros(len(self._points))
+        self._log_wealth = np.zeros(len(self._points))
         history = np.concatenate(self._history) if self._history else None
         self._history = [history] if history is not None else []
         if history is not None:
             for block in self._blocks(history):
-                log_wealth = self._log_growth(log_wealth, block)[-1].copy()
-        self._log_wealth = log_wealth
+                self._block(block, weights=False)
         if not self._can_grow():
             self._history = []  # no more replays
 
@@ -236,9 +260,7 @@ class UniversalCombiner(OnlineCombiner):
                 room = min(room, int(self._exact_through()) - self._absorbed)
                 self._history.append(gross[done : done + room].copy())
             for block in self._blocks(gross[done : done + room]):
-                cumulative = self._log_growth(self._log_wealth, block)
-                out[done : done + len(block)] = self._mix(cumulative)
-                self._log_wealth = cumulative[-1].copy()
+                out[done : done + len(block)] = self._block(block, weights=True)
                 done += len(block)
                 self._absorbed += len(block)
         return out
@@ -246,39 +268,68 @@ class UniversalCombiner(OnlineCombiner):
     def _block_rows(self) -> int:
         return max(1, _BLOCK_ELEMENTS // len(self._points))
 
-    def _blocks(self, gross: np.ndarray):
-        size = self._block_rows()
-        for start in range(0, len(gross), size):
-            yield gross[start : start + size]
+    def _blocks(self, gross: np.ndarray) -> Iterator[np.ndarray]:
+        """Runs of rows whose wealth products stay far from overflow and underflow.
 
-    def _log_growth(self, log_wealth: np.ndarray, gross: np.ndarray) -> np.ndarray:
-        """Log-wealth of every node after each row of ``gross``: (rows, nodes).
+        A mix's growth over a row lies between the row's smallest and largest gross
+        return, so a run whose ``sharpness * sum(max |log gross|)`` is at most
+        :data:`_LOG_RANGE` can be multiplied out in linear space.
+        """
+        with np.errstate(divide="ignore"):
+            spread = self.sharpness * np.maximum(
+                np.abs(np.log(gross.max(axis=1))), np.abs(np.log(gross.min(axis=1)))
+            )
+        limit, start = self._block_rows(), 0
+        while start < len(gross):
+            stop, budget = start + 1, spread[start]
+            while stop < len(gross) and stop - start < limit:
+                budget += spread[stop]
+                if not budget <= _LOG_RANGE:
+                    break
+                stop += 1
+            yield gross[start:stop]
+            start = stop
 
-        Every row is computed by the same operations on arrays of the same shapes
-        whatever the chunking of the periods (one vector-matrix product per row, then
-        element-wise operations), so a row's result never depends on later rows: a run
-        cut short gives bit-for-bit the same weights up to the cut.
+    def _block(self, gross: np.ndarray, weights: bool) -> np.ndarray | None:
+        """Take in a block of periods; return the weights decided after each (if asked).
+
+        Linear space inside the block: ``growth[r]`` is each mix's wealth relative to
+        the block's start after row ``r``; the posterior is that times the posterior at
+        the start (one ``exp`` per mix and block), and the log-wealths move on by one
+        ``log`` per mix and block. A single row beyond the safe range is done in logs.
         """
         growth = self._growth_buffer[: len(gross)]
-        for row, x in enumerate(gross):
-            np.matmul(x, self._points_t, out=growth[row])
+        np.matmul(gross, self._points_t, out=growth)
+        for row in range(1, len(growth)):  # cumulative products, in time order
+            np.multiply(growth[row], growth[row - 1], out=growth[row])
         with np.errstate(divide="ignore"):
-            np.log(growth, out=growth)
-        np.add(growth[0], log_wealth, out=growth[0])
-        for row in range(1, len(growth)):  # in time order, like one period at a time
-            np.add(growth[row], growth[row - 1], out=growth[row])
-        return growth
-
-    def _mix(self, log_wealth: np.ndarray) -> np.ndarray:
-        """Weights from log-wealths (rows, nodes): the (sharpened) posterior mean mix."""
-        score = np.multiply(log_wealth, self.sharpness, out=self._score_buffer[: len(log_wealth)])
-        score += self._log_prior
-        score -= score.max(axis=1, keepdims=True)
-        np.exp(score, out=score)
-        mix = np.empty((len(score), self._points.shape[1]))
-        for row, posterior in enumerate(score):
-            np.matmul(posterior, self._points, out=mix[row])
+            last_log = np.log(growth[-1])
+        linear = len(gross) > 1 or self.sharpness * np.abs(last_log).max() <= _LOG_RANGE
+        start = self._log_wealth
+        self._log_wealth = start + last_log
+        if not weights:
+            return None
+        if not linear:  # one extreme period
+            return self._posterior_mean(self._log_wealth)[None, :]
+        posterior = self._score_buffer[: len(gross)]
+        if self.sharpness != 1.0:
+            np.power(growth, self.sharpness, out=posterior)
+            posterior *= self._prior_weights(start)
+        else:
+            np.multiply(growth, self._prior_weights(start), out=posterior)
+        mix = np.matmul(posterior, self._points)
         return mix / row_sums(mix)[:, None]
+
+    def _prior_weights(self, log_wealth: np.ndarray) -> np.ndarray:
+        """``prior x W ** sharpness`` up to a constant (largest 1), from log-wealths."""
+        score = self.sharpness * log_wealth + self._log_prior
+        score -= score.max()
+        return np.exp(score, out=score)
+
+    def _posterior_mean(self, log_wealth: np.ndarray) -> np.ndarray:
+        """The (sharpened) posterior mean mix for the given log-wealths."""
+        mix = np.matmul(self._prior_weights(log_wealth), self._points)
+        return mix / row_sums(mix[None, :])[0]
 
 
 class AcceleratedUniversalCombiner(UniversalCombiner):
