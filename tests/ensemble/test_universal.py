@@ -1,3 +1,4 @@
+import math
 from collections import defaultdict
 from fractions import Fraction
 from math import factorial
@@ -139,8 +140,9 @@ def test_beyond_the_node_budget_the_rule_is_fixed_and_flagged():
     combiner.update_many(gross[18:] - 1)
     assert not combiner.exact_ and combiner.nodes_ == 100
     # The a-posteriori guarantee of a discrete prior still holds exactly.
-    points, log_prior = combiner._points, combiner._log_prior  # the final 10 x 10 rule
+    points, log_prior = combiner.mixes_, np.log(combiner.prior_)  # the final 10 x 10 rule
     node_log_wealth = np.log(gross @ points.T).sum(axis=0)
+    np.testing.assert_allclose(combiner.mix_log_wealth_, node_log_wealth, rtol=1e-12)
     assert combiner.log_wealth_ >= (node_log_wealth + log_prior).max() - 1e-9
     np.testing.assert_allclose(
         combiner.log_wealth_, np.log(np.exp(node_log_wealth + log_prior).sum()), rtol=1e-12
@@ -274,6 +276,20 @@ def test_thousands_of_extreme_periods_stay_finite_and_on_the_simplex():
         assert np.isfinite(weights).all() and (weights >= 0).all()
         np.testing.assert_allclose(weights.sum(axis=1), 1.0, atol=1e-12)
         assert np.isfinite(combiner.log_wealth_)
+
+
+def test_extreme_single_periods_are_handled_in_logs_and_stay_exact():
+    # Rows whose wealth ratios leave e^600 cannot be multiplied out in linear space.
+    gross = np.array(
+        [[1.2, 0.9], [1e-250, 1.0], [1.1, 1.0], [1e300, 1e-300], [0.0, 1.0], [0.9, 1.3]] * 2
+    )
+    expected_held, expected_wealth = _cover_reference(gross)
+    combiner = UniversalCombiner()
+    np.testing.assert_allclose(_held(combiner, gross), expected_held, rtol=1e-11, atol=1e-300)
+    expected_log = math.log(expected_wealth.numerator) - math.log(expected_wealth.denominator)
+    assert combiner.log_wealth_ == pytest.approx(expected_log, rel=1e-12)
+    sharp = AcceleratedUniversalCombiner(sharpness=64.0).update_many(gross - 1)
+    assert np.isfinite(sharp).all() and np.allclose(sharp.sum(axis=1), 1.0)
 
 
 @pytest.mark.parametrize(
