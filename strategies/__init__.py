@@ -4,6 +4,7 @@ Everything here works on one asset's prices on its own calendar and respects the
 time convention of :mod:`strategies.timing`.
 """
 
+from strategies.arima_garch import ArimaGarch
 from strategies.base import ChunkTask, Generator
 from strategies.generators import BuyAndHold, Contrarian, Momentum
 from strategies.returns import simple_returns
@@ -15,6 +16,7 @@ from strategies.walk_forward import Chunk, WalkForward, chunk_task, run_chunk
 
 __all__ = [
     "FREQUENCIES",
+    "ArimaGarch",
     "BuyAndHold",
     "Chunk",
     "ChunkTask",

@@ -1,0 +1,299 @@
+"""Joint maximum likelihood fits of one window and the order search over (p, q).
+
+The search fits every candidate order, smallest first. Each ARMA(p, q) model starts
+from the optima of its two nested neighbours, ARMA(p-1, q) and ARMA(p, q-1), extended
+with a zero coefficient (the same likelihood, so the bigger model never ends below
+either of them), and from the previous search's optimum of the same order when the
+caller has one (the window of the last quarter). The curvature comes along too: a
+nested start borders the neighbour's inverse Hessian with one exact column of second
+derivatives (a Schur-complement update), so BFGS takes Newton-like steps at once.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
+
+import numpy as np
+
+from strategies.arima_garch.model import (
+    ROOT_RADIUS,
+    Spec,
+    Window,
+    default_start,
+    natural,
+    neg_loglik_grad,
+    unconstrained,
+)
+from strategies.arima_garch.optimize import Minimum, bfgs, fd_hessian, positive_inverse
+
+__all__ = [
+    "CRITERIA",
+    "MAX_MODES",
+    "Fit",
+    "best_with_modes",
+    "criterion_value",
+    "fit_cold",
+    "fit_from",
+    "refit_modes",
+    "search_orders",
+    "select",
+]
+
+CRITERIA = ("aic", "bic", "hqc")
+
+
+@dataclass(frozen=True)
+class Fit:
+    """One maximized likelihood (in the window's units).
+
+    Attributes
+    ----------
+    spec : Spec
+    u : ndarray
+        Unconstrained optimum (see :func:`strategies.arima_garch.model.natural`).
+    hinv : ndarray
+        Inverse Hessian of minus the log-likelihood at ``u`` (BFGS's estimate).
+    nll : float
+        Minus the maximized log-likelihood.
+    converged : bool
+    iterations, evaluations : int
+    message : str
+    modes : tuple of Fit
+        Other local maxima of the same model found on the way (converged, distinct, best
+        first): tracked day by day, so that a daily re-estimation follows the global
+        maximum when it jumps from one mode to another.
+    """
+
+    spec: Spec
+    u: np.ndarray
+    hinv: np.ndarray
+    nll: float
+    converged: bool
+    iterations: int
+    evaluations: int
+    message: str
+    modes: tuple[Fit, ...] = ()
+
+    @classmethod
+    def of(cls, spec: Spec, result: Minimum) -> Fit:
+        return cls(
+            spec,
+            result.x,
+            result.hinv,
+            float(result.f),
+            bool(result.converged and np.isfinite(result.f)),
+            result.iterations,
+            result.evaluations,
+            result.message,
+        )
+
+
+def criterion_value(criterion: str, nll: float, k: int, n: int) -> float:
+    """Information criterion of a fit: AIC, BIC or Hannan-Quinn (smaller is better)."""
+    if criterion == "aic":
+        penalty = 2.0 * k
+    elif criterion == "bic":
+        penalty = k * np.log(n)
+    elif criterion == "hqc":
+        penalty = 2.0 * k * np.log(np.log(n))
+    else:
+        raise ValueError(f"criterion must be one of {CRITERIA}, got '{criterion}'")
+    return float(2.0 * nll + penalty)
+
+
+def _objective(window: Window, spec: Spec):
+    return lambda u: neg_loglik_grad(u, window, spec)
+
+
+def fit_from(
+    window: Window,
+    spec: Spec,
+    u0: np.ndarray,
+    hinv0: np.ndarray | None = None,
+    max_iter: int = 200,
+) -> Fit:
+    """Maximize the likelihood from ``u0`` (inverse Hessian from differences if not given)."""
+    fun = _objective(window, spec)
+    start = fun(u0)
+    evaluations = 1
+    if hinv0 is None:
+        if not np.isfinite(start[0]):
+            return Fit(spec, u0, np.eye(spec.k), np.inf, False, 0, 1, "infeasible start")
+        hinv0 = positive_inverse(fd_hessian(fun, u0, start[1]))
+        evaluations += spec.k
+    lower, upper = spec.bounds
+    result = bfgs(fun, u0, hinv0, lower, upper, max_iter=max_iter, f0=start)
+    fit = Fit.of(spec, result)
+    return Fit(
+        spec,
+        fit.u,
+        fit.hinv,
+        fit.nll,
+        fit.converged,
+        fit.iterations,
+        fit.evaluations + evaluations,
+        fit.message,
+    )
+
+
+def fit_cold(window: Window, spec: Spec, max_iter: int = 200) -> Fit:
+    """Fit from the default start (sample mean, white noise, alpha 0.05, beta 0.9)."""
+    return fit_from(window, spec, default_start(window, spec), max_iter=max_iter)
+
+
+def _extend(
+    window: Window, nested: Fit, spec: Spec, position: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """Start of ``spec`` from a nested fit: a zero inserted at ``position`` of ``u`` and the
+    nested inverse Hessian bordered with one exact column of second derivatives."""
+    u = np.insert(nested.u, position, 0.0)
+    fun = _objective(window, spec)
+    _, g = fun(u)
+    step = 1e-5
+    shifted = u.copy()
+    shifted[position] += step
+    _, g_step = fun(shifted)
+    column = (g_step - g) / step
+    b = np.delete(column, position)
+    c = column[position]
+    a_inv = nested.hinv
+    a_inv_b = a_inv @ b
+    schur = c - b @ a_inv_b
+    if not (np.all(np.isfinite(column)) and schur > 1e-8 * max(abs(c), 1e-12)):
+        return u, positive_inverse(fd_hessian(fun, u, g))
+    k = len(u)
+    keep = np.delete(np.arange(k), position)
+    hinv = np.empty((k, k))
+    hinv[np.ix_(keep, keep)] = a_inv + np.outer(a_inv_b, a_inv_b) / schur
+    hinv[keep, position] = -a_inv_b / schur
+    hinv[position, keep] = -a_inv_b / schur
+    hinv[position, position] = 1.0 / schur
+    return u, hinv
+
+
+#: Near-cancelling (AR, MA) inverse-root pairs tried when an order grows by (1, 1).
+FACTOR_PAIRS = tuple(
+    (sign * a * ROOT_RADIUS, sign * b * ROOT_RADIUS)
+    for sign in (1.0, -1.0)
+    for a, b in ((0.95, 0.97), (0.97, 0.95))
+)
+
+
+def _common_factor_starts(window: Window, nested: Fit, spec: Spec) -> list[np.ndarray]:
+    """Starts of ARMA(p, q) from the ARMA(p-1, q-1) optimum times a near-common factor
+    ``(1 - a z)`` on the AR side and ``(1 - b z)`` on the MA side with ``a``, ``b`` close to
+    the largest root allowed, at frequency 0 or pi: the local optima that nested starts
+    miss are mostly of this kind (a small persistent component of the mean, a pair of
+    near-cancelling roots close to the unit circle)."""
+    base = natural(nested.u, nested.spec)
+    p0, g0 = nested.spec.p, nested.spec.garch
+    ar = np.concatenate(([1.0], -base[1 : 1 + p0]))
+    ma = np.concatenate(([1.0], base[1 + p0 : g0]))
+    starts = []
+    for a, b in FACTOR_PAIRS:
+        new_ar = np.convolve(ar, [1.0, -a])
+        new_ma = np.convolve(ma, [1.0, -b])
+        params = np.concatenate(([base[0]], -new_ar[1:], new_ma[1:], base[g0:]))
+        try:
+            starts.append(unconstrained(params, spec))
+        except ValueError:
+            continue
+    return starts
+
+
+def search_orders(
+    window: Window,
+    max_p: int,
+    max_q: int,
+    distribution: str = "normal",
+    previous: Mapping[tuple[int, int], Fit] | None = None,
+    max_iter: int = 200,
+    common_factors: bool = True,
+) -> dict[tuple[int, int], Fit]:
+    """Fit every ARMA(p, q)-GARCH(1, 1) with ``p <= max_p``, ``q <= max_q`` on ``window``.
+
+    Parameters
+    ----------
+    window : Window
+        Conditioned on its first ``max_p`` returns (``window.m >= max_p``).
+    max_p, max_q : int
+        Largest orders.
+    distribution : {"normal", "t"}
+    previous : mapping, optional
+        Fits of the same orders on an earlier window, used as extra starts.
+    max_iter : int
+        BFGS iterations per start.
+
+    Returns
+    -------
+    dict
+        ``(p, q) -> Fit``: for each order the best of its starts (converged ones first).
+    """
+    if window.m < max_p:
+        raise ValueError(f"the window conditions on {window.m} returns, fewer than max_p={max_p}")
+    fits: dict[tuple[int, int], Fit] = {}
+    for total in range(max_p + max_q + 1):
+        for p in range(max(0, total - max_q), min(max_p, total) + 1):
+            q = total - p
+            spec = Spec(p, q, distribution)
+            results = []
+            if total == 0:
+                results.append(fit_cold(window, spec, max_iter))
+            if p > 0:
+                u0, h0 = _extend(window, fits[p - 1, q], spec, p)
+                results.append(fit_from(window, spec, u0, h0, max_iter))
+            if q > 0:
+                u0, h0 = _extend(window, fits[p, q - 1], spec, 1 + p + q - 1)
+                results.append(fit_from(window, spec, u0, h0, max_iter))
+            if p > 0 and q > 0 and common_factors:
+                for start in _common_factor_starts(window, fits[p - 1, q - 1], spec):
+                    results.append(fit_from(window, spec, start, None, max_iter))
+            earlier = (previous or {}).get((p, q))
+            if earlier is not None and earlier.spec == spec:
+                for mode in (earlier, *earlier.modes):
+                    results.append(fit_from(window, spec, mode.u, mode.hinv, max_iter))
+            fits[p, q] = best_with_modes(results)
+    return fits
+
+
+#: Local maxima kept per model (the best and MAX_MODES - 1 others).
+MAX_MODES = 3
+
+
+def best_with_modes(results: list[Fit]) -> Fit:
+    """The best fit (converged ones first), carrying the other distinct converged maxima."""
+    ranked = sorted(results, key=lambda fit: (not fit.converged, fit.nll))
+    best, modes = ranked[0], []
+    if best.converged:
+        kept = [natural(best.u, best.spec)]
+        for fit in ranked[1:]:
+            if not fit.converged or len(modes) == MAX_MODES - 1:
+                continue
+            params = natural(fit.u, fit.spec)
+            if all(np.abs(params - other).max() > 1e-3 for other in kept):
+                kept.append(params)
+                modes.append(replace(fit, modes=()))
+    return replace(best, modes=tuple(modes))
+
+
+def refit_modes(window: Window, fit: Fit, max_iter: int = 200) -> Fit:
+    """Re-estimate a model and its other modes on a new window, each from its own optimum
+    on the previous window: the best of them, carrying the rest."""
+    results = [
+        fit_from(window, mode.spec, mode.u, mode.hinv, max_iter) for mode in (fit, *fit.modes)
+    ]
+    return best_with_modes(results)
+
+
+def select(
+    fits: Mapping[tuple[int, int], Fit], criterion: str, n: int
+) -> tuple[tuple[int, int], dict[tuple[int, int], float]]:
+    """The order with the smallest criterion among converged fits (fewer parameters on a
+    tie), and every order's criterion (inf for fits that did not converge)."""
+    values = {
+        order: criterion_value(criterion, fit.nll, fit.spec.k, n) if fit.converged else np.inf
+        for order, fit in fits.items()
+    }
+    best = min(values, key=lambda order: (values[order], sum(order), order))
+    return best, values
