@@ -31,6 +31,7 @@ __all__ = [
     "MetaModelSearch",
     "candidate_grid",
     "candidate_grids",
+    "fit_meta_models",
     "make_meta_model",
     "search_meta_model",
     "search_meta_models",
@@ -112,6 +113,44 @@ def make_meta_model(
     else:
         raise ValueError(f"meta-model must be one of {META_MODELS}, got {name!r}")
     return Pipeline([("scale", StandardScaler()), ("model", model)])
+
+
+def fit_meta_models(
+    X: np.ndarray,
+    y: np.ndarray,
+    params: Mapping[str, dict[str, float]],
+    *,
+    max_iter: int = 10_000,
+    tol: float = 1e-4,
+) -> dict[str, Pipeline]:
+    """Fit several meta-models on the same data, sharing one scaler and one Gram matrix.
+
+    Parameters
+    ----------
+    X, y : ndarray
+        Training data.
+    params : mapping of str to dict
+        Meta-model name -> its hyper-parameters.
+    max_iter, tol : int, float
+        Coordinate-descent settings.
+
+    Returns
+    -------
+    dict of str to Pipeline
+        Fitted; each equals ``make_meta_model(name, **params[name]).fit(X, y)`` (the
+        scaler is the same object in all of them).
+    """
+    scaler = StandardScaler().fit(X)
+    xs = scaler.transform(X)
+    gram = np.ascontiguousarray(xs.T @ xs) if set(params) - {"ridge"} else None
+    fitted = {}
+    for name, values in params.items():
+        pipeline = make_meta_model(name, max_iter=max_iter, tol=tol, **values)
+        model = pipeline[-1]
+        if name != "ridge":
+            model.set_params(precompute=gram)
+        fitted[name] = Pipeline([("scale", scaler), ("model", model.fit(xs, y))])
+    return fitted
 
 
 def _alpha_max(X: np.ndarray, y: np.ndarray) -> float:

@@ -21,7 +21,7 @@ from ensemble.meta_features import meta_features
 from ensemble.meta_models import (
     META_MODELS,
     candidate_grids,
-    make_meta_model,
+    fit_meta_models,
     search_meta_models,
 )
 from ensemble.rowwise import rowwise_dot
@@ -254,9 +254,9 @@ class RegularizedStacker(RegressorMixin, BaseEstimator):
             return self
 
         design = self._design(X)
-        names = [m for m in META_MODELS if m in self.meta_models]
+        models = [m for m in META_MODELS if m in self.meta_models]
         grids = candidate_grids(
-            names,
+            models,
             design,
             y,
             n_alphas=self.n_alphas,
@@ -275,14 +275,17 @@ class RegularizedStacker(RegressorMixin, BaseEstimator):
             n_jobs=self.n_jobs,
         )
         for name, result in self.searches_.items():
-            params = result.best_params
-            self.alphas_[name] = params["alpha"]
+            self.alphas_[name] = result.best_params["alpha"]
             if name == "elasticnet":
-                self.l1_ratio_ = params["l1_ratio"]
+                self.l1_ratio_ = result.best_params["l1_ratio"]
             self.oof_rmse_[name] = result.oof_rmse
-            self.estimators_[name] = make_meta_model(
-                name, max_iter=self.max_iter, tol=self.tol, **params
-            ).fit(design, y)
+        self.estimators_ = fit_meta_models(
+            design,
+            y,
+            {name: result.best_params for name, result in self.searches_.items()},
+            max_iter=self.max_iter,
+            tol=self.tol,
+        )
         self.n_iter_ = max(
             [int(getattr(est[-1], "n_iter_", None) or 1) for est in self.estimators_.values()]
         )

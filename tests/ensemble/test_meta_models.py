@@ -7,6 +7,7 @@ from ensemble.folds import ChronologicalSplit
 from ensemble.meta_models import (
     META_MODELS,
     candidate_grid,
+    fit_meta_models,
     make_meta_model,
     search_meta_model,
 )
@@ -87,6 +88,21 @@ def test_meta_models_standardize_then_fit():
     assert [name for name, _ in model.steps] == ["scale", "model"]
     assert isinstance(model[0], StandardScaler)
     assert model[-1].get_params()["l1_ratio"] == 0.3
+
+
+def test_shared_fit_equals_each_pipeline_fitted_alone():
+    X, y = _data()
+    params = {
+        "ridge": {"alpha": 30.0},
+        "lasso": {"alpha": 0.05},
+        "elasticnet": {"alpha": 0.1, "l1_ratio": 0.4},
+    }
+    shared = fit_meta_models(X, y, params, tol=1e-10)
+    for name, values in params.items():
+        alone = make_meta_model(name, tol=1e-10, **values).fit(X, y)
+        np.testing.assert_allclose(shared[name][-1].coef_, alone[-1].coef_, rtol=1e-8, atol=1e-10)
+        np.testing.assert_allclose(shared[name].predict(X), alone.predict(X), rtol=1e-8)
+    assert shared["ridge"][0] is shared["lasso"][0]
 
 
 @pytest.mark.parametrize("call", ["make", "grid", "search", "method"])
