@@ -244,7 +244,7 @@ def part_a(names: list[str], samples: int, seeds: int) -> None:
                 "ours wealth": float(np.exp(log_wealths[0])),
                 "ours log sd (seeds)": float(log_wealths.std(ddof=1)) if seeds > 1 else np.nan,
                 "UP log s.e. (MC)": mc_error,
-                "|log UP - log ours|": abs(np.log(up_wealth) - log_wealths[0]),
+                "abs(log UP - log ours)": abs(np.log(up_wealth) - log_wealths[0]),
             }
             if kind == "assets":
                 row = {}
