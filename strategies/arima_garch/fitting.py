@@ -180,7 +180,9 @@ FACTOR_PAIRS = tuple(
 )
 
 
-def _common_factor_starts(window: Window, nested: Fit, spec: Spec) -> list[np.ndarray]:
+def _common_factor_starts(
+    nested: Fit, spec: Spec, pairs: tuple[tuple[float, float], ...] = FACTOR_PAIRS
+) -> list[np.ndarray]:
     """Starts of ARMA(p, q) from the ARMA(p-1, q-1) optimum times a near-common factor
     ``(1 - a z)`` on the AR side and ``(1 - b z)`` on the MA side with ``a``, ``b`` close to
     the largest root allowed, at frequency 0 or pi: the local optima that nested starts
@@ -191,7 +193,7 @@ def _common_factor_starts(window: Window, nested: Fit, spec: Spec) -> list[np.nd
     ar = np.concatenate(([1.0], -base[1 : 1 + p0]))
     ma = np.concatenate(([1.0], base[1 + p0 : g0]))
     starts = []
-    for a, b in FACTOR_PAIRS:
+    for a, b in pairs:
         new_ar = np.convolve(ar, [1.0, -a])
         new_ma = np.convolve(ma, [1.0, -b])
         params = np.concatenate(([base[0]], -new_ar[1:], new_ma[1:], base[g0:]))
@@ -209,7 +211,7 @@ def search_orders(
     distribution: str = "normal",
     previous: Mapping[tuple[int, int], Fit] | None = None,
     max_iter: int = 200,
-    common_factors: bool = True,
+    factor_pairs: tuple[tuple[float, float], ...] = FACTOR_PAIRS,
 ) -> dict[tuple[int, int], Fit]:
     """Fit every ARMA(p, q)-GARCH(1, 1) with ``p <= max_p``, ``q <= max_q`` on ``window``.
 
@@ -224,11 +226,15 @@ def search_orders(
         Fits of the same orders on an earlier window, used as extra starts.
     max_iter : int
         BFGS iterations per start.
+    factor_pairs : tuple of (float, float)
+        Near-common factors of the extra starts of every ARMA(p, q) with p, q >= 1
+        (empty: none).
 
     Returns
     -------
     dict
-        ``(p, q) -> Fit``: for each order the best of its starts (converged ones first).
+        ``(p, q) -> Fit``: for each order the best of its starts (converged ones first),
+        with the other local maxima found in ``modes``.
     """
     if window.m < max_p:
         raise ValueError(f"the window conditions on {window.m} returns, fewer than max_p={max_p}")
@@ -246,13 +252,15 @@ def search_orders(
             if q > 0:
                 u0, h0 = _extend(window, fits[p, q - 1], spec, 1 + p + q - 1)
                 results.append(fit_from(window, spec, u0, h0, max_iter))
-            if p > 0 and q > 0 and common_factors:
-                for start in _common_factor_starts(window, fits[p - 1, q - 1], spec):
-                    results.append(fit_from(window, spec, start, None, max_iter))
             earlier = (previous or {}).get((p, q))
             if earlier is not None and earlier.spec == spec:
                 for mode in (earlier, *earlier.modes):
                     results.append(fit_from(window, spec, mode.u, mode.hinv, max_iter))
+            if p > 0 and q > 0 and factor_pairs:
+                # The curvature of this model's best fit so far serves the new starts.
+                leader = min(results, key=lambda fit: (not fit.converged, fit.nll))
+                for start in _common_factor_starts(fits[p - 1, q - 1], spec, factor_pairs):
+                    results.append(fit_from(window, spec, start, leader.hinv, max_iter))
             fits[p, q] = best_with_modes(results)
     return fits
 
@@ -277,12 +285,31 @@ def best_with_modes(results: list[Fit]) -> Fit:
     return replace(best, modes=tuple(modes))
 
 
+#: A secondary mode is re-estimated only when the quadratic model at its previous optimum
+#: predicts it could come within MODE_MARGIN of the best mode's maximum (or every
+#: MODE_EVERY days); otherwise it is carried unchanged.
+MODE_MARGIN = 1.0
+
+
 def refit_modes(window: Window, fit: Fit, max_iter: int = 200) -> Fit:
     """Re-estimate a model and its other modes on a new window, each from its own optimum
-    on the previous window: the best of them, carrying the rest."""
-    results = [
-        fit_from(window, mode.spec, mode.u, mode.hinv, max_iter) for mode in (fit, *fit.modes)
-    ]
+    on the previous window: the best of them, carrying the rest.
+
+    The best mode is always re-estimated. Another mode is only evaluated at its previous
+    optimum (one likelihood and gradient), and re-estimated when its value less twice
+    the Newton decrement (what the quadratic model says a fit could still gain) comes
+    within :data:`MODE_MARGIN` of the best mode's new maximum: a one-day shift of the
+    window moves a maximum by far less than that.
+    """
+    best = fit_from(window, fit.spec, fit.u, fit.hinv, max_iter)
+    results = [best]
+    for mode in fit.modes:
+        value, grad = neg_loglik_grad(mode.u, window, mode.spec)
+        gain = 0.5 * float(grad @ mode.hinv @ grad) if np.isfinite(value) else np.inf
+        if best.converged and value - 2.0 * gain > best.nll + MODE_MARGIN:
+            results.append(replace(mode, nll=float(value), evaluations=1))
+        else:
+            results.append(fit_from(window, mode.spec, mode.u, mode.hinv, max_iter))
     return best_with_modes(results)
 
 

@@ -181,26 +181,36 @@ def pacf_to_coefficients(u: np.ndarray, radius: float = 1.0) -> tuple[np.ndarray
     p = len(u)
     if p == 0:
         return _EMPTY, _EMPTY_JAC
+    values = u.tolist()
     if p == 1:
-        root = math.sqrt(1.0 + float(u[0]) ** 2)
-        return np.array([radius * u[0] / root]), np.array([[radius / root**3]])
-    phi = np.zeros(p)
-    jac = np.zeros((p, p))
-    root = np.sqrt(1.0 + u * u)
-    r = u / root
-    dr = 1.0 / (root * root * root)
+        root = math.sqrt(1.0 + values[0] ** 2)
+        return np.array([radius * values[0] / root]), np.array([[radius / root**3]])
+    # Scalar Durbin-Levinson with its forward-mode derivatives (p <= 5: plain floats
+    # beat array operations by far).
+    r = [v / math.sqrt(1.0 + v * v) for v in values]
+    phi: list[float] = []
+    jac: list[list[float]] = []  # jac[j][c] = d phi_j / d r_c
     for k in range(p):
+        rk = r[k]
         if k:
-            prev, prev_jac = phi[:k].copy(), jac[:k].copy()
-            phi[:k] = prev - r[k] * prev[::-1]
-            jac[:k] = prev_jac - r[k] * prev_jac[::-1]
-            jac[:k, k] = -prev[::-1]
-        phi[k] = r[k]
-        jac[k, k] = 1.0
-    if radius != 1.0:
-        powers = radius ** np.arange(1, p + 1)
-        return phi * powers, jac * dr * powers[:, None]
-    return phi, jac * dr
+            new_phi = [phi[j] - rk * phi[k - 1 - j] for j in range(k)]
+            new_jac = [
+                [a - rk * b for a, b in zip(jac[j], jac[k - 1 - j], strict=True)] for j in range(k)
+            ]
+            for j in range(k):
+                new_jac[j][k] = -phi[k - 1 - j]
+            phi, jac = new_phi, new_jac
+        phi.append(rk)
+        row = [0.0] * p
+        row[k] = 1.0
+        jac.append(row)
+    dr = [(1.0 + v * v) ** -1.5 for v in values]
+    power = 1.0
+    for j in range(p):
+        power *= radius
+        phi[j] *= power
+        jac[j] = [power * a * d for a, d in zip(jac[j], dr, strict=True)]
+    return np.array(phi), np.array(jac)
 
 
 def coefficients_to_pacf(phi: np.ndarray, radius: float = 1.0) -> np.ndarray:

@@ -75,7 +75,7 @@ def bfgs(
     gtol: float = 1e-3,
     f0: tuple[float, np.ndarray] | None = None,
     max_move: float = 10.0,
-    refresh: int = 40,
+    refresh: int = 20,
 ) -> Minimum:
     """Minimize ``fun`` (value and gradient) on a box from ``x0`` with inverse Hessian ``hinv0``.
 
@@ -125,8 +125,11 @@ def bfgs(
     for iteration in range(max_iter + 1):
         held = ((x <= lower) & (g > 0)) | ((x >= upper) & (g < 0))
         free = ~held
-        d = np.zeros(k)
-        d[free] = -hinv[np.ix_(free, free)] @ g[free]
+        if held.any():
+            d = np.zeros(k)
+            d[free] = -hinv[np.ix_(free, free)] @ g[free]
+        else:
+            d = -hinv @ g
         slope = float(g @ d)
         if not slope < 0 and np.any(g[free]):  # lost positive definiteness: scaled identity
             hinv = np.eye(k) / max(float(np.abs(g).max()), 1.0)
