@@ -168,6 +168,15 @@ class _OneByOne(ArimaGarch):
         return [self.clone().fit(t.train).predict_block(t.history, t.n) for t in tasks]
 
 
+def test_student_t_errors_and_other_criteria_run_the_protocol(sp500):
+    prices = sp500.loc[:"2003-04-10"]
+    for settings in ({"distribution": "t"}, {"criterion": "bic"}, {"criterion": "hqc"}):
+        generator = ArimaGarch(max_p=1, max_q=1, refit_every=2, **settings)
+        forecasts = _strategy(generator, prices, "2003-03-14").run(prices).forecasts.dropna()
+        assert len(forecasts) == 20 and np.isfinite(forecasts).all()
+        assert set(generator.diagnostics_.status) <= {"fitted", "filtered"}
+
+
 # -- failures -----------------------------------------------------------------------------
 
 

@@ -265,20 +265,17 @@ def test_parameters_of_a_simulated_series_are_recovered(dist):
     truth = {"mu": 0.05, "ar1": 0.5, "ma1": -0.3, "omega": 0.05, "alpha": 0.08, "beta": 0.88}
     nu = 6.0
     n, burn = 4000, 500
-    z = rng.standard_t(nu, n + burn) / np.sqrt(nu / (nu - 2)) if dist == "t" else rng.normal(
-        size=n + burn
+    z = (
+        rng.standard_t(nu, n + burn) / np.sqrt(nu / (nu - 2))
+        if dist == "t"
+        else rng.normal(size=n + burn)
     )
     x = np.zeros(n + burn)
     e_prev, h = 0.0, truth["omega"] / (1 - truth["alpha"] - truth["beta"])
     for t in range(1, n + burn):
         h = truth["omega"] + truth["alpha"] * e_prev**2 + truth["beta"] * h
         e = np.sqrt(h) * z[t]
-        x[t] = (
-            truth["mu"]
-            + truth["ar1"] * (x[t - 1] - truth["mu"])
-            + truth["ma1"] * e_prev
-            + e
-        )
+        x[t] = truth["mu"] + truth["ar1"] * (x[t - 1] - truth["mu"]) + truth["ma1"] * e_prev + e
         e_prev = e
     result = fit_arma_garch(x[burn:], 1, 1, distribution=dist, scale=1.0)
     assert result.converged
