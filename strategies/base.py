@@ -25,11 +25,15 @@ class ChunkTask:
         From the start of the training window to the chunk's last decision date.
     n : int
         Number of decision dates at the end of ``history``.
+    source : int
+        Which input (asset) of the batch the task comes from; tasks of one source come
+        in chronological order.
     """
 
     train: pd.Series | pd.DataFrame
     history: pd.Series | pd.DataFrame
     n: int
+    source: int = 0
 
 
 class Generator:

@@ -47,12 +47,13 @@ class Chunk:
         return self.stop - self.refit
 
 
-def chunk_task(prices: pd.Series | pd.DataFrame, chunk: Chunk) -> ChunkTask:
+def chunk_task(prices: pd.Series | pd.DataFrame, chunk: Chunk, source: int = 0) -> ChunkTask:
     """Cut the rows a chunk may see: its training window and its decisions' history."""
     return ChunkTask(
         train=prices.iloc[chunk.train_start : chunk.refit + 1],
         history=prices.iloc[chunk.train_start : chunk.stop],
         n=chunk.n_decisions,
+        source=source,
     )
 
 
@@ -196,8 +197,8 @@ class WalkForward:
         """
         plans = [self.plan(prices.index, generator) for prices in inputs]
         tasks = [
-            chunk_task(prices, chunk)
-            for prices, plan in zip(inputs, plans, strict=True)
+            chunk_task(prices, chunk, source)
+            for source, (prices, plan) in enumerate(zip(inputs, plans, strict=True))
             for chunk in plan
         ]
         results = iter(generator.fit_predict_batch(tasks) if tasks else [])

@@ -4,8 +4,13 @@ from __future__ import annotations
 
 import pandas as pd
 import pytest
+import torch
 
 from portfolio.datasets import load_dataset
+
+# One intra-op thread: the tests' tensors are tiny, and a second thread only spins when
+# the machine is busy.
+torch.set_num_threads(1)
 
 
 @pytest.fixture(scope="session")

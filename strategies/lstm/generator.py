@@ -1,0 +1,293 @@
+"""The LSTM generator: the paper's network and protocol, trained in batches."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+import torch
+from numpy.lib.stride_tricks import sliding_window_view
+
+from strategies.base import ChunkTask, Generator
+from strategies.lstm.losses import LOSSES
+from strategies.lstm.network import ACTIVATIONS, BatchedLSTM
+from strategies.lstm.training import StackedData, TrainingOutcome, train_models
+from strategies.returns import simple_returns
+
+__all__ = ["LSTMGenerator"]
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class _Samples:
+    """One training window cut into standardized sequences."""
+
+    fit: tuple[np.ndarray, np.ndarray]
+    validation: tuple[np.ndarray, np.ndarray]
+    mean: float
+    scale: float
+
+    @property
+    def trainable(self) -> bool:
+        return len(self.fit[1]) >= 2 and len(self.validation[1]) >= 1
+
+
+def log_returns(prices: pd.Series | pd.DataFrame) -> np.ndarray:
+    """Log returns of one asset's prices (NaN first)."""
+    series = prices["price"] if isinstance(prices, pd.DataFrame) else prices
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.log1p(simple_returns(series).to_numpy(dtype=float))
+
+
+class LSTMGenerator(Generator):
+    """Forecast the next log return from the last ``sequence_length`` log returns.
+
+    Stacked LSTM layers (tanh) with a one-unit dense head, trained full-batch with Adam
+    on one walk-forward training window. The last ``validation_fraction`` of the
+    window's samples (chronological, never shuffled) is the validation set, and the
+    weights with the best validation loss make the forecasts. Inputs are standardized
+    with the mean and standard deviation of the fitting part of the window only.
+    All windows (of every asset) and seeds of a walk-forward are trained together as
+    one batch of independent models when ``batched`` is true; ``batched=False`` trains
+    them one by one, one ``Trainer`` each, with the same results.
+
+    Parameters
+    ----------
+    hidden_sizes : sequence of int, default (32, 16)
+        LSTM layer widths (paper: 512, 256, 128).
+    sequence_length : int, default 10
+        Past returns per input sequence.
+    epochs : int, default 30
+        Full-batch epochs (paper: 300).
+    learning_rate : float, default 0.001
+        Adam's learning rate.
+    loss : {"madl", "gmadl", "mse"}, default "madl"
+        Training loss (see :mod:`strategies.lstm.losses`).
+    gmadl_slope, gmadl_power : float
+        GMADL's ``a`` and ``b``.
+    l2 : float, default 1e-6
+        L2 penalty on the weights (paper: 1e-6).
+    activation : {"linear", "relu", "inverted_relu"}, default "linear"
+        Output activation: linear for long/short, ReLU for long-only (the paper),
+        inverted ReLU for short-only.
+    validation_fraction : float, default 0.33
+        Share of each window's samples used for validation (the most recent ones).
+    seeds : sequence of int, default (0,)
+        One model per seed; their forecasts are averaged. The same seed gives the same
+        initial weights in every window.
+    batched : bool, default True
+        Train every model of a walk-forward in one batch.
+    accelerator : str, default "auto"
+        Lightning accelerator ("cpu", "gpu", "auto": CUDA when present).
+    logger : {"csv", "tensorboard", "mlflow", "none"}, default "csv"
+        Lightning logger; logs go to ``$AISFOLIO_RUN_DIR/lightning_logs`` (the CLI sets
+        it to the run directory) and are off when the variable is not set.
+
+    Notes
+    -----
+    A model whose training loss becomes NaN or infinite stops training; its window
+    is then forecast by the previous window's model of the same asset, or left flat
+    (NaN forecast) when there is none, and the event is logged as a warning. Dropout is
+    not implemented (the paper uses none): a ``dropout`` other than 0 is refused.
+    """
+
+    def __init__(
+        self,
+        hidden_sizes: Sequence[int] = (32, 16),
+        sequence_length: int = 10,
+        epochs: int = 30,
+        learning_rate: float = 0.001,
+        loss: str = "madl",
+        gmadl_slope: float = 1000.0,
+        gmadl_power: float = 1.0,
+        l2: float = 1e-6,
+        dropout: float = 0.0,
+        activation: str = "linear",
+        validation_fraction: float = 0.33,
+        seeds: Sequence[int] = (0,),
+        batched: bool = True,
+        accelerator: str = "auto",
+        logger: str = "csv",
+    ):
+        if loss not in LOSSES:
+            raise ValueError(f"loss must be one of {list(LOSSES)}, got '{loss}'")
+        if activation not in ACTIVATIONS:
+            raise ValueError(f"activation must be one of {list(ACTIVATIONS)}, got '{activation}'")
+        if dropout != 0.0:
+            raise ValueError("dropout is not supported (the paper uses 0)")
+        if not 0.0 < validation_fraction < 1.0:
+            raise ValueError(
+                f"validation_fraction must be within (0, 1), got {validation_fraction}"
+            )
+        if sequence_length < 1 or epochs < 1 or not hidden_sizes or not seeds:
+            raise ValueError(
+                "sequence_length, epochs, hidden_sizes and seeds must be positive / non-empty"
+            )
+        self.hidden_sizes = tuple(int(h) for h in hidden_sizes)
+        self.sequence_length = int(sequence_length)
+        self.epochs = int(epochs)
+        self.learning_rate = float(learning_rate)
+        self.loss = loss
+        self.gmadl_slope = float(gmadl_slope)
+        self.gmadl_power = float(gmadl_power)
+        self.l2 = float(l2)
+        self.dropout = float(dropout)
+        self.activation = activation
+        self.validation_fraction = float(validation_fraction)
+        self.seeds = tuple(int(s) for s in seeds)
+        self.batched = bool(batched)
+        self.accelerator = accelerator
+        self.logger = logger
+
+    @property
+    def min_history(self) -> int:  # type: ignore[override]
+        """One forecast needs ``sequence_length`` returns, so one price more."""
+        return self.sequence_length + 1
+
+    def samples(self, train: pd.Series | pd.DataFrame) -> _Samples:
+        """Standardized (inputs, next return) pairs of a training window, split in time.
+
+        Every target lies inside the window: the last bar's next return is unknown at
+        the refit date and is never used.
+        """
+        returns = log_returns(train)[1:]
+        steps = self.sequence_length
+        count = len(returns) - steps  # windows ending at returns[steps-1 .. len-2]
+        if count < 3:
+            empty = np.zeros((0, steps, 1)), np.zeros(0)
+            return _Samples(empty, empty, 0.0, 1.0)
+        windows = sliding_window_view(returns, steps)[:count]
+        targets = returns[steps : steps + count]
+        n_fit = count - max(1, round(self.validation_fraction * count))
+        fitted_returns = returns[: n_fit + steps - 1]
+        mean, scale = float(fitted_returns.mean()), float(fitted_returns.std())
+        scale = scale if scale > 0 else 1.0
+        inputs = ((windows - mean) / scale)[..., None]
+        return _Samples(
+            fit=(inputs[:n_fit], targets[:n_fit]),
+            validation=(inputs[n_fit:], targets[n_fit:]),
+            mean=mean,
+            scale=scale,
+        )
+
+    def prediction_inputs(
+        self, history: pd.Series | pd.DataFrame, n: int, sample: _Samples
+    ) -> np.ndarray:
+        """Standardized last ``sequence_length`` returns at each of the last ``n`` bars
+        (NaN rows where the history is too short)."""
+        returns = log_returns(history)
+        steps = self.sequence_length
+        out = np.full((n, steps, 1), np.nan)
+        for i, end in enumerate(range(len(returns) - n, len(returns))):
+            if end - steps + 1 >= 1:
+                out[i, :, 0] = (returns[end - steps + 1 : end + 1] - sample.mean) / sample.scale
+        return out
+
+    def fit_predict_batch(self, tasks: Sequence[ChunkTask]) -> list[np.ndarray]:
+        """Train one model per (task, seed), together or one by one, and forecast."""
+        prepared = [self.samples(task.train) for task in tasks]
+        jobs = [(t, s) for t, sample in enumerate(prepared) if sample.trainable for s in self.seeds]
+        states: dict[tuple[int, int], list[torch.Tensor]] = {}
+        diverged: set[tuple[int, int]] = set()
+        groups = [jobs] if self.batched else [[job] for job in jobs]
+        for group in groups:
+            if not group:
+                continue
+            outcome = self._train([prepared[t] for t, _ in group], [s for _, s in group])
+            for index, job in enumerate(group):
+                states[job] = outcome.states[index]
+                if outcome.diverged[index] or not np.isfinite(outcome.best_validation[index]):
+                    diverged.add(job)
+        return self._forecast(tasks, prepared, states, diverged)
+
+    def _train(self, samples: list[_Samples], seeds: list[int]) -> TrainingOutcome:
+        data = StackedData.stack([s.fit for s in samples], [s.validation for s in samples])
+        return train_models(
+            data,
+            seeds,
+            list(self.hidden_sizes),
+            self.activation,
+            self.loss,
+            self.epochs,
+            self.learning_rate,
+            self.l2,
+            self.gmadl_slope,
+            self.gmadl_power,
+            self.accelerator,
+            self.logger,
+        )
+
+    def _forecast(
+        self,
+        tasks: Sequence[ChunkTask],
+        prepared: list[_Samples],
+        states: dict[tuple[int, int], list[torch.Tensor]],
+        diverged: set[tuple[int, int]],
+    ) -> list[np.ndarray]:
+        forecasts: list[np.ndarray] = []
+        last_good: dict[tuple[int, int], tuple[list[torch.Tensor], _Samples]] = {}
+        fallbacks = 0
+        for t, task in enumerate(tasks):
+            per_seed = []
+            for seed in self.seeds:
+                job = (t, seed)
+                if job in states and job not in diverged:
+                    model = (states[job], prepared[t])
+                    last_good[task.source, seed] = model
+                else:
+                    model = last_good.get((task.source, seed))
+                    fallbacks += 1
+                if model is None:
+                    per_seed.append(np.full(task.n, np.nan))
+                    continue
+                state, sample = model
+                per_seed.append(
+                    self._predict(state, self.prediction_inputs(task.history, task.n, sample))
+                )
+            forecasts.append(np.mean(per_seed, axis=0))
+        if fallbacks:
+            log.warning(
+                "LSTM: %d of %d models diverged or could not train; their windows use the "
+                "previous window's model (or stay flat)",
+                fallbacks,
+                len(tasks) * len(self.seeds),
+            )
+        return forecasts
+
+    def _predict(self, state: list[torch.Tensor], inputs: np.ndarray) -> np.ndarray:
+        network = BatchedLSTM([0], 1, list(self.hidden_sizes), self.activation)
+        network.load_model_state(0, state)
+        valid = ~np.isnan(inputs).any(axis=(1, 2))
+        out = np.full(len(inputs), np.nan)
+        if valid.any():
+            with torch.no_grad():
+                x = torch.from_numpy(inputs[valid].astype(np.float32))[None]
+                out[valid] = network(x)[0].numpy()
+        return out
+
+    def fit(self, train: pd.Series | pd.DataFrame) -> LSTMGenerator:
+        """Train this window's models (one per seed); see :meth:`fit_predict_batch`."""
+        sample = self.samples(train)
+        self.sample_ = sample
+        self.states_ = []
+        if sample.trainable:
+            outcome = self._train([sample] * len(self.seeds), list(self.seeds))
+            self.states_ = [
+                state
+                for state, bad, best in zip(
+                    outcome.states, outcome.diverged, outcome.best_validation, strict=True
+                )
+                if not bad and np.isfinite(best)
+            ]
+        return self
+
+    def predict_block(self, history: pd.Series | pd.DataFrame, n: int) -> np.ndarray:
+        """Average forecast of the fitted seeds for the last ``n`` bars (NaN if none)."""
+        if not self.states_:
+            return np.full(n, np.nan)
+        inputs = self.prediction_inputs(history, n, self.sample_)
+        return np.mean([self._predict(state, inputs) for state in self.states_], axis=0)

@@ -1,0 +1,172 @@
+"""The LSTM generator: losses, data protocol, batching, determinism, divergence."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+import torch
+
+from strategies import ChunkTask, WalkForward
+from strategies.lstm import LSTMGenerator, gmadl, madl, mse
+from strategies.lstm.training import StackedData, train_models
+
+TINY = {"hidden_sizes": (4,), "epochs": 3, "logger": "none", "accelerator": "cpu"}
+
+
+def _tensors(*rows):
+    return tuple(
+        torch.tensor([row], dtype=torch.float64, requires_grad=i == 0) for i, row in enumerate(rows)
+    )
+
+
+def test_madl_value_and_gradient_by_hand():
+    predicted, realized, mask = _tensors([0.5, -0.2, 0.1], [0.02, 0.01, -0.03], [1.0, 1.0, 1.0])
+    loss = madl(predicted, realized, mask)
+    # Right direction on the first, wrong on the other two: (-0.02 + 0.01 + 0.03) / 3.
+    assert loss.item() == pytest.approx((-0.02 + 0.01 + 0.03) / 3)
+    loss.backward()
+    # d/dp of -tanh(k p R) |R| / 3 at p: -k |R| R (1 - tanh^2) / 3, vanishing away from 0.
+    k = 1e4
+    expected = [
+        -k * abs(r) * r * (1 - np.tanh(k * p * r) ** 2) / 3
+        for p, r in [(0.5, 0.02), (-0.2, 0.01), (0.1, -0.03)]
+    ]
+    np.testing.assert_allclose(predicted.grad[0].numpy(), expected, atol=1e-12)
+
+
+def test_madl_gradient_points_toward_the_right_sign_near_zero():
+    predicted, realized, mask = _tensors([1e-6, -1e-6], [0.02, 0.02], [1.0, 1.0])
+    madl(predicted, realized, mask).backward()
+    assert (predicted.grad < 0).all()  # raising the forecast of a positive return lowers the loss
+
+
+def test_gmadl_value_and_gradient_by_hand():
+    predicted, realized, mask = _tensors([0.5, -0.2], [0.02, 0.01], [1.0, 1.0])
+    a, b = 100.0, 2.0
+    loss = gmadl(predicted, realized, mask, slope=a, power=b)
+    sig = lambda x: 1 / (1 + np.exp(-x))  # noqa: E731
+    values = [-(sig(a * p * r) - 0.5) * abs(r) ** b for p, r in [(0.5, 0.02), (-0.2, 0.01)]]
+    assert loss.item() == pytest.approx(np.mean(values))
+    loss.backward()
+    grads = [
+        -sig(a * p * r) * (1 - sig(a * p * r)) * a * r * abs(r) ** b / 2
+        for p, r in [(0.5, 0.02), (-0.2, 0.01)]
+    ]
+    np.testing.assert_allclose(predicted.grad[0].numpy(), grads)
+
+
+def test_losses_ignore_masked_samples():
+    predicted, realized = _tensors([0.5, -0.2], [0.02, 0.5])
+    mask = torch.tensor([[1.0, 0.0]], dtype=torch.float64)
+    assert mse(predicted, realized, mask).item() == pytest.approx((0.5 - 0.02) ** 2)
+    assert madl(predicted, realized, mask).item() == pytest.approx(-0.02)
+
+
+def test_training_window_split_is_chronological_and_targets_stay_inside(sp500):
+    train = sp500.iloc[:300]
+    generator = LSTMGenerator(sequence_length=10, validation_fraction=0.33, **TINY)
+    samples = generator.samples(train)
+    returns = np.log(train / train.shift(1)).to_numpy()
+    fit_x, fit_y = samples.fit
+    _, val_y = samples.validation
+    assert len(fit_y) + len(val_y) == 300 - 1 - 10
+    assert len(val_y) == round(0.33 * 289)
+    # The last validation target is the return into the window's last bar, not beyond it.
+    assert val_y[-1] == pytest.approx(returns[-1])
+    assert fit_y[0] == pytest.approx(returns[11])
+    # Every validation sample comes after every fitting sample.
+    np.testing.assert_allclose(np.concatenate([fit_y, val_y]), returns[11:])
+    # Inputs: standardized with the fitting part's statistics only.
+    fitted = returns[1 : len(fit_y) + 10]
+    np.testing.assert_allclose(fit_x[0, :, 0], (returns[1:11] - fitted.mean()) / fitted.std())
+    changed = train.copy()
+    changed.iloc[-50:] *= 1.5  # inside the validation part only
+    assert generator.samples(changed).mean == samples.mean
+
+
+def test_prediction_uses_the_last_returns_up_to_each_decision(sp500):
+    history = sp500.iloc[:40]
+    generator = LSTMGenerator(sequence_length=5, **TINY)
+    sample = generator.samples(sp500.iloc[:30])
+    inputs = generator.prediction_inputs(history, 3, sample)
+    returns = np.log(history / history.shift(1)).to_numpy()
+    np.testing.assert_allclose(inputs[-1, :, 0], (returns[-5:] - sample.mean) / sample.scale)
+    np.testing.assert_allclose(inputs[0, :, 0], (returns[-7:-2] - sample.mean) / sample.scale)
+
+
+def _tasks(prices: pd.Series) -> list[ChunkTask]:
+    from strategies.walk_forward import chunk_task
+
+    plan = WalkForward(min_train=120, refit="every_k", every=120).plan(
+        prices.index, LSTMGenerator(**TINY)
+    )
+    return [chunk_task(prices, chunk) for chunk in plan]
+
+
+def test_batched_training_equals_one_by_one(sp500):
+    tasks = _tasks(sp500.iloc[:480])
+    batched = LSTMGenerator(seeds=(0, 1), **TINY).fit_predict_batch(tasks)
+    single = LSTMGenerator(seeds=(0, 1), batched=False, **TINY).fit_predict_batch(tasks)
+    assert len(batched) == len(tasks) == 4
+    for a, b in zip(batched, single, strict=True):
+        assert np.isfinite(a).all()
+        np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6)
+
+
+def test_same_seed_same_forecasts_and_seeds_are_averaged(sp500):
+    tasks = _tasks(sp500.iloc[:360])
+    first = LSTMGenerator(seeds=(3,), **TINY).fit_predict_batch(tasks)
+    again = LSTMGenerator(seeds=(3,), **TINY).fit_predict_batch(tasks)
+    other = LSTMGenerator(seeds=(4,), **TINY).fit_predict_batch(tasks)
+    both = LSTMGenerator(seeds=(3, 4), **TINY).fit_predict_batch(tasks)
+    for a, b, c, d in zip(first, again, other, both, strict=True):
+        np.testing.assert_array_equal(a, b)
+        assert not np.allclose(a, c)
+        np.testing.assert_allclose(d, (a + c) / 2, rtol=1e-5, atol=1e-7)
+
+
+def test_a_diverging_fit_falls_back_to_the_previous_window(sp500, caplog):
+    tasks = _tasks(sp500.iloc[:480])
+    generator = LSTMGenerator(**TINY)
+    healthy = generator.fit_predict_batch(tasks)
+    poisoned = [
+        tasks[0],
+        tasks[1],
+        ChunkTask(tasks[2].train * np.inf, tasks[2].history, tasks[2].n),
+    ]
+    with caplog.at_level("WARNING"):
+        fallen = generator.fit_predict_batch(poisoned)
+    assert "1 of 3 models diverged" in caplog.text
+    np.testing.assert_allclose(fallen[1], healthy[1], rtol=1e-5, atol=1e-7)
+    # The third window is forecast by the second window's model on its own history.
+    second_model = LSTMGenerator(**TINY).fit(tasks[1].train)
+    np.testing.assert_allclose(
+        fallen[2], second_model.predict_block(tasks[2].history, tasks[2].n), rtol=1e-5, atol=1e-7
+    )
+
+
+def test_nan_loss_stops_only_that_model():
+    rng = np.random.default_rng(0)
+    fit = [(rng.normal(size=(20, 4, 1)), rng.normal(size=20) * 0.01) for _ in range(2)]
+    val = [(rng.normal(size=(5, 4, 1)), rng.normal(size=5) * 0.01) for _ in range(2)]
+    fit[1] = (fit[1][0], np.full(20, np.nan))
+    data = StackedData.stack(fit, val)
+    outcome = train_models(
+        data, [0, 0], [3], "linear", "mse", 3, 0.01, 0.0, accelerator="cpu", logger="none"
+    )
+    assert list(outcome.diverged) == [False, True]
+    assert all(torch.isfinite(w).all() for w in outcome.states[0])
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "match"),
+    [
+        ({"loss": "mae"}, "loss"),
+        ({"activation": "sigmoid"}, "activation"),
+        ({"dropout": 0.2}, "dropout"),
+    ],
+)
+def test_bad_parameters(kwargs, match):
+    with pytest.raises(ValueError, match=match):
+        LSTMGenerator(**kwargs)
