@@ -13,6 +13,7 @@ from portfolio.composition import build
 from strategies import Strategy
 from tests.lookahead import REGISTRY, assert_no_lookahead, register
 
+STACKING_CONFIGS = sorted(p.stem for p in (Path(conf.__file__).parent / "stacking").glob("*.yaml"))
 COMBINER_CONFIGS = sorted(p.stem for p in (Path(conf.__file__).parent / "combiners").glob("*.yaml"))
 GENERATOR_CONFIGS = sorted(
     p.stem for p in (Path(conf.__file__).parent / "generators").glob("*.yaml")
@@ -42,23 +43,27 @@ def _strategy_outputs(strategy: Strategy, prices: pd.DataFrame) -> pd.DataFrame:
 
 # Every generator shipped in conf/generators is registered, with its configured protocol.
 for _name in GENERATOR_CONFIGS:
-    _strategy = build(load_config([f"generators=[{_name}]", "ensemble=none"])).pipeline.strategies[
-        _name
-    ]
+    _overrides = [f"generators=[{_name}]", "ensemble=none", *QUICK.get(_name, [])]
+    _strategy = build(load_config(_overrides)).pipeline.strategies[_name]
     register(f"generator:{_name}")(lambda prices, s=_strategy: _strategy_outputs(s, prices))
 
 
-@register("pipeline:ais_ensembles_hedges_combiners")
+@register("pipeline:ais_stacking_ensembles_hedges_combiners")
 def _pipeline_lines(prices: pd.DataFrame) -> pd.DataFrame:
-    """AIS, type I and II ensembles, hedges and every shipped combination (equity lines
-    and the weights they held)."""
+    """AIS, every shipped stacked strategy, type I and II ensembles, hedges and every
+    shipped combination (equity lines and the weights they held)."""
     pipeline = Pipeline.from_config(
-        [f"combiners=[{','.join(COMBINER_CONFIGS)}]", "backtest.start=2004-01-02"]
+        [
+            f"stacking=[{','.join(STACKING_CONFIGS)}]",
+            f"combiners=[{','.join(COMBINER_CONFIGS)}]",
+        ]
     )
     result = pipeline.run(prices)
     weights = pd.concat(result.weights, axis=1)
     weights.columns = ["/".join(c) for c in weights.columns]
-    return pd.concat([result.equity, weights], axis=1)
+    positions = result.positions.copy()
+    positions.columns = ["/".join(c) + ":position" for c in positions.columns]
+    return pd.concat([positions, result.equity, weights], axis=1)
 
 
 @pytest.mark.parametrize("name", sorted(REGISTRY))
