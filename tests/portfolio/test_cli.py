@@ -10,6 +10,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+import conf
 from tests.portfolio.bad_inputs import make_bad_inputs
 
 SMALL = ["data.end=2002-12-31"]
@@ -85,7 +86,12 @@ def test_datasets_are_listed(tmp_path):
 def test_help_names_the_groups(tmp_path):
     done = aisfolio("--help", cwd=tmp_path)
     assert done.returncode == 0
-    assert "generators: buy_and_hold, contrarian, momentum" in done.stdout
+    groups = dict(
+        line.split(": ", 1) for line in done.stdout.splitlines() if ": " in line and "," in line
+    )
+    shipped = sorted(p.stem for p in (Path(conf.__file__).parent / "generators").glob("*.yaml"))
+    assert groups["generators"].split(", ") == shipped
+    assert {"combiner", "combiner_accelerated"} <= set(groups["combiners"].split(", "))
     assert "aisfolio datasets" in done.stdout
 
 
