@@ -20,7 +20,7 @@ The optimizer works on a vector ``u`` (unconstrained but for a wide box, see
 maximum on the box instead of a drift to infinity); the map to the natural parameters
 enforces every constraint exactly:
 
-- AR: partial autocorrelations ``r = u / sqrt(1 + u^2)`` in (-1, 1), then the
+- AR: partial autocorrelations ``r = tanh(u)`` in (-1, 1), then the
   Durbin-Levinson recursion: a stationary AR polynomial (Monahan, 1984), whose
   coefficient ``j`` is then scaled by ``ROOT_RADIUS ** j``: every inverse root has a
   modulus below :data:`ROOT_RADIUS` (0.95);
@@ -61,10 +61,12 @@ __all__ = [
 DISTRIBUTIONS = ("normal", "t")
 LOG_2PI = math.log(2.0 * math.pi)
 NU_MAX = 100.0
-#: Every unconstrained parameter but ``mu`` stays within +-U_BOUND: partial
-#: autocorrelations within +-(1 - 5.6e-4), ``alpha``, ``beta`` and ``1 - alpha - beta``
-#: above about 1e-13, ``omega`` within (1e-13, 1e4) squared percent.
+#: Every unconstrained parameter but ``mu`` stays within +-U_BOUND (``alpha``, ``beta``
+#: and ``1 - alpha - beta`` above about 1e-13, ``omega`` within (1e-13, 1e4) squared
+#: percent), partial autocorrelations within +-tanh(PACF_BOUND) = +-(1 - 4e-9): the box's
+#: edge is closer to the supremum than any tolerance.
 U_BOUND = 30.0
+PACF_BOUND = 10.0
 #: Every inverse root of the AR and MA polynomials lies inside this radius. Stationarity
 #: and invertibility are enforced with a margin: with a conditional likelihood, an MA
 #: root near the unit circle never forgets the window's start-up and yields spurious
@@ -132,6 +134,7 @@ class Spec:
         """The box of the unconstrained parameters (see :data:`U_BOUND`)."""
         lower = np.full(self.k, -U_BOUND)
         lower[0] = -np.inf
+        lower[1 : self.garch] = -PACF_BOUND
         upper = -lower
         upper[self.garch] = np.log(1e4)  # omega, in squared percent
         return lower, upper
@@ -183,11 +186,11 @@ def pacf_to_coefficients(u: np.ndarray, radius: float = 1.0) -> tuple[np.ndarray
         return _EMPTY, _EMPTY_JAC
     values = u.tolist()
     if p == 1:
-        root = math.sqrt(1.0 + values[0] ** 2)
-        return np.array([radius * values[0] / root]), np.array([[radius / root**3]])
+        r = math.tanh(values[0])
+        return np.array([radius * r]), np.array([[radius * (1.0 - r * r)]])
     # Scalar Durbin-Levinson with its forward-mode derivatives (p <= 5: plain floats
     # beat array operations by far).
-    r = [v / math.sqrt(1.0 + v * v) for v in values]
+    r = [math.tanh(v) for v in values]
     phi: list[float] = []
     jac: list[list[float]] = []  # jac[j][c] = d phi_j / d r_c
     for k in range(p):
@@ -204,7 +207,7 @@ def pacf_to_coefficients(u: np.ndarray, radius: float = 1.0) -> tuple[np.ndarray
         row = [0.0] * p
         row[k] = 1.0
         jac.append(row)
-    dr = [(1.0 + v * v) ** -1.5 for v in values]
+    dr = [1.0 - c * c for c in r]
     power = 1.0
     for j in range(p):
         power *= radius
@@ -216,27 +219,26 @@ def pacf_to_coefficients(u: np.ndarray, radius: float = 1.0) -> tuple[np.ndarray
 def _pacf_forward(u: np.ndarray, radius: float) -> tuple[np.ndarray, tuple]:
     """:func:`pacf_to_coefficients` without the Jacobian, and the tape of
     :func:`_pacf_backward` (reverse mode: O(p^2) instead of O(p^3))."""
-    values = u.tolist()
-    r = [v / math.sqrt(1.0 + v * v) for v in values]
+    r = [math.tanh(v) for v in u.tolist()]
     stages = []  # the coefficients before each step
     phi: list[float] = []
     for k, rk in enumerate(r):
         stages.append(phi)
         phi = [phi[j] - rk * phi[k - 1 - j] for j in range(k)] + [rk]
     powers = [radius ** (j + 1) for j in range(len(r))]
-    return np.array([c * w for c, w in zip(phi, powers, strict=True)]), (values, r, stages, powers)
+    return np.array([c * w for c, w in zip(phi, powers, strict=True)]), (r, stages, powers)
 
 
 def _pacf_backward(tape: tuple, grad_phi: np.ndarray) -> np.ndarray:
     """``(d phi / d u)' grad_phi`` from the tape of :func:`_pacf_forward`."""
-    values, r, stages, powers = tape
+    r, stages, powers = tape
     bar = [g * w for g, w in zip(grad_phi.tolist(), powers, strict=True)]
     grad_u = [0.0] * len(r)
     for k in range(len(r) - 1, -1, -1):
         before, rk = stages[k], r[k]
         grad_r = bar[k] - sum(bar[j] * before[k - 1 - j] for j in range(k))
         bar = [bar[i] - rk * bar[k - 1 - i] for i in range(k)]
-        grad_u[k] = grad_r * (1.0 + values[k] ** 2) ** -1.5
+        grad_u[k] = grad_r * (1.0 - rk * rk)
     return np.array(grad_u)
 
 
@@ -257,7 +259,7 @@ def coefficients_to_pacf(phi: np.ndarray, radius: float = 1.0) -> np.ndarray:
             raise ValueError("coefficients are not stationary / invertible")
         if k:
             phi[:k] = (phi[:k] + r[k] * phi[:k][::-1]) / (1.0 - r[k] ** 2)
-    return r / np.sqrt(1.0 - r * r)
+    return np.arctanh(r)
 
 
 def _garch_map(u: np.ndarray) -> tuple[float, float, float]:

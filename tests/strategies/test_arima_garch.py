@@ -64,7 +64,7 @@ def test_parameter_maps_enforce_stationarity_invertibility_and_positivity():
     rng = np.random.default_rng(0)
     for _ in range(50):
         spec = Spec(3, 2)
-        u = rng.normal(0, 3, spec.k)
+        u = rng.normal(0, 1.5, spec.k)
         params = natural(u, spec)
         ar_roots = np.roots(np.r_[1.0, -params[1:4]])
         ma_roots = np.roots(np.r_[1.0, params[4:6]])
@@ -72,10 +72,13 @@ def test_parameter_maps_enforce_stationarity_invertibility_and_positivity():
         omega, alpha, beta = params[6:9]
         assert omega > 0 and alpha > 0 and beta > 0 and alpha + beta < 1
         np.testing.assert_allclose(unconstrained(params, spec), u, atol=1e-8)
-    # With radius 1 the AR map is Monahan's (statsmodels' convention has the opposite sign).
-    u = np.array([0.5, -0.3, 0.2])
+    # With radius 1 the AR map is Monahan's, from the same partial autocorrelations
+    # (statsmodels maps them from v = r / sqrt(1 - r^2), with the opposite sign).
+    r = np.array([0.5, -0.3, 0.2])
     np.testing.assert_allclose(
-        pacf_to_coefficients(u)[0], constrain_stationary_univariate(-u), atol=1e-12
+        pacf_to_coefficients(np.arctanh(r))[0],
+        constrain_stationary_univariate(-r / np.sqrt(1 - r**2)),
+        atol=1e-12,
     )
     with pytest.raises(ValueError, match="stationary"):
         coefficients_to_pacf(np.array([1.2]))
