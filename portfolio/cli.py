@@ -9,6 +9,7 @@ wrong and where, exit code 2, and no output left behind.
 from __future__ import annotations
 
 import logging
+import os
 import shutil
 import sys
 from collections.abc import Sequence
@@ -22,6 +23,7 @@ from portfolio.composition import build
 from portfolio.datasets import list_datasets
 from portfolio.errors import AisfolioError
 from portfolio.tables import format_table, markdown_table
+from strategies.run_context import RUN_DIR_VARIABLE
 
 __all__ = ["main"]
 
@@ -51,6 +53,7 @@ def main(argv: Sequence[str] | None = None) -> None:
 @hydra.main(config_path="pkg://conf", config_name="config", version_base="1.3")
 def _hydra_app(config: DictConfig) -> None:
     output_dir = Path(HydraConfig.get().runtime.output_dir)
+    os.environ[RUN_DIR_VARIABLE] = str(output_dir)  # training logs of generators go here
     try:
         parts = build(config)
         log.info("loading prices: %s", parts.source.describe())

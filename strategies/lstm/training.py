@@ -20,11 +20,9 @@ from torch.utils.data import DataLoader, Dataset
 
 from strategies.lstm.losses import LOSSES, gmadl
 from strategies.lstm.network import BatchedLSTM
+from strategies.run_context import RUN_DIR_VARIABLE
 
 __all__ = ["RUN_DIR_VARIABLE", "StackedData", "TrainingOutcome", "train_models"]
-
-#: Environment variable naming the run directory where Lightning logs go (the CLI sets it).
-RUN_DIR_VARIABLE = "AISFOLIO_RUN_DIR"
 
 
 @dataclass(frozen=True)

@@ -134,3 +134,20 @@ def test_a_typo_in_a_key_is_refused(tmp_path):
     assert done.returncode != 0
     assert "lookbak" in done.stderr
     assert list(tmp_path.iterdir()) == []
+
+
+def test_lightning_logs_go_to_the_run_directory(tmp_path):
+    done = aisfolio(
+        "generators=[buy_and_hold,lstm]",
+        "generators.lstm.generator.hidden_sizes=[4]",
+        "generators.lstm.generator.epochs=2",
+        "generators.lstm.generator.batched=true",
+        "ensemble=none",
+        "data.end=2001-12-31",
+        "hydra.run.dir=run",
+        cwd=tmp_path,
+    )
+    assert done.returncode == 0, done.stderr
+    logs = list((tmp_path / "run" / "lightning_logs").glob("version_*/metrics.csv"))
+    assert len(logs) == 1
+    assert "validation_loss" in logs[0].read_text().splitlines()[0]
