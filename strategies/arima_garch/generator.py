@@ -102,6 +102,16 @@ class ArimaGarch(Generator):
 
     Notes
     -----
+    The likelihood (:mod:`strategies.arima_garch.model`) is conditional on the first
+    ``max_p`` returns of each window (every candidate order is compared on the same
+    observations), with zero pre-sample errors and the window's variance as the GARCH
+    backcast; AR and MA roots are kept inside a radius of 0.95 (stationarity and
+    invertibility with a margin), ``omega, alpha, beta > 0``, ``alpha + beta < 1``.
+    Orders p, q <= 5 make a likelihood with several local maxima: the search and the
+    daily re-estimations are built to find and follow the best one (see
+    :func:`strategies.arima_garch.fitting.search_orders`), which no local optimizer can
+    guarantee.
+
     Failures are never silent: they are counted in ``failures_``, flagged per day in
     ``diagnostics_`` and logged as warnings. The forecast variance is in
     ``diagnostics_["variance"]`` (see :meth:`forecast_variance`); the walk-forward engine
