@@ -23,6 +23,10 @@ CUTS = ["2004-06-15", "2005-03-01", "2006-10-02"]
 # Settings that keep expensive generators quick here without changing their protocol
 # (windows, refit calendar, data handling): the contract does not depend on model size.
 QUICK = {
+    "arima_garch": [
+        "generators.arima_garch.generator.max_q=0",
+        "generators.arima_garch.generator.refit_every=21",
+    ],
     "lstm": ["generators.lstm.generator.hidden_sizes=[4]", "generators.lstm.generator.epochs=2"],
     "lstm_paper": [
         "generators.lstm_paper.generator.hidden_sizes=[4]",
