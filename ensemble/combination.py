@@ -5,9 +5,8 @@ from __future__ import annotations
 import copy
 from collections.abc import Sequence
 
-from ensemble.groups import EnsembleGroup, line_name
+from ensemble.groups import EnsembleGroup, check_rebalance, line_name
 from ensemble.weights import TargetWeights
-from strategies.schedule import FREQUENCIES
 
 __all__ = ["Combination"]
 
@@ -41,10 +40,7 @@ class Combination:
         per_asset: bool = True,
         across_assets: bool = True,
     ):
-        if rebalance not in FREQUENCIES:
-            raise ValueError(f"rebalance must be one of {FREQUENCIES}, got '{rebalance}'")
-        if cost_rate is not None and cost_rate < 0:
-            raise ValueError(f"cost_rate must be >= 0, got {cost_rate}")
+        check_rebalance(rebalance, cost_rate)
         if not hasattr(combiner, "weights_at"):
             raise ValueError(f"{type(combiner).__name__} has no weights_at(history) method")
         self.combiner = combiner

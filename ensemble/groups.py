@@ -5,8 +5,17 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from ensemble.weights import TargetWeights
+from strategies.schedule import FREQUENCIES
 
-__all__ = ["EnsembleGroup", "line_name"]
+__all__ = ["EnsembleGroup", "check_rebalance", "line_name"]
+
+
+def check_rebalance(rebalance: str, cost_rate: float | None) -> None:
+    """Refuse an unknown rebalance calendar or a negative cost rate."""
+    if rebalance not in FREQUENCIES:
+        raise ValueError(f"rebalance must be one of {FREQUENCIES}, got '{rebalance}'")
+    if cost_rate is not None and cost_rate < 0:
+        raise ValueError(f"cost_rate must be >= 0, got {cost_rate}")
 
 
 def line_name(asset: str, strategy: str) -> str:

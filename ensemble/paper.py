@@ -12,9 +12,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from ensemble.groups import EnsembleGroup, line_name
+from ensemble.groups import EnsembleGroup, check_rebalance, line_name
 from ensemble.weights import EqualWeight, FixedWeights
-from strategies.schedule import FREQUENCIES
 
 __all__ = ["ENSEMBLE_I", "PaperEnsembles"]
 
@@ -52,10 +51,7 @@ class PaperEnsembles:
         hedge_base: str | None = None,
         hedge_weight: float = 0.5,
     ):
-        if rebalance not in FREQUENCIES:
-            raise ValueError(f"rebalance must be one of {FREQUENCIES}, got '{rebalance}'")
-        if cost_rate is not None and cost_rate < 0:
-            raise ValueError(f"cost_rate must be >= 0, got {cost_rate}")
+        check_rebalance(rebalance, cost_rate)
         if not 0.0 <= hedge_weight <= 1.0:
             raise ValueError(f"hedge_weight must be within [0, 1], got {hedge_weight}")
         self.rebalance = rebalance

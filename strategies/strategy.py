@@ -74,8 +74,3 @@ class Strategy:
             )
             runs.append(StrategyRun(forecasts=forecasts, positions=positions))
         return runs
-
-    def first_decision(self, index: pd.DatetimeIndex) -> pd.Timestamp | None:
-        """Date of the first forecast on ``index``, or None when it is too short."""
-        position = self.walk_forward.first_decision(self.generator)
-        return index[position] if position < len(index) else None

@@ -200,7 +200,7 @@ class LSTMGenerator(Generator):
             outcome = self._train([prepared[t] for t, _ in group], [s for _, s in group])
             for index, job in enumerate(group):
                 states[job] = outcome.states[index]
-                if outcome.diverged[index] or not np.isfinite(outcome.best_validation[index]):
+                if not outcome.usable[index]:
                     diverged.add(job)
         return self._forecast(tasks, prepared, states, diverged)
 
@@ -278,10 +278,8 @@ class LSTMGenerator(Generator):
             outcome = self._train([sample] * len(self.seeds), list(self.seeds))
             self.states_ = [
                 state
-                for state, bad, best in zip(
-                    outcome.states, outcome.diverged, outcome.best_validation, strict=True
-                )
-                if not bad and np.isfinite(best)
+                for state, usable in zip(outcome.states, outcome.usable, strict=True)
+                if usable
             ]
         return self
 

@@ -74,6 +74,11 @@ class TrainingOutcome:
     diverged: np.ndarray
     best_validation: np.ndarray
 
+    @property
+    def usable(self) -> np.ndarray:
+        """Per model: it did not diverge and reached a finite validation loss."""
+        return ~self.diverged & np.isfinite(self.best_validation)
+
 
 class _WholeBatch(Dataset):
     """A data set of one item: every model's full batch."""
