@@ -21,6 +21,7 @@ from portfolio.errors import ConfigError, DataError
 from portfolio.metrics import number_of_trades, traded_notional
 from portfolio.rebalance import rebalance_streams, union_equity
 from portfolio.results import Line, RunResult
+from strategies.execution import Executor, WalkForwardSpec
 from strategies.strategy import Strategy, StrategyRun
 
 __all__ = ["BacktestSettings", "Pipeline"]
@@ -87,6 +88,9 @@ class Pipeline:
     benchmarks : sequence of str, default ("buy_and_hold",)
         Strategies that are yardsticks, not components: left out of ensembles type I and
         II, stacking and combiners (hedges still pair them).
+    execution : Executor, optional
+        How walk-forwards run: backend, workers, result cache, progress (default: in
+        this process, uncached). Results do not depend on it.
 
     Examples
     --------
@@ -107,6 +111,7 @@ class Pipeline:
         stacked: Mapping[str, Strategy] | None = None,
         combiners: Mapping[str, Combination] | None = None,
         benchmarks: Sequence[str] = ("buy_and_hold",),
+        execution: Executor | None = None,
     ):
         if not strategies:
             raise ConfigError("at least one strategy is needed", key="generators")
@@ -119,6 +124,7 @@ class Pipeline:
         self.stacked = dict(stacked or {})
         self.combiners = dict(combiners or {})
         self.benchmarks = tuple(benchmarks)
+        self.execution = execution if execution is not None else Executor(progress="off")
 
     @property
     def components(self) -> list[str]:
@@ -159,22 +165,38 @@ class Pipeline:
         assets = [str(a) for a in prices.columns]
         calendars = {asset: prices[asset].dropna() for asset in assets}
         runs: dict[tuple[str, str], StrategyRun] = {}
-        for label, strategy in self.strategies.items():
-            log.info("walking forward: %s on %d assets", label, len(assets))
-            for asset, run in zip(
-                assets, strategy.run_many([calendars[a] for a in assets]), strict=True
-            ):
+        log.info("walking forward: %s on %d assets", ", ".join(self.strategies), len(assets))
+        specs = [
+            WalkForwardSpec(s.generator, s.walk_forward, [calendars[a] for a in assets], label)
+            for label, s in self.strategies.items()
+        ]
+        for (label, strategy), forecasts in zip(
+            self.strategies.items(), self.execution.run_specs(specs), strict=True
+        ):
+            for asset, run in zip(assets, strategy.runs_from(forecasts), strict=True):
                 runs[asset, label] = run
-        for asset in assets:
-            if self.stacked:
-                inputs = self._stacking_inputs(calendars[asset], asset, runs)
-                for label, strategy in self.stacked.items():
-                    log.info("stacking %s on %s", label, asset)
-                    stacked = strategy.run(inputs)
-                    runs[asset, label] = StrategyRun(
-                        forecasts=stacked.forecasts.reindex(calendars[asset].index),
-                        positions=stacked.positions.reindex(calendars[asset].index),
-                    )
+        if self.stacked:
+            # One walk-forward per (stacked strategy, asset), as Strategy.run on each.
+            stacking = [
+                (label, asset, self._stacking_inputs(calendars[asset], asset, runs))
+                for asset in assets
+                for label in self.stacked
+            ]
+            log.info("stacking %s on %d assets", ", ".join(self.stacked), len(assets))
+            specs = [
+                WalkForwardSpec(
+                    self.stacked[label].generator, self.stacked[label].walk_forward, [inputs], label
+                )
+                for label, asset, inputs in stacking
+            ]
+            for (label, asset, _), forecasts in zip(
+                stacking, self.execution.run_specs(specs), strict=True
+            ):
+                stacked = self.stacked[label].runs_from(forecasts)[0]
+                runs[asset, label] = StrategyRun(
+                    forecasts=stacked.forecasts.reindex(calendars[asset].index),
+                    positions=stacked.positions.reindex(calendars[asset].index),
+                )
         start = self._evaluation_start(calendars, runs)
         lines: dict[str, Line] = {}
         for (asset, label), run in runs.items():

@@ -5,7 +5,7 @@ from __future__ import annotations
 import copy
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Self
+from typing import Any, Self
 
 import numpy as np
 import pandas as pd
@@ -52,6 +52,15 @@ class Generator:
 
     #: Bars of history a single forecast needs (the engine starts no earlier).
     min_history: int = 1
+
+    #: How the chunks of one walk-forward depend on each other, for the execution layer
+    #: (:mod:`strategies.execution`): ``"independent"`` (each chunk is a pure function of
+    #: its task), ``"carry"`` (chunks of one source run in order, each starting from the
+    #: state the previous one left: implement :meth:`fit_predict_carried`) or
+    #: ``"batch"`` (only :meth:`fit_predict_batch` on all tasks at once gives the
+    #: results). None: ``"independent"`` unless the class overrides
+    #: :meth:`fit_predict_batch`, then ``"batch"``.
+    chunk_dependency: str | None = None
 
     def fit(self, train: pd.Series) -> Self:
         """Learn from a training window of prices (stateless generators keep nothing).
@@ -120,6 +129,38 @@ class Generator:
             One array of ``task.n`` forecasts per task.
         """
         return [self.clone().fit(task.train).predict_block(task.history, task.n) for task in tasks]
+
+    def fit_predict_carried(self, task: ChunkTask, carry: Any) -> tuple[np.ndarray, Any, Any]:
+        """One chunk of a ``"carry"`` generator: forecasts from the state the previous
+        chunk of the same source left.
+
+        Parameters
+        ----------
+        task : ChunkTask
+            The chunk.
+        carry : object or None
+            What the previous chunk of ``task.source`` returned as its carry (None for
+            the first chunk). It may be modified in place.
+
+        Returns
+        -------
+        forecasts : ndarray of shape (task.n,)
+        record : object
+            Side output of the chunk (e.g. diagnostics), handed to :meth:`collect`.
+        carry : object
+            The state the next chunk of the source starts from (picklable).
+        """
+        raise NotImplementedError(f"{type(self).__name__} does not carry state across chunks")
+
+    def collect(self, records: Sequence[Any]) -> None:
+        """Keep the side outputs of a walk-forward, one record per task in task order
+        (default: nothing to keep).
+
+        Parameters
+        ----------
+        records : sequence
+            The records :meth:`fit_predict_carried` returned.
+        """
 
     def clone(self) -> Self:
         """An unfitted copy with the same parameters."""

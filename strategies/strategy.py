@@ -4,12 +4,16 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import pandas as pd
 
 from strategies.base import Generator
 from strategies.signals import SignalRule
 from strategies.walk_forward import WalkForward
+
+if TYPE_CHECKING:
+    from strategies.execution import Executor
 
 __all__ = ["Strategy", "StrategyRun"]
 
@@ -55,22 +59,46 @@ class Strategy:
         """
         return self.run_many([prices])[0]
 
-    def run_many(self, inputs: Sequence[pd.Series | pd.DataFrame]) -> list[StrategyRun]:
+    def run_many(
+        self, inputs: Sequence[pd.Series | pd.DataFrame], executor: Executor | None = None
+    ) -> list[StrategyRun]:
         """:meth:`run` on several assets, their walk-forward chunks batched together.
 
         Parameters
         ----------
         inputs : sequence of Series or DataFrame
             One per asset.
+        executor : Executor, optional
+            Runs the walk-forward (backend, cache, progress); default: in this process,
+            uncached (:meth:`WalkForward.run_many`). The results are the same.
 
         Returns
         -------
         list of StrategyRun
         """
-        runs = []
-        for forecasts in self.walk_forward.run_many(self.generator, inputs):
-            positions = pd.Series(
-                self.signal(forecasts.to_numpy()), index=forecasts.index, name=forecasts.name
+        if executor is None:
+            forecasts = self.walk_forward.run_many(self.generator, inputs)
+        else:
+            forecasts = executor.run(self.generator, self.walk_forward, inputs)
+        return self.runs_from(forecasts)
+
+    def runs_from(self, forecasts: Sequence[pd.Series]) -> list[StrategyRun]:
+        """Positions from walk-forward forecasts (one series per asset).
+
+        Parameters
+        ----------
+        forecasts : sequence of Series
+
+        Returns
+        -------
+        list of StrategyRun
+        """
+        return [
+            StrategyRun(
+                forecasts=series,
+                positions=pd.Series(
+                    self.signal(series.to_numpy()), index=series.index, name=series.name
+                ),
             )
-            runs.append(StrategyRun(forecasts=forecasts, positions=positions))
-        return runs
+            for series in forecasts
+        ]

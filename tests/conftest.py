@@ -29,3 +29,11 @@ def us_markets_short(us_markets: pd.DataFrame) -> pd.DataFrame:
 def sp500(us_markets: pd.DataFrame) -> pd.Series:
     """S&P 500 closes on their own calendar."""
     return us_markets["SP500"].dropna()
+
+
+@pytest.fixture(autouse=True)
+def _private_result_cache(tmp_path_factory, monkeypatch):
+    """Each test (and every CLI it runs) gets its own result cache, never the user's."""
+    from strategies.execution import CACHE_DIR_VARIABLE
+
+    monkeypatch.setenv(CACHE_DIR_VARIABLE, str(tmp_path_factory.mktemp("cache")))

@@ -194,6 +194,8 @@ class ArimaGarch(Generator):
         self.diagnostics_ = self._frame(rows)
         return np.array([row["mean"] for row in rows])
 
+    chunk_dependency = "carry"
+
     def fit_predict_batch(self, tasks: Sequence[ChunkTask]) -> list[np.ndarray]:
         """Every chunk of every asset, each asset's chunks in order, carrying state.
 
@@ -202,26 +204,44 @@ class ArimaGarch(Generator):
         fallback). Everything a forecast uses is data up to its decision date. Results
         equal the chunk-by-chunk path up to the optimizer's tolerance (the same maxima
         reached from better starts; on a likelihood with several local maxima the warm
-        path can only end higher).
+        path can only end higher). The execution layer runs the same chain one chunk at
+        a time through :meth:`fit_predict_carried`, with the same results.
         """
         chains: dict[Any, _Chain] = {}
-        out, rows = [], []
+        out, records = [], []
         for task in tasks:
-            history = task.history
-            key = (getattr(task, "source", None), history.name)
-            first = len(history) - task.n
-            chain = chains.get(key)
-            if chain is None or chain.last_end is None or history.index[first] <= chain.last_end:
-                chain = chains[key] = _Chain(self._engine().track())
-            returns = log_returns(history) * SCALE
-            task_rows = self._run(chain, history.index, returns, first, task.n, history)
-            chain.last_end = history.index[-1]
-            out.append(np.array([row["mean"] for row in task_rows]))
-            rows.extend(task_rows)
+            key = (getattr(task, "source", None), task.history.name)
+            forecasts, rows, chains[key] = self.fit_predict_carried(task, chains.get(key))
+            out.append(forecasts)
+            records.append(rows)
+        self.collect(records)
+        return out
+
+    def fit_predict_carried(
+        self, task: ChunkTask, carry: _Chain | None
+    ) -> tuple[np.ndarray, list[dict[str, Any]], _Chain]:
+        """One chunk from the state the previous chunk of its asset left (None: none).
+
+        Returns the forecasts, the chunk's diagnostics rows and the state for the next
+        chunk (the same object, updated).
+        """
+        history = task.history
+        first = len(history) - task.n
+        chain = carry
+        if chain is None or chain.last_end is None or history.index[first] <= chain.last_end:
+            chain = _Chain(self._engine().track())
+        returns = log_returns(history) * SCALE
+        rows = self._run(chain, history.index, returns, first, task.n, history)
+        chain.last_end = history.index[-1]
+        return np.array([row["mean"] for row in rows]), rows, chain
+
+    def collect(self, records: Sequence[Any]) -> None:
+        """Set ``diagnostics_`` and ``failures_`` from the chunks' rows and warn of
+        fallbacks."""
+        rows = [row for chunk_rows in records for row in chunk_rows]
         self.diagnostics_ = self._frame(rows)
         self.failures_ = self._failures(self.diagnostics_)
         self._warn(self.failures_)
-        return out
 
     # -- the protocol --------------------------------------------------------------------
 

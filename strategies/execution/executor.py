@@ -1,0 +1,484 @@
+"""The execution layer: walk-forwards cut into jobs, run on a joblib backend, cached.
+
+Work is planned per generator by how its chunks depend on each other
+(:attr:`strategies.Generator.chunk_dependency`):
+
+``independent``
+    every chunk is its own cache entry; missing chunks are grouped into jobs (a few per
+    worker) and run anywhere.
+``carry``
+    the chunks of one source (asset) form a chain: chunk ``k`` starts from the state
+    chunk ``k - 1`` left. Each chunk's entry stores its forecasts, its record and that
+    state, keyed by its data and the previous chunk's key, so a rerun resumes each chain
+    at its first missing chunk; one job per unfinished chain.
+``batch``
+    the generator's ``fit_predict_batch`` sees every task of the walk-forward at once
+    (it trains them together): one job and one entry for all of them.
+
+Every path calls the same generator methods on the same tasks in the same order as
+:meth:`strategies.WalkForward.run_many`, so results do not depend on the backend, the
+number of workers or what the cache held. Workers write each finished chunk's entry
+as soon as it is done (a killed run keeps them); the driver also writes the entries it
+receives that are missing (workers of a remote cluster do not share its disk).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import math
+import os
+import pickle
+import sys
+import time
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from strategies.base import ChunkTask, Generator
+from strategies.execution.cache import ChunkCache, default_cache_dir
+from strategies.execution.keys import chunk_key, generator_digest
+from strategies.execution.progress import PROGRESS_MODES, Progress
+from strategies.run_context import RUN_DIR_VARIABLE
+from strategies.walk_forward import Chunk, WalkForward, chunk_task
+
+__all__ = ["BACKENDS", "DEPENDENCIES", "ExecutionStats", "Executor", "WalkForwardSpec"]
+
+log = logging.getLogger("strategies.execution")
+
+BACKENDS = ("loky", "ray", "sequential")
+DEPENDENCIES = ("independent", "carry", "batch")
+#: Jobs per worker for independent chunks (smaller jobs balance better, cost more trips).
+_JOBS_PER_WORKER = 4
+
+
+def chunk_dependency(generator: Generator) -> str:
+    """How a generator's chunks depend on each other (see the module docstring)."""
+    declared = generator.chunk_dependency
+    if declared is None:
+        overridden = type(generator).fit_predict_batch is not Generator.fit_predict_batch
+        declared = "batch" if overridden else "independent"
+    if declared not in DEPENDENCIES:
+        raise ValueError(
+            f"{type(generator).__name__}.chunk_dependency must be one of {DEPENDENCIES}, "
+            f"got '{declared}'"
+        )
+    return declared
+
+
+@dataclass(frozen=True)
+class WalkForwardSpec:
+    """One walk-forward to run: a generator, its windows, one input per asset."""
+
+    generator: Generator
+    walk_forward: WalkForward
+    inputs: Sequence[pd.Series | pd.DataFrame]
+    label: str = ""
+
+
+@dataclass
+class ExecutionStats:
+    """Chunks of the walk-forwards run so far."""
+
+    chunks: int = 0
+    computed: int = 0
+    cached: int = 0
+    jobs: int = 0
+
+    def add(self, other: ExecutionStats) -> None:
+        """Accumulate ``other``."""
+        self.chunks += other.chunks
+        self.computed += other.computed
+        self.cached += other.cached
+        self.jobs += other.jobs
+
+
+@dataclass
+class _Job:
+    """Chunks computed together: what a worker receives."""
+
+    spec: int
+    kind: str
+    generator: Generator
+    tasks: list[ChunkTask]
+    slots: list[int]  # positions of the tasks in the spec's task list
+    keys: list[str] | None  # one per task (one for the whole batch with kind "batch")
+    carry: Any = None
+
+
+@dataclass
+class _Plan:
+    """A spec's tasks and the results known so far."""
+
+    tasks: list[ChunkTask]
+    chunks: list[tuple[int, Chunk]]
+    forecasts: list[np.ndarray | None]
+    records: list[Any]
+
+
+@dataclass
+class Executor:
+    """Runs walk-forwards on a joblib backend, with a result cache and progress.
+
+    Parameters
+    ----------
+    backend : {"loky", "ray", "sequential"}, default "sequential"
+        ``loky``: worker processes on this machine; ``ray``: tasks on a Ray cluster
+        through Ray's joblib backend (``address`` says which); ``sequential``: in this
+        process, in order (debugging). Results are identical whatever the backend.
+    n_jobs : int, default -1
+        Workers (joblib's convention: -1 all cores, or all CPUs of the Ray cluster).
+    cache : bool, default False
+        Store and reuse chunk results.
+    cache_dir : str, optional
+        Cache location; default ``$AISFOLIO_CACHE_DIR``, else
+        ``$XDG_CACHE_HOME/aisfolio``, else ``~/.cache/aisfolio``.
+    progress : {"auto", "bar", "log", "off"}, default "auto"
+        A tqdm bar with ETA on a terminal, INFO log lines otherwise (see
+        :class:`~strategies.execution.progress.Progress`).
+    log_interval : float, default 30.0
+        Seconds between progress log lines.
+    address : str, optional
+        Ray cluster to join (``"auto"``, ``"ray://host:10001"``, ``"host:6379"``);
+        default ``$RAY_ADDRESS``, else a new local Ray instance. Only for ``ray``.
+    threads_per_job : int, optional
+        BLAS/torch threads in each worker; default the cores divided by the workers
+        (at least 1), so parallel jobs do not oversubscribe the CPU.
+    min_parallel_seconds : float, default 2.0
+        Independent chunks are cheap for most generators: the first job of them runs in
+        this process, and the rest goes to the workers only when it is estimated to take
+        longer than this (starting workers costs seconds). 0: always to the workers.
+        Chains (``carry``) and batches always go to the workers when there are several.
+    """
+
+    backend: str = "sequential"
+    n_jobs: int = -1
+    cache: bool = False
+    cache_dir: str | None = None
+    progress: str = "auto"
+    log_interval: float = 30.0
+    address: str | None = None
+    threads_per_job: int | None = None
+    min_parallel_seconds: float = 2.0
+    stats: ExecutionStats = field(default_factory=ExecutionStats, init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        if self.backend not in BACKENDS:
+            raise ValueError(f"backend must be one of {BACKENDS}, got '{self.backend}'")
+        if self.progress not in PROGRESS_MODES:
+            raise ValueError(f"progress must be one of {PROGRESS_MODES}, got '{self.progress}'")
+        if self.n_jobs == 0 or not isinstance(self.n_jobs, int):
+            raise ValueError(f"n_jobs must be a non-zero integer, got {self.n_jobs!r}")
+        if self.threads_per_job is not None and self.threads_per_job < 1:
+            raise ValueError(f"threads_per_job must be >= 1, got {self.threads_per_job}")
+        if self.min_parallel_seconds < 0:
+            raise ValueError(f"min_parallel_seconds must be >= 0, got {self.min_parallel_seconds}")
+        if self.log_interval <= 0:
+            raise ValueError(f"log_interval must be > 0, got {self.log_interval}")
+
+    # -- public ----------------------------------------------------------------------
+
+    @property
+    def store(self) -> ChunkCache | None:
+        """The cache in use (None when caching is off)."""
+        if not self.cache:
+            return None
+        return ChunkCache(Path(self.cache_dir) if self.cache_dir else default_cache_dir())
+
+    def run(
+        self, generator: Generator, walk_forward: WalkForward, inputs: Sequence[pd.Series]
+    ) -> list[pd.Series]:
+        """Forecasts of one walk-forward, as :meth:`WalkForward.run_many` returns them."""
+        return self.run_specs([WalkForwardSpec(generator, walk_forward, inputs)])[0]
+
+    def run_specs(self, specs: Sequence[WalkForwardSpec]) -> list[list[pd.Series]]:
+        """Forecasts of several walk-forwards, their jobs run together.
+
+        Parameters
+        ----------
+        specs : sequence of WalkForwardSpec
+
+        Returns
+        -------
+        list of list of Series
+            Per spec, per input: forecasts on the input's index, NaN before the first
+            decision (as :meth:`strategies.WalkForward.run_many`).
+        """
+        store = self.store
+        stats = ExecutionStats()
+        plans, jobs = [], []
+        for number, spec in enumerate(specs):
+            plan, spec_jobs = self._plan(number, spec, store)
+            plans.append(plan)
+            jobs.extend(spec_jobs)
+            stats.chunks += len(plan.tasks)
+        todo = sum(len(job.tasks) for job in jobs)
+        stats.computed, stats.cached, stats.jobs = todo, stats.chunks - todo, len(jobs)
+        label = ", ".join(dict.fromkeys(spec.label for spec in specs if spec.label))
+        progress = Progress(todo, self.progress, f"walk-forward {label}".strip(), self.log_interval)
+        try:
+            for job, entries in self._dispatch(jobs, store):
+                self._absorb(plans[job.spec], job, entries, store)
+                progress.advance(len(job.tasks))
+        finally:
+            progress.close()
+        self.stats.add(stats)
+        log.info(
+            "walk-forward %s: %d chunks, %d computed in %d jobs (%s, n_jobs=%d), %d cached",
+            label,
+            stats.chunks,
+            stats.computed,
+            stats.jobs,
+            self.backend,
+            self.n_jobs,
+            stats.cached,
+        )
+        return [self._assemble(spec, plan) for spec, plan in zip(specs, plans, strict=True)]
+
+    # -- planning ----------------------------------------------------------------------
+
+    def _plan(
+        self, number: int, spec: WalkForwardSpec, store: ChunkCache | None
+    ) -> tuple[_Plan, list[_Job]]:
+        generator = spec.generator
+        kind = chunk_dependency(generator)
+        chunks = [
+            (source, chunk)
+            for source, prices in enumerate(spec.inputs)
+            for chunk in spec.walk_forward.plan(prices.index, generator)
+        ]
+        tasks = [chunk_task(spec.inputs[source], chunk, source) for source, chunk in chunks]
+        plan = _Plan(tasks, chunks, [None] * len(tasks), [None] * len(tasks))
+        if not tasks:
+            return plan, []
+        digest = generator_digest(generator) if store is not None else ""
+        slots = list(range(len(tasks)))
+        if kind == "batch":
+            keys = None
+            if store is not None:
+                parts = "|".join(chunk_key(digest, task) for task in tasks)
+                keys = [hashlib.sha256(f"batch|{parts}".encode()).hexdigest()]
+                entry = store.load(keys[0])
+                if entry is not None:
+                    plan.forecasts[:] = entry["forecasts"]
+                    return plan, []
+            return plan, [_Job(number, kind, generator, tasks, slots, keys)]
+        if kind == "independent":
+            missing = []
+            keys_of: dict[int, str] = {}
+            for slot, task in enumerate(tasks):
+                if store is not None:
+                    keys_of[slot] = chunk_key(digest, task)
+                    entry = store.load(keys_of[slot])
+                    if entry is not None:
+                        plan.forecasts[slot] = entry["forecasts"]
+                        continue
+                missing.append(slot)
+            return plan, self._independent_jobs(number, generator, tasks, missing, keys_of)
+        jobs = []
+        for source in range(len(spec.inputs)):
+            chain = [slot for slot in slots if chunks[slot][0] == source]
+            keys: list[str] = []
+            carry, start = None, 0
+            for position, slot in enumerate(chain):
+                if store is None:
+                    break
+                keys.append(chunk_key(digest, tasks[slot], keys[-1] if keys else None))
+                if start == position:
+                    entry = store.load(keys[-1])
+                    if entry is not None:
+                        plan.forecasts[slot] = entry["forecasts"]
+                        plan.records[slot] = entry["record"]
+                        carry, start = entry["carry"], position + 1
+            if start < len(chain):
+                rest = chain[start:]
+                jobs.append(
+                    _Job(
+                        number,
+                        kind,
+                        generator,
+                        [tasks[slot] for slot in rest],
+                        rest,
+                        keys[start:] if store is not None else None,
+                        carry,
+                    )
+                )
+        return plan, jobs
+
+    def _independent_jobs(
+        self,
+        number: int,
+        generator: Generator,
+        tasks: list[ChunkTask],
+        missing: list[int],
+        keys_of: dict[int, str],
+    ) -> list[_Job]:
+        size = max(1, math.ceil(len(missing) / (self._workers() * _JOBS_PER_WORKER)))
+        jobs = []
+        for begin in range(0, len(missing), size):
+            part = missing[begin : begin + size]
+            keys = [keys_of[slot] for slot in part] if keys_of else None
+            jobs.append(
+                _Job(number, "independent", generator, [tasks[s] for s in part], part, keys)
+            )
+        return jobs
+
+    # -- running -----------------------------------------------------------------------
+
+    def _workers(self) -> int:
+        if self.backend == "sequential":
+            return 1
+        if self.n_jobs > 0:
+            return self.n_jobs
+        return max(1, (os.cpu_count() or 1) + 1 + self.n_jobs)
+
+    def _dispatch(
+        self, jobs: list[_Job], store: ChunkCache | None
+    ) -> Iterator[tuple[_Job, list[tuple[str | None, bytes]]]]:
+        env = {RUN_DIR_VARIABLE: os.environ.get(RUN_DIR_VARIABLE)}
+        if self.backend == "sequential" or self._workers() == 1 or len(jobs) <= 1:
+            for job in jobs:
+                yield job, _run_job(job, store, env, None)
+            return
+        heavy = [job for job in jobs if job.kind != "independent"]
+        light = [job for job in jobs if job.kind == "independent"]
+        if light and self.min_parallel_seconds > 0:
+            started = time.perf_counter()
+            probe = light.pop(0)
+            yield probe, _run_job(probe, store, env, None)
+            spent = time.perf_counter() - started
+            left = sum(len(job.tasks) for job in light)
+            if spent / len(probe.tasks) * left < self.min_parallel_seconds:
+                for job in light:
+                    yield job, _run_job(job, store, env, None)
+                light = []
+        remote = heavy + light
+        if len(remote) == 1:
+            yield remote[0], _run_job(remote[0], store, env, None)
+        elif remote:
+            yield from self._parallel(remote, store, env)
+
+    def _parallel(
+        self, jobs: list[_Job], store: ChunkCache | None, env: dict[str, str | None]
+    ) -> Iterator[tuple[_Job, list[tuple[str | None, bytes]]]]:
+        from joblib import Parallel, delayed, parallel_config
+
+        threads = self.threads_per_job or max(1, (os.cpu_count() or 1) // self._workers())
+        options: dict[str, Any] = {"backend": self.backend, "n_jobs": self.n_jobs}
+        if self.backend == "ray":
+            _connect_ray(self.address)
+        else:
+            options["inner_max_num_threads"] = threads
+        with parallel_config(**options):
+            results = Parallel(return_as="generator_unordered")(
+                delayed(_run_indexed)(index, job, store, env, threads)
+                for index, job in enumerate(jobs)
+            )
+            for index, entries in results:
+                yield jobs[index], entries
+
+    def _absorb(
+        self,
+        plan: _Plan,
+        job: _Job,
+        entries: list[tuple[str | None, bytes]],
+        store: ChunkCache | None,
+    ) -> None:
+        for key, blob in entries:
+            if store is not None and key is not None and not store.path(key).exists():
+                store.store_bytes(key, blob)
+        values = [pickle.loads(blob) for _, blob in entries]
+        if job.kind == "batch":
+            for slot, forecasts in zip(job.slots, values[0]["forecasts"], strict=True):
+                plan.forecasts[slot] = forecasts
+            return
+        for slot, value in zip(job.slots, values, strict=True):
+            plan.forecasts[slot], plan.records[slot] = value["forecasts"], value["record"]
+
+    def _assemble(self, spec: WalkForwardSpec, plan: _Plan) -> list[pd.Series]:
+        generator = spec.generator
+        if chunk_dependency(generator) == "carry" and plan.tasks:
+            generator.collect(plan.records)
+        outputs = [np.full(len(prices), np.nan) for prices in spec.inputs]
+        for (source, chunk), forecasts in zip(plan.chunks, plan.forecasts, strict=True):
+            values = np.asarray(forecasts, dtype=float)
+            if values.shape != (chunk.n_decisions,):
+                raise ValueError(
+                    f"{type(generator).__name__} returned shape {values.shape}, "
+                    f"expected ({chunk.n_decisions},)"
+                )
+            outputs[source][chunk.refit : chunk.stop] = values
+        return [
+            pd.Series(values, index=prices.index, name=getattr(prices, "name", None))
+            for values, prices in zip(outputs, spec.inputs, strict=True)
+        ]
+
+
+def _connect_ray(address: str | None) -> None:
+    """Join (or start) Ray and register its joblib backend."""
+    import ray
+    from ray.util.joblib import register_ray
+
+    if not ray.is_initialized():
+        ray.init(address=address or os.environ.get("RAY_ADDRESS"), log_to_driver=False)
+    register_ray()
+
+
+def _run_indexed(
+    index: int, job: _Job, store: ChunkCache | None, env: dict[str, str | None], threads: int
+) -> tuple[int, list[tuple[str | None, bytes]]]:
+    return index, _run_job(job, store, env, threads)
+
+
+def _run_job(
+    job: _Job, store: ChunkCache | None, env: dict[str, str | None], threads: int | None
+) -> list[tuple[str | None, bytes]]:
+    """Compute a job's chunks; each entry is pickled (and stored) as soon as it is done."""
+    for name, value in env.items():
+        if value is None:
+            os.environ.pop(name, None)
+        else:
+            os.environ[name] = value
+    if threads is None:
+        return _compute(job, store)
+    from threadpoolctl import threadpool_limits
+
+    torch = sys.modules.get("torch")
+    previous = torch.get_num_threads() if torch is not None else None
+    if torch is not None:
+        torch.set_num_threads(threads)
+    try:
+        with threadpool_limits(limits=threads):
+            return _compute(job, store)
+    finally:
+        if torch is not None and previous is not None:
+            torch.set_num_threads(previous)
+
+
+def _compute(job: _Job, store: ChunkCache | None) -> list[tuple[str | None, bytes]]:
+    entries: list[tuple[str | None, bytes]] = []
+
+    def keep(position: int, value: dict[str, Any]) -> None:
+        key = job.keys[position] if job.keys is not None else None
+        blob = pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL)
+        if store is not None and key is not None:
+            store.store_bytes(key, blob)
+        entries.append((key, blob))
+
+    generator = job.generator
+    if job.kind == "batch":
+        keep(0, {"forecasts": generator.fit_predict_batch(job.tasks), "record": None})
+    elif job.kind == "independent":
+        for position, task in enumerate(job.tasks):
+            forecasts = generator.fit_predict_batch([task])[0]
+            keep(position, {"forecasts": forecasts, "record": None})
+    else:
+        carry = job.carry
+        for position, task in enumerate(job.tasks):
+            forecasts, record, carry = generator.fit_predict_carried(task, carry)
+            keep(position, {"forecasts": forecasts, "record": record, "carry": carry})
+    return entries

@@ -1,0 +1,68 @@
+"""Progress of a walk-forward over chunks: a bar with an ETA on a terminal, log lines
+elsewhere."""
+
+from __future__ import annotations
+
+import logging
+import sys
+import time
+
+__all__ = ["PROGRESS_MODES", "Progress"]
+
+log = logging.getLogger("strategies.execution")
+
+PROGRESS_MODES = ("auto", "bar", "log", "off")
+
+
+class Progress:
+    """Count finished chunks out of ``total``.
+
+    Parameters
+    ----------
+    total : int
+        Chunks to compute.
+    mode : {"auto", "bar", "log", "off"}
+        ``bar``: a tqdm bar on stderr (rate and ETA); ``log``: an INFO line every
+        ``interval`` seconds and at the end; ``auto``: ``bar`` when stderr is a
+        terminal, else ``log``.
+    description : str
+        Label of the bar and of the lines.
+    interval : float
+        Seconds between log lines.
+    """
+
+    def __init__(self, total: int, mode: str, description: str, interval: float = 30.0):
+        if mode == "auto":
+            mode = "bar" if sys.stderr.isatty() else "log"
+        self.total = total
+        self.mode = mode if total > 0 else "off"
+        self.description = description
+        self.interval = interval
+        self.done = 0
+        self._start = self._last = time.monotonic()
+        self._bar = None
+        if self.mode == "bar":
+            from tqdm import tqdm
+
+            self._bar = tqdm(total=total, desc=description, unit="chunk", file=sys.stderr)
+
+    def advance(self, count: int) -> None:
+        """Record ``count`` more finished chunks."""
+        self.done += count
+        if self._bar is not None:
+            self._bar.update(count)
+        elif self.mode == "log":
+            now = time.monotonic()
+            if now - self._last >= self.interval or self.done >= self.total:
+                self._last = now
+                log.info("%s: %s", self.description, self.line(now - self._start))
+
+    def line(self, elapsed: float) -> str:
+        """``done/total chunks, elapsed, eta``."""
+        eta = elapsed / self.done * (self.total - self.done) if self.done else float("nan")
+        return f"{self.done}/{self.total} chunks, {elapsed:.0f} s elapsed, ETA {eta:.0f} s"
+
+    def close(self) -> None:
+        """End the bar."""
+        if self._bar is not None:
+            self._bar.close()
