@@ -37,3 +37,19 @@ def _private_result_cache(tmp_path_factory, monkeypatch):
     from strategies.execution import CACHE_DIR_VARIABLE
 
     monkeypatch.setenv(CACHE_DIR_VARIABLE, str(tmp_path_factory.mktemp("cache")))
+
+
+@pytest.fixture(scope="session")
+def ray_head():
+    """A local Ray instance on 127.0.0.1 (2 CPUs), shut down after the tests using it;
+    yields the address other processes join it by."""
+    ray = pytest.importorskip("ray", reason="ray is in the dev extra")
+    context = ray.init(
+        _node_ip_address="127.0.0.1",
+        num_cpus=2,
+        include_dashboard=False,
+        log_to_driver=False,
+        configure_logging=False,
+    )
+    yield context.address_info["gcs_address"]
+    ray.shutdown()

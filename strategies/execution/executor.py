@@ -373,8 +373,11 @@ class Executor:
             _connect_ray(self.address)
         else:
             options["inner_max_num_threads"] = threads
+        # Ray's joblib backend returns results only as a list, at the end (its workers
+        # still store each chunk as they finish when they share this machine's disk).
+        return_as = "list" if self.backend == "ray" else "generator_unordered"
         with parallel_config(**options):
-            results = Parallel(return_as="generator_unordered")(
+            results = Parallel(return_as=return_as)(
                 delayed(_run_indexed)(index, job, store, env, threads)
                 for index, job in enumerate(jobs)
             )

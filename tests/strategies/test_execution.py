@@ -1,0 +1,249 @@
+"""The execution layer: identical results on every backend, the cache, resuming."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+import threading
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from strategies import Momentum, WalkForward
+from strategies.execution import ChunkCache, Executor, WalkForwardSpec, chunk_dependency
+from strategies.execution.keys import chunk_key, generator_digest
+from strategies.walk_forward import chunk_task
+from tests.strategies.execution_helpers import (
+    CountingMomentum,
+    MeanOfBatch,
+    assets,
+    quarterly_from,
+    same,
+    small_arima,
+)
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture(scope="module")
+def inputs() -> list[pd.Series]:
+    return assets()
+
+
+@pytest.fixture(scope="module")
+def walk(inputs) -> WalkForward:
+    return quarterly_from(inputs, "2004-07-01")
+
+
+def _specs(inputs, walk) -> list[WalkForwardSpec]:
+    return [
+        WalkForwardSpec(small_arima(), walk, inputs, "arima"),
+        WalkForwardSpec(Momentum(lookback=20), WalkForward(refit="monthly"), inputs, "momentum"),
+        WalkForwardSpec(MeanOfBatch(), walk, inputs, "batch"),
+    ]
+
+
+def _reference(inputs, walk) -> list[list[pd.Series]]:
+    """The uninterrupted sequential run: WalkForward.run_many, no execution layer."""
+    return [spec.walk_forward.run_many(spec.generator, inputs) for spec in _specs(inputs, walk)]
+
+
+def test_dependencies_are_read_from_the_generators():
+    assert chunk_dependency(small_arima()) == "carry"
+    assert chunk_dependency(Momentum()) == "independent"
+    assert chunk_dependency(MeanOfBatch()) == "batch"
+
+
+@pytest.mark.parametrize("backend", ["sequential", "loky"])
+def test_backends_give_the_forecasts_of_an_uninterrupted_run(backend, inputs, walk, tmp_path):
+    reference = _reference(inputs, walk)
+    executor = Executor(backend=backend, n_jobs=2, progress="off", min_parallel_seconds=0)
+    outputs = executor.run_specs(_specs(inputs, walk))
+    assert all(same(a, b) for a, b in zip(reference, outputs, strict=True))
+    assert executor.stats.jobs > 3  # chains, chunks and the batch were split into jobs
+    cached = Executor(
+        backend=backend, n_jobs=2, progress="off", cache=True, cache_dir=str(tmp_path)
+    )
+    assert all(
+        same(a, b) for a, b in zip(reference, cached.run_specs(_specs(inputs, walk)), strict=True)
+    )
+    assert cached.stats.computed == cached.stats.chunks > 0
+
+
+def test_ray_backend_gives_the_same_forecasts(ray_head, inputs, walk):
+    reference = _reference(inputs, walk)
+    executor = Executor(backend="ray", n_jobs=2, progress="off", min_parallel_seconds=0)
+    outputs = executor.run_specs(_specs(inputs, walk))
+    assert all(same(a, b) for a, b in zip(reference, outputs, strict=True))
+
+
+def test_a_second_identical_run_performs_no_fit(sp500, tmp_path):
+    walk = WalkForward(refit="monthly", min_train=20)
+    executor = Executor(progress="off", cache=True, cache_dir=str(tmp_path))
+    CountingMomentum.fits = 0
+    first = executor.run(CountingMomentum(lookback=10), walk, [sp500])
+    fits = CountingMomentum.fits
+    assert fits == len(walk.plan(sp500.index, Momentum(lookback=10))) > 100
+    again = Executor(progress="off", cache=True, cache_dir=str(tmp_path))
+    second = again.run(CountingMomentum(lookback=10), walk, [sp500])
+    assert CountingMomentum.fits == fits
+    assert again.stats.computed == 0 and again.stats.cached == fits
+    assert same(first, second)
+    other = Executor(progress="off", cache=True, cache_dir=str(tmp_path))
+    other.run(CountingMomentum(lookback=11), walk, [sp500])  # new parameters: new fits
+    assert other.stats.computed == fits
+
+
+def test_a_truncated_entry_is_detected_and_recomputed(inputs, walk, tmp_path, caplog):
+    executor = Executor(progress="off", cache=True, cache_dir=str(tmp_path))
+    first = executor.run(small_arima(), walk, inputs)
+    entries = sorted(tmp_path.rglob("*.entry"))
+    assert len(entries) == executor.stats.chunks
+    # The last chunk of a chain: truncating it forces exactly that chunk again.
+    generator, prices = small_arima(), inputs[0]
+    digest, key = generator_digest(generator), None
+    for chunk in walk.plan(prices.index, generator):
+        key = chunk_key(digest, chunk_task(prices, chunk), key)
+    victim = ChunkCache(tmp_path).path(key)
+    victim.write_bytes(victim.read_bytes()[:-40])
+    rerun = Executor(progress="off", cache=True, cache_dir=str(tmp_path))
+    second = rerun.run(small_arima(), walk, inputs)
+    assert "corrupt or truncated" in caplog.text
+    assert rerun.stats.computed == 1
+    assert same(first, second)
+    assert ChunkCache(tmp_path).load(key) is not None  # written again, intact
+
+
+def test_a_lost_chunk_resumes_its_chain_from_the_chunk_before(inputs, walk, tmp_path):
+    executor = Executor(progress="off", cache=True, cache_dir=str(tmp_path))
+    first = executor.run(small_arima(), walk, inputs)
+    generator, prices = small_arima(), inputs[1]
+    plan = walk.plan(prices.index, generator)
+    digest, keys = generator_digest(generator), []
+    for chunk in plan:
+        keys.append(chunk_key(digest, chunk_task(prices, chunk, 1), keys[-1] if keys else None))
+    ChunkCache(tmp_path).path(keys[2]).unlink()
+    rerun = Executor(progress="off", cache=True, cache_dir=str(tmp_path))
+    second = rerun.run(small_arima(), walk, inputs)
+    assert rerun.stats.computed == len(plan) - 2  # chunk 2 and the rest of its chain
+    assert same(first, second)
+    # The diagnostics of a run served from the cache equal those of a computed run.
+    warm, computed = small_arima(), small_arima()
+    Executor(progress="off", cache=True, cache_dir=str(tmp_path)).run(warm, walk, inputs)
+    walk.run_many(computed, inputs)
+    pd.testing.assert_frame_equal(warm.diagnostics_, computed.diagnostics_)
+
+
+def test_appended_days_keep_the_keys_of_finished_chunks(walk):
+    """A rerun on a longer price file reuses every chunk whose rows did not change."""
+    generator = small_arima()
+    prices, longer = assets(end="2005-05-31")[0], assets(end="2005-09-30")[0]
+    digest = generator_digest(generator)
+
+    def keys(series):
+        out = []
+        for chunk in walk.plan(series.index, generator):
+            out.append(chunk_key(digest, chunk_task(series, chunk), out[-1] if out else None))
+        return out
+
+    short, long = keys(prices), keys(longer)
+    assert short[:-1] == long[: len(short) - 1]  # finished quarters: same keys
+    assert short[-1] != long[len(short) - 1]  # the last quarter gained days
+    assert len(long) > len(short)
+
+
+def test_keys_follow_parameters_and_training_data(sp500):
+    chunk = WalkForward(refit="yearly", min_train=300).plan(sp500.index, Momentum())[2]
+    task = chunk_task(sp500, chunk)
+    base = chunk_key(generator_digest(Momentum(lookback=10)), task)
+    assert base == chunk_key(generator_digest(Momentum(lookback=10)), task)
+    assert base != chunk_key(generator_digest(Momentum(lookback=11)), task)
+    changed = sp500.copy()
+    changed.iloc[chunk.train_start + 5] *= 1.0001  # one price inside the training window
+    assert base != chunk_key(generator_digest(Momentum(lookback=10)), chunk_task(changed, chunk))
+
+
+def test_cache_entries_are_checked_and_writers_do_not_collide(tmp_path):
+    cache = ChunkCache(tmp_path)
+    key = "ab" * 32
+    assert cache.load(key) is None
+    value = {"forecasts": np.arange(1000.0)}
+    threads = [threading.Thread(target=cache.store, args=(key, value)) for _ in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert np.array_equal(cache.load(key)["forecasts"], value["forecasts"])
+    assert [p.name for p in cache.path(key).parent.iterdir()] == [f"{key}.entry"]
+    data = cache.path(key).read_bytes()
+    cache.path(key).write_bytes(data[:-1] + bytes([data[-1] ^ 1]))  # one flipped bit
+    assert cache.load(key) is None and not cache.path(key).exists()
+    cache.store(key, value)
+    info = cache.info()
+    assert info.entries == 1 and info.size_bytes > 8000
+    assert cache.clear().entries == 1 and cache.info().entries == 0
+
+
+def test_bad_settings_are_refused():
+    with pytest.raises(ValueError, match="backend"):
+        Executor(backend="dask")
+    with pytest.raises(ValueError, match="progress"):
+        Executor(progress="loud")
+    with pytest.raises(ValueError, match="n_jobs"):
+        Executor(n_jobs=0)
+
+
+_KILLED_RUN = textwrap.dedent(
+    """
+    import json, sys
+    from strategies.execution import Executor
+    from tests.strategies.execution_helpers import assets, quarterly_from, small_arima
+
+    inputs = assets("2001-01-01", "2006-06-30")
+    walk = quarterly_from(inputs, "2004-01-01")
+    executor = Executor(backend=sys.argv[1], n_jobs=2, cache=True, cache_dir=sys.argv[2],
+                        progress="off", min_parallel_seconds=0)
+    out = executor.run(small_arima(), walk, inputs)
+    print(json.dumps({"computed": executor.stats.computed, "chunks": executor.stats.chunks}))
+    """
+)
+
+
+def test_a_run_killed_mid_way_resumes_to_the_uninterrupted_result(tmp_path):
+    cache_dir = tmp_path / "cache"
+    command = [sys.executable, "-c", _KILLED_RUN, "loky", str(cache_dir)]
+    process = subprocess.Popen(command, cwd=ROOT, start_new_session=True)
+    deadline = time.monotonic() + 120
+    try:
+        while len(list(cache_dir.rglob("*.entry"))) < 6:
+            assert process.poll() is None, "the run ended before it could be killed"
+            assert time.monotonic() < deadline
+            time.sleep(0.05)
+    finally:
+        os.killpg(process.pid, signal.SIGKILL)  # the run and its workers, at once
+        process.wait()
+    assert process.returncode == -signal.SIGKILL
+    finished = len(list(cache_dir.rglob("*.entry")))
+    inputs = assets("2001-01-01", "2006-06-30")
+    walk = quarterly_from(inputs, "2004-01-01")
+    total = sum(len(walk.plan(s.index, small_arima())) for s in inputs)
+    assert 6 <= finished < total
+    rerun = subprocess.run(
+        [sys.executable, "-c", _KILLED_RUN, "sequential", str(cache_dir)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert json.loads(rerun.stdout) == {"computed": total - finished, "chunks": total}
+    resumed = Executor(progress="off", cache=True, cache_dir=str(cache_dir))
+    forecasts = resumed.run(small_arima(), walk, inputs)
+    assert resumed.stats.computed == 0
+    assert same(forecasts, walk.run_many(small_arima(), inputs))
