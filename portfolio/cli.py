@@ -2,8 +2,10 @@
 
 ``aisfolio [overrides]`` runs the configured pipeline and writes its outputs into
 Hydra's run directory; ``aisfolio -m ...`` sweeps; ``aisfolio datasets`` lists the
-embedded data sets. Bad input (data or config) ends with a message naming what is
-wrong and where, exit code 2, and no output left behind.
+embedded data sets; ``aisfolio cache info|clear [overrides]`` shows or empties the result
+cache of the configured ``execution`` (see :mod:`strategies.execution`). Bad input
+(data or config) ends with a message naming what is wrong and where, exit code 2, and
+no output left behind.
 """
 
 from __future__ import annotations
@@ -19,10 +21,12 @@ import hydra
 from hydra.core.hydra_config import HydraConfig
 from omegaconf import DictConfig, OmegaConf
 
-from portfolio.composition import build
+from portfolio.composition import build, cache_directory, load_config
 from portfolio.datasets import list_datasets
 from portfolio.errors import AisfolioError
+from portfolio.results import RunResult
 from portfolio.tables import format_table, markdown_table
+from strategies.execution import ChunkCache
 from strategies.run_context import RUN_DIR_VARIABLE
 
 __all__ = ["main"]
@@ -46,12 +50,14 @@ def main(argv: Sequence[str] | None = None) -> None:
         for name, description in list_datasets().items():
             print(f"{name:<12} {description}")
         return
+    if args[:1] == ["cache"]:
+        sys.exit(_cache_command(args[1:]))
     sys.argv = [sys.argv[0], *args]
     _hydra_app()
 
 
 @hydra.main(config_path="pkg://conf", config_name="config", version_base="1.3")
-def _hydra_app(config: DictConfig) -> None:
+def _hydra_app(config: DictConfig) -> float | None:
     output_dir = Path(HydraConfig.get().runtime.output_dir)
     os.environ[RUN_DIR_VARIABLE] = str(output_dir)  # training logs of generators go here
     try:
@@ -66,6 +72,39 @@ def _hydra_app(config: DictConfig) -> None:
         sys.exit(EXIT_BAD_INPUT)
     print(markdown_table(format_table(result.table("ais"))))
     log.info("wrote %d files to %s", len(written), output_dir)
+    if config.get("objective") is not None:
+        return _objective(result, config.objective)
+    return None
+
+
+def _objective(result: RunResult, objective: DictConfig) -> float:
+    """The value a sweeper (Optuna) optimizes: one metric of one line."""
+    line, metric = str(objective.line), str(objective.metric)
+    if line not in result.metrics.index:
+        print(f"aisfolio: error: objective.line: no line '{line}'", file=sys.stderr)
+        sys.exit(EXIT_BAD_INPUT)
+    if metric not in result.metrics.columns:
+        print(f"aisfolio: error: objective.metric: no metric '{metric}'", file=sys.stderr)
+        sys.exit(EXIT_BAD_INPUT)
+    value = float(result.metrics.loc[line, metric])
+    log.info("objective %s of %s: %g", metric, line, value)
+    return value
+
+
+def _cache_command(args: list[str]) -> int:
+    """``aisfolio cache info|clear [overrides]``: the cache the run would use."""
+    if not args or args[0] not in ("info", "clear"):
+        print("usage: aisfolio cache info|clear [overrides]", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    try:
+        cache = ChunkCache(cache_directory(load_config(args[1:]).execution))
+    except AisfolioError as error:
+        print(f"aisfolio: error: {error}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    info = cache.clear() if args[0] == "clear" else cache.info()
+    verb = "removed" if args[0] == "clear" else "holds"
+    print(f"{info.directory} {verb} {info.entries} entries, {info.size_bytes / 2**20:.1f} MiB")
+    return 0
 
 
 def _discard(output_dir: Path) -> None:

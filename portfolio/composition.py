@@ -2,21 +2,29 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Sequence
 from dataclasses import dataclass
+from pathlib import Path
 
 from hydra import compose, initialize_config_module
 from hydra.errors import HydraException, InstantiationException
 from hydra.utils import instantiate
-from omegaconf import DictConfig
+from omegaconf import DictConfig, OmegaConf
 
 from portfolio.config import validate_config
 from portfolio.errors import AisfolioError, ConfigError
 from portfolio.outputs import OutputWriter
 from portfolio.pipeline import Pipeline
 from portfolio.sources import PriceSource
+from strategies.execution import default_cache_dir
 
-__all__ = ["Components", "build", "load_config"]
+__all__ = ["Components", "build", "cache_directory", "load_config"]
+
+# The folder a run or sweep starts from, resolved once per config (cached like Hydra's
+# `now`, and the cache travels with the jobs of a sweep to their workers).
+if not OmegaConf.has_resolver("aisfolio_cwd"):
+    OmegaConf.register_new_resolver("aisfolio_cwd", os.getcwd, use_cache=True)
 
 
 @dataclass(frozen=True)
@@ -97,3 +105,10 @@ def _instantiate(node: DictConfig, key: str) -> object:
         if isinstance(cause, AisfolioError):
             raise cause from None
         raise ConfigError(str(cause), key=key) from None
+
+
+def cache_directory(execution: DictConfig) -> Path:
+    """The result cache directory of an ``execution`` config node (its ``cache_dir``,
+    else the default of :func:`strategies.execution.default_cache_dir`)."""
+    configured = execution.get("cache_dir")
+    return Path(configured).expanduser() if configured else default_cache_dir()
