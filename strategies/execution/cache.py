@@ -134,8 +134,10 @@ class ChunkCache:
         return CacheInfo(self.directory, entries, size)
 
     def clear(self) -> CacheInfo:
-        """Delete every entry; returns what was there."""
+        """Delete every entry (of every layout version); returns what was there."""
         before = self.info()
-        if self._root.exists():
-            shutil.rmtree(self._root)
+        if self.directory.exists():
+            for layout in self.directory.glob("v[0-9]*"):
+                if layout.is_dir():
+                    shutil.rmtree(layout)
         return before

@@ -1,0 +1,115 @@
+"""Benchmark of the execution layer (issue 9): cores, and the result cache.
+
+Part 1, the ARIMA-GARCH protocol of the paper (orders p, q <= 5 selected by AIC on the
+first trading day of each quarter, parameters re-estimated every day on the last
+3 x 365 calendar days) on S&P 500, NASDAQ and WTI over ``--span``, run by the execution
+layer in one process twice: ``n_jobs=1`` (sequential) and ``n_jobs=-1`` (loky, every
+core), no cache. It prints both wall times, their ratio, and checks that the forecasts
+are identical. The generator carries warm starts from one quarter to the next of an
+asset, so the unit of parallel work is one asset's chain: with 3 assets on 2 cores the
+ratio cannot exceed 3 / 2 (two chains, then one).
+
+Part 2, the default ``aisfolio`` run (the packaged config, embedded data), as a user
+runs it (a subprocess) with an empty result cache (cold), then again (warm): wall times.
+
+Run from the repository root (one BLAS thread per process unless set)::
+
+    python benchmarks/scale.py                        # span 2017-01-01:2018-12-31
+    python benchmarks/scale.py --span 2018-01-01:2018-12-31 --no-cli
+"""
+
+from __future__ import annotations
+
+import os
+
+for _variable in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
+    os.environ.setdefault(_variable, "1")
+
+import argparse  # noqa: E402
+import subprocess  # noqa: E402
+import sys  # noqa: E402
+import tempfile  # noqa: E402
+import time  # noqa: E402
+
+import numpy as np  # noqa: E402
+import pandas as pd  # noqa: E402
+
+import portfolio as pf  # noqa: E402
+from strategies import WalkForward  # noqa: E402
+from strategies.arima_garch import ArimaGarch  # noqa: E402
+from strategies.execution import Executor, WalkForwardSpec  # noqa: E402
+
+PAPER = {"max_p": 5, "max_q": 5, "criterion": "aic", "window_years": 3, "refit_every": 1}
+
+
+def _specs(start: str, end: str) -> list[WalkForwardSpec]:
+    prices = pf.load_dataset("us_markets").loc[:end]
+    specs = []
+    for asset in prices.columns:
+        series = prices[asset].dropna()
+        first = int(np.searchsorted(series.index, pd.Timestamp(start)))
+        walk = WalkForward(window="expanding", min_train=first + 1, refit="quarterly")
+        specs.append(WalkForwardSpec(ArimaGarch(**PAPER), walk, [series], asset))
+    return specs
+
+
+def _timed(executor: Executor, start: str, end: str) -> tuple[float, list]:
+    specs = _specs(start, end)
+    wall = time.perf_counter()
+    out = executor.run_specs(specs)
+    return time.perf_counter() - wall, out
+
+
+def part_one(start: str, end: str) -> None:
+    cores = os.cpu_count() or 1
+    print(f"\n## Part 1: ARIMA-GARCH protocol, 3 assets, {start} to {end}, {cores} cores")
+    one, sequential = _timed(Executor(backend="sequential", progress="off"), start, end)
+    print(f"n_jobs=1 (sequential): {one:7.1f} s wall")
+    every, parallel = _timed(
+        Executor(backend="loky", n_jobs=-1, progress="off", min_parallel_seconds=0), start, end
+    )
+    print(f"n_jobs=-1 (loky):      {every:7.1f} s wall")
+    same = all(
+        np.array_equal(a.to_numpy(), b.to_numpy(), equal_nan=True)
+        for left, right in zip(sequential, parallel, strict=True)
+        for a, b in zip(left, right, strict=True)
+    )
+    chunks = sum(
+        len(s.walk_forward.plan(s.inputs[0].index, s.generator)) for s in _specs(start, end)
+    )
+    print(f"ratio: {one / every:.2f}x ({chunks} chunks in 3 chains); identical forecasts: {same}")
+
+
+def part_two() -> None:
+    print("\n## Part 2: the default `aisfolio` run, cold then warm cache (subprocess)")
+    with tempfile.TemporaryDirectory() as folder:
+        env = {**os.environ, "AISFOLIO_CACHE_DIR": os.path.join(folder, "cache")}
+        for label in ("cold", "warm"):
+            wall = time.perf_counter()
+            subprocess.run(
+                [sys.executable, "-m", "portfolio", f"hydra.run.dir={folder}/{label}"],
+                cwd=folder,
+                env=env,
+                check=True,
+                capture_output=True,
+            )
+            print(f"{label}: {time.perf_counter() - wall:6.1f} s wall")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--span", default="2017-01-01:2018-12-31", help="START:END")
+    parser.add_argument("--no-cli", action="store_true", help="skip part 2")
+    args = parser.parse_args()
+    load = os.getloadavg() if hasattr(os, "getloadavg") else ("?",)
+    print(f"load average at start: {load[0]:.2f}")
+    start, end = args.span.split(":")
+    part_one(start, end)
+    if not args.no_cli:
+        part_two()
+    load = os.getloadavg() if hasattr(os, "getloadavg") else ("?",)
+    print(f"\nload average at the end: {load[0]:.2f}")
+
+
+if __name__ == "__main__":
+    main()

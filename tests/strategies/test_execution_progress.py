@@ -1,0 +1,42 @@
+"""Progress of the execution layer: a bar on a terminal, log lines otherwise."""
+
+from __future__ import annotations
+
+import logging
+
+from strategies import WalkForward
+from strategies.execution import Executor
+from strategies.execution.progress import Progress
+from tests.strategies.execution_helpers import CountingMomentum
+
+
+def test_log_lines_report_chunks_and_an_eta(sp500, caplog):
+    caplog.set_level(logging.INFO, logger="strategies.execution")
+    walk = WalkForward(refit="monthly", min_train=20)
+    Executor(progress="log", log_interval=1e-9).run(CountingMomentum(), walk, [sp500])
+    total = len(walk.plan(sp500.index, CountingMomentum()))
+    lines = [r.getMessage() for r in caplog.records if "ETA" in r.getMessage()]
+    assert lines and lines[-1].endswith("ETA 0 s")
+    assert f"{total}/{total} chunks" in lines[-1]
+    assert f"{total} computed" in caplog.text
+
+
+def test_a_bar_counts_chunks_on_stderr(capsys):
+    progress = Progress(10, "bar", "walk-forward test")
+    for _ in range(10):
+        progress.advance(1)
+    progress.close()
+    err = capsys.readouterr().err
+    assert "walk-forward test" in err and "10/10" in err and "chunk" in err
+
+
+def test_auto_is_a_bar_on_a_terminal_and_log_lines_elsewhere(monkeypatch):
+    import sys
+
+    monkeypatch.setattr(sys.stderr, "isatty", lambda: False, raising=False)
+    assert Progress(3, "auto", "x").mode == "log"
+    monkeypatch.setattr(sys.stderr, "isatty", lambda: True, raising=False)
+    terminal = Progress(3, "auto", "x")
+    assert terminal.mode == "bar"
+    terminal.close()
+    assert Progress(0, "bar", "x").mode == "off"  # nothing to compute, nothing shown
