@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-import os
 import re
 
 import pytest
 
 from portfolio.cli import main
+from portfolio.composition import build, load_config
+from portfolio.errors import ConfigError
 from strategies import Momentum, WalkForward
 from strategies.execution import Executor
 from tests.portfolio.test_cli import SMALL, aisfolio
@@ -65,7 +66,14 @@ def test_optuna_tunes_on_the_validation_period(tmp_path):
     assert all("end: '2003-12-31'" in c.read_text() for c in configs)
 
 
-@pytest.mark.skipif(os.name != "posix", reason="uses POSIX paths")
 def test_an_objective_naming_no_line_is_refused(tmp_path):
     done = aisfolio("+objective.line=NOPE/momentum", "+objective.metric=IR*", *SMALL, cwd=tmp_path)
     assert done.returncode == 2 and "objective.line" in done.stderr
+
+
+@pytest.mark.parametrize(
+    "override", ["execution.backend=dask", "execution.n_jobs=0", "execution.progress=loud"]
+)
+def test_bad_execution_settings_name_the_key(override):
+    with pytest.raises(ConfigError, match="execution"):
+        build(load_config([override]))
