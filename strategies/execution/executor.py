@@ -30,6 +30,7 @@ import math
 import os
 import pickle
 import sys
+import threading
 import time
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
@@ -220,11 +221,17 @@ class Executor:
         stats.computed, stats.cached, stats.jobs = todo, stats.chunks - todo, len(jobs)
         label = ", ".join(dict.fromkeys(spec.label for spec in specs if spec.label))
         progress = Progress(todo, self.progress, f"walk-forward {label}".strip(), self.log_interval)
+        watcher = _Watcher(store, jobs, progress) if store is not None else None
         try:
             for job, entries in self._dispatch(jobs, store):
                 self._absorb(plans[job.spec], job, entries, store)
-                progress.advance(len(job.tasks))
+                if watcher is None:
+                    progress.advance(len(job.tasks))
+                else:
+                    watcher.finished(job)
         finally:
+            if watcher is not None:
+                watcher.stop()
             progress.close()
         self.stats.add(stats)
         log.info(
@@ -419,6 +426,47 @@ class Executor:
             pd.Series(values, index=prices.index, name=getattr(prices, "name", None))
             for values, prices in zip(outputs, spec.inputs, strict=True)
         ]
+
+
+class _Watcher:
+    """Advances the progress as workers store chunks in the cache, not only when whole
+    jobs come back (a job is a whole asset's chain for ``carry`` generators)."""
+
+    def __init__(self, store: ChunkCache, jobs: list[_Job], progress: Progress, every: float = 1.0):
+        self.store, self.progress, self.every = store, progress, every
+        self.pending = [key for job in jobs if job.kind != "batch" and job.keys for key in job.keys]
+        self.counted: set[str] = set()
+        self.lock = threading.Lock()
+        self.done = threading.Event()
+        self.thread = threading.Thread(target=self._poll, daemon=True)
+        if self.pending and progress.mode != "off":
+            self.thread.start()
+
+    def _poll(self) -> None:
+        while not self.done.wait(self.every):
+            found = [key for key in self.pending if self.store.path(key).exists()]
+            with self.lock:
+                new = [key for key in found if key not in self.counted]
+                self.counted.update(new)
+                self.pending = [key for key in self.pending if key not in self.counted]
+                if new:
+                    self.progress.advance(len(new))
+
+    def finished(self, job: _Job) -> None:
+        """Count what a returned job did that the polling has not seen yet."""
+        with self.lock:
+            if job.kind == "batch" or not job.keys:
+                self.progress.advance(len(job.tasks))
+                return
+            new = [key for key in job.keys if key not in self.counted]
+            self.counted.update(new)
+            self.progress.advance(len(new))
+
+    def stop(self) -> None:
+        """End the polling."""
+        self.done.set()
+        if self.thread.is_alive():
+            self.thread.join()
 
 
 def _connect_ray(address: str | None) -> None:

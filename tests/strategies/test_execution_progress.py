@@ -3,11 +3,17 @@
 from __future__ import annotations
 
 import logging
+import re
 
 from strategies import WalkForward
 from strategies.execution import Executor
 from strategies.execution.progress import Progress
-from tests.strategies.execution_helpers import CountingMomentum
+from tests.strategies.execution_helpers import (
+    CountingMomentum,
+    assets,
+    quarterly_from,
+    small_arima,
+)
 
 
 def test_log_lines_report_chunks_and_an_eta(sp500, caplog):
@@ -40,3 +46,20 @@ def test_auto_is_a_bar_on_a_terminal_and_log_lines_elsewhere(monkeypatch):
     assert terminal.mode == "bar"
     terminal.close()
     assert Progress(0, "bar", "x").mode == "off"  # nothing to compute, nothing shown
+
+
+def test_chunks_stored_by_workers_count_once(tmp_path, caplog):
+    """With a cache, progress also follows the entries workers store mid-job; every
+    chunk still counts exactly once."""
+    caplog.set_level(logging.INFO, logger="strategies.execution")
+    inputs = assets()
+    walk = quarterly_from(inputs, "2004-07-01")
+    executor = Executor(progress="log", log_interval=1e-9, cache=True, cache_dir=str(tmp_path))
+    executor.run(small_arima(), walk, inputs)
+    total = executor.stats.computed
+    counts = [
+        int(m.group(1))
+        for r in caplog.records
+        if (m := re.match(rf"walk-forward: (\d+)/{total} chunks", r.getMessage()))
+    ]
+    assert counts and counts[-1] == total and counts == sorted(counts)
