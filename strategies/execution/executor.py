@@ -148,7 +148,10 @@ class Executor:
         default ``$RAY_ADDRESS``, else a new local Ray instance. Only for ``ray``.
     threads_per_job : int, optional
         BLAS/torch threads in each worker; default the cores divided by the workers
-        (at least 1), so parallel jobs do not oversubscribe the CPU.
+        (at least 1), so parallel jobs do not oversubscribe the CPU. When set, jobs run
+        in this process use it too: numerical libraries may round differently with
+        other thread counts (torch's reductions), so set it (e.g. 1) for forecasts that
+        are bit-identical across backends with such generators.
     min_parallel_seconds : float, default 2.0
         Independent chunks are cheap for most generators: the first job of them runs in
         this process, and the rest goes to the workers only when it is estimated to take
@@ -349,23 +352,23 @@ class Executor:
         env = {RUN_DIR_VARIABLE: os.environ.get(RUN_DIR_VARIABLE)}
         if self.backend == "sequential" or self._workers() == 1 or len(jobs) <= 1:
             for job in jobs:
-                yield job, _run_job(job, store, env, None)
+                yield job, _run_job(job, store, env, self.threads_per_job)
             return
         heavy = [job for job in jobs if job.kind != "independent"]
         light = [job for job in jobs if job.kind == "independent"]
         if light and self.min_parallel_seconds > 0:
             started = time.perf_counter()
             probe = light.pop(0)
-            yield probe, _run_job(probe, store, env, None)
+            yield probe, _run_job(probe, store, env, self.threads_per_job)
             spent = time.perf_counter() - started
             left = sum(len(job.tasks) for job in light)
             if spent / len(probe.tasks) * left < self.min_parallel_seconds:
                 for job in light:
-                    yield job, _run_job(job, store, env, None)
+                    yield job, _run_job(job, store, env, self.threads_per_job)
                 light = []
         remote = heavy + light
         if len(remote) == 1:
-            yield remote[0], _run_job(remote[0], store, env, None)
+            yield remote[0], _run_job(remote[0], store, env, self.threads_per_job)
         elif remote:
             yield from self._parallel(remote, store, env)
 
