@@ -42,7 +42,7 @@ import pandas as pd
 
 from strategies.base import ChunkTask, Generator
 from strategies.execution.cache import ChunkCache, default_cache_dir
-from strategies.execution.keys import chunk_key, generator_digest
+from strategies.execution.keys import chunk_key, fit_key, generator_digest
 from strategies.execution.progress import PROGRESS_MODES, Progress
 from strategies.run_context import RUN_DIR_VARIABLE
 from strategies.walk_forward import Chunk, WalkForward, chunk_task
@@ -109,6 +109,16 @@ class _Job:
     slots: list[int]  # positions of the tasks in the spec's task list
     keys: list[str] | None  # one per task (one for the whole batch with kind "batch")
     carry: Any = None
+    fit_keys: list[str] | None = None  # independent chunks: the fitted generators
+
+
+@dataclass
+class _Output:
+    """A finished job: its chunks' entries (key, pickled value), in the job's order, and
+    the fitted generators it stored on the side (independent chunks)."""
+
+    entries: list[tuple[str | None, bytes]]
+    fits: list[tuple[str, bytes]] = field(default_factory=list)
 
 
 @dataclass
@@ -226,8 +236,8 @@ class Executor:
         progress = Progress(todo, self.progress, f"walk-forward {label}".strip(), self.log_interval)
         watcher = _Watcher(store, jobs, progress) if store is not None else None
         try:
-            for job, entries in self._dispatch(jobs, store):
-                self._absorb(plans[job.spec], job, entries, store)
+            for job, output in self._dispatch(jobs, store):
+                self._absorb(plans[job.spec], job, output, store)
                 if watcher is None:
                     progress.advance(len(job.tasks))
                 else:
@@ -288,7 +298,7 @@ class Executor:
                         plan.forecasts[slot] = entry["forecasts"]
                         continue
                 missing.append(slot)
-            return plan, self._independent_jobs(number, generator, tasks, missing, keys_of)
+            return plan, self._independent_jobs(number, generator, tasks, missing, keys_of, digest)
         jobs = []
         for source in range(len(spec.inputs)):
             chain = [slot for slot in slots if chunks[slot][0] == source]
@@ -326,14 +336,24 @@ class Executor:
         tasks: list[ChunkTask],
         missing: list[int],
         keys_of: dict[int, str],
+        digest: str,
     ) -> list[_Job]:
         size = max(1, math.ceil(len(missing) / (self._workers() * _JOBS_PER_WORKER)))
         jobs = []
         for begin in range(0, len(missing), size):
             part = missing[begin : begin + size]
             keys = [keys_of[slot] for slot in part] if keys_of else None
+            fits = [fit_key(digest, tasks[slot]) for slot in part] if keys_of else None
             jobs.append(
-                _Job(number, "independent", generator, [tasks[s] for s in part], part, keys)
+                _Job(
+                    number,
+                    "independent",
+                    generator,
+                    [tasks[s] for s in part],
+                    part,
+                    keys,
+                    fit_keys=fits,
+                )
             )
         return jobs
 
@@ -348,7 +368,7 @@ class Executor:
 
     def _dispatch(
         self, jobs: list[_Job], store: ChunkCache | None
-    ) -> Iterator[tuple[_Job, list[tuple[str | None, bytes]]]]:
+    ) -> Iterator[tuple[_Job, _Output]]:
         env = {RUN_DIR_VARIABLE: os.environ.get(RUN_DIR_VARIABLE)}
         if self.backend == "sequential" or self._workers() == 1 or len(jobs) <= 1:
             for job in jobs:
@@ -374,7 +394,7 @@ class Executor:
 
     def _parallel(
         self, jobs: list[_Job], store: ChunkCache | None, env: dict[str, str | None]
-    ) -> Iterator[tuple[_Job, list[tuple[str | None, bytes]]]]:
+    ) -> Iterator[tuple[_Job, _Output]]:
         from joblib import Parallel, delayed, parallel_config
 
         threads = self.threads_per_job or max(1, (os.cpu_count() or 1) // self._workers())
@@ -398,13 +418,13 @@ class Executor:
         self,
         plan: _Plan,
         job: _Job,
-        entries: list[tuple[str | None, bytes]],
+        output: _Output,
         store: ChunkCache | None,
     ) -> None:
-        for key, blob in entries:
+        for key, blob in [*output.entries, *output.fits]:
             if store is not None and key is not None and not store.path(key).exists():
                 store.store_bytes(key, blob)
-        values = [pickle.loads(blob) for _, blob in entries]
+        values = [pickle.loads(blob) for _, blob in output.entries]
         if job.kind == "batch":
             for slot, forecasts in zip(job.slots, values[0]["forecasts"], strict=True):
                 plan.forecasts[slot] = forecasts
@@ -484,13 +504,13 @@ def _connect_ray(address: str | None) -> None:
 
 def _run_indexed(
     index: int, job: _Job, store: ChunkCache | None, env: dict[str, str | None], threads: int
-) -> tuple[int, list[tuple[str | None, bytes]]]:
+) -> tuple[int, _Output]:
     return index, _run_job(job, store, env, threads)
 
 
 def _run_job(
     job: _Job, store: ChunkCache | None, env: dict[str, str | None], threads: int | None
-) -> list[tuple[str | None, bytes]]:
+) -> _Output:
     """Compute a job's chunks; each entry is pickled (and stored) as soon as it is done."""
     for name, value in env.items():
         if value is None:
@@ -513,26 +533,39 @@ def _run_job(
             torch.set_num_threads(previous)
 
 
-def _compute(job: _Job, store: ChunkCache | None) -> list[tuple[str | None, bytes]]:
-    entries: list[tuple[str | None, bytes]] = []
+def _compute(job: _Job, store: ChunkCache | None) -> _Output:
+    output = _Output([])
 
     def keep(position: int, value: dict[str, Any]) -> None:
         key = job.keys[position] if job.keys is not None else None
         blob = pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL)
         if store is not None and key is not None:
             store.store_bytes(key, blob)
-        entries.append((key, blob))
+        output.entries.append((key, blob))
 
     generator = job.generator
     if job.kind == "batch":
         keep(0, {"forecasts": generator.fit_predict_batch(job.tasks), "record": None})
     elif job.kind == "independent":
+        # What Generator.fit_predict_batch does per task (clone, fit, predict_block), with
+        # the fitted clone stored under its training window: a longer decision block
+        # (new days appended to the prices) is then forecast without a new fit.
         for position, task in enumerate(job.tasks):
-            forecasts = generator.fit_predict_batch([task])[0]
+            fitted = None
+            if store is not None and job.fit_keys is not None:
+                fitted = store.load(job.fit_keys[position])
+            if fitted is None:
+                fitted = generator.clone().fit(task.train)
+                if job.fit_keys is not None:
+                    blob = pickle.dumps(fitted, protocol=pickle.HIGHEST_PROTOCOL)
+                    if store is not None:
+                        store.store_bytes(job.fit_keys[position], blob)
+                    output.fits.append((job.fit_keys[position], blob))
+            forecasts = fitted.predict_block(task.history, task.n)
             keep(position, {"forecasts": forecasts, "record": None})
     else:
         carry = job.carry
         for position, task in enumerate(job.tasks):
             forecasts, record, carry = generator.fit_predict_carried(task, carry)
             keep(position, {"forecasts": forecasts, "record": record, "carry": carry})
-    return entries
+    return output

@@ -21,7 +21,7 @@ import pandas as pd
 
 from strategies.base import ChunkTask, Generator
 
-__all__ = ["FORMAT", "chunk_key", "code_version", "data_digest", "generator_digest"]
+__all__ = ["FORMAT", "chunk_key", "code_version", "data_digest", "fit_key", "generator_digest"]
 
 #: Version of the key and entry layout; bump to orphan every existing entry.
 FORMAT = 1
@@ -108,3 +108,19 @@ def chunk_key(generator: str, task: ChunkTask, previous: str | None = None) -> s
     """
     text = f"{generator}|{data_digest(task.history)}|{task.n}|{len(task.train)}|{previous or ''}"
     return hashlib.sha256(text.encode()).hexdigest()
+
+
+def fit_key(generator: str, task: ChunkTask) -> str:
+    """Key of the generator fitted on a chunk's training window (independent chunks).
+
+    Parameters
+    ----------
+    generator : str
+        :func:`generator_digest` of the generator.
+    task : ChunkTask
+
+    Returns
+    -------
+    str
+    """
+    return hashlib.sha256(f"fit|{generator}|{data_digest(task.train)}".encode()).hexdigest()

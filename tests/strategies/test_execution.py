@@ -159,6 +159,21 @@ def test_appended_days_keep_the_keys_of_finished_chunks(walk):
     assert len(long) > len(short)
 
 
+def test_new_days_in_the_last_block_are_forecast_without_a_new_fit(sp500, tmp_path):
+    """Days appended inside the last refit period: the last chunk's forecasts are
+    recomputed from the fitted generator stored under its (unchanged) training window."""
+    walk = WalkForward(refit="monthly", min_train=20)
+    short, longer = sp500.loc[:"2010-06-15"], sp500.loc[:"2010-06-29"]
+    first = Executor(progress="off", cache=True, cache_dir=str(tmp_path))
+    first.run(CountingMomentum(lookback=10), walk, [short])
+    fits = CountingMomentum.fits
+    again = Executor(progress="off", cache=True, cache_dir=str(tmp_path))
+    grown = again.run(CountingMomentum(lookback=10), walk, [longer])
+    assert again.stats.computed == 1  # the last chunk's forecasts, from its stored fit
+    assert CountingMomentum.fits == fits
+    assert same(grown, walk.run_many(Momentum(lookback=10), [longer]))
+
+
 def test_keys_follow_parameters_and_training_data(sp500):
     chunk = WalkForward(refit="yearly", min_train=300).plan(sp500.index, Momentum())[2]
     task = chunk_task(sp500, chunk)
