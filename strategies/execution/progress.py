@@ -41,10 +41,15 @@ class Progress:
         self.done = 0
         self._start = self._last = time.monotonic()
         self._bar = None
+        self._redirect = None
         if self.mode == "bar":
             from tqdm import tqdm
+            from tqdm.contrib.logging import logging_redirect_tqdm
 
             self._bar = tqdm(total=total, desc=description, unit="chunk", file=sys.stderr)
+            # Log records of the run (and of generators) print above the bar, not through it.
+            self._redirect = logging_redirect_tqdm()
+            self._redirect.__enter__()
 
     def advance(self, count: int) -> None:
         """Record ``count`` more finished chunks."""
@@ -64,5 +69,8 @@ class Progress:
 
     def close(self) -> None:
         """End the bar."""
+        if self._redirect is not None:
+            self._redirect.__exit__(None, None, None)
+            self._redirect = None
         if self._bar is not None:
             self._bar.close()
