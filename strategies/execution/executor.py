@@ -233,7 +233,8 @@ class Executor:
         todo = sum(len(job.tasks) for job in jobs)
         stats.computed, stats.cached, stats.jobs = todo, stats.chunks - todo, len(jobs)
         label = ", ".join(dict.fromkeys(spec.label for spec in specs if spec.label))
-        progress = Progress(todo, self.progress, f"walk-forward {label}".strip(), self.log_interval)
+        title = f"walk-forward {label}".strip()
+        progress = Progress(todo, self.progress, title, self.log_interval)
         watcher = _Watcher(store, jobs, progress) if store is not None else None
         try:
             for job, output in self._dispatch(jobs, store):
@@ -248,8 +249,8 @@ class Executor:
             progress.close()
         self.stats.add(stats)
         log.info(
-            "walk-forward %s: %d chunks, %d computed in %d jobs (%s, n_jobs=%d), %d cached",
-            label,
+            "%s: %d chunks, %d computed in %d jobs (%s, n_jobs=%d), %d cached",
+            title,
             stats.chunks,
             stats.computed,
             stats.jobs,
@@ -280,7 +281,7 @@ class Executor:
         if kind == "batch":
             keys = None
             if store is not None:
-                parts = "|".join(chunk_key(digest, task) for task in tasks)
+                parts = "|".join(f"{task.source}:{chunk_key(digest, task)}" for task in tasks)
                 keys = [hashlib.sha256(f"batch|{parts}".encode()).hexdigest()]
                 entry = store.load(keys[0])
                 if entry is not None:
