@@ -14,7 +14,7 @@ from numpy.lib.stride_tricks import sliding_window_view
 from strategies.base import ChunkTask, Generator
 from strategies.lstm.losses import LOSSES
 from strategies.lstm.network import ACTIVATIONS, SingleLSTM
-from strategies.lstm.training import TrainingOutcome, train_models
+from strategies.lstm.training import TrainingOutcome, check_logger, train_models
 from strategies.returns import simple_returns
 
 __all__ = ["BATCHING", "LSTMGenerator"]
@@ -91,8 +91,10 @@ class LSTMGenerator(Generator):
     accelerator : str, default "auto"
         Lightning accelerator ("cpu", "gpu", "auto": CUDA when present).
     logger : {"csv", "tensorboard", "mlflow", "none"}, default "csv"
-        Lightning logger; logs go to ``$AISFOLIO_RUN_DIR/lightning_logs`` (the CLI sets
-        it to the run directory) and are off when the variable is not set.
+        Lightning logger; logs go to ``$AISFOLIO_RUN_DIR/lightning_logs`` (MLflow:
+        ``$AISFOLIO_RUN_DIR/mlruns``; the CLI sets the variable to the run directory) and
+        are off when the variable is not set. TensorBoard needs ``aisfolio[tensorboard]``,
+        MLflow ``aisfolio[mlflow]``.
 
     Notes
     -----
@@ -130,6 +132,7 @@ class LSTMGenerator(Generator):
             raise ValueError(
                 f"validation_fraction must be within (0, 1), got {validation_fraction}"
             )
+        check_logger(logger)
         if batching not in BATCHING:
             raise ValueError(f"batching must be one of {list(BATCHING)}, got '{batching}'")
         if sequence_length < 1 or epochs < 1 or not hidden_sizes or not seeds:

@@ -9,6 +9,7 @@ A model whose loss becomes NaN or infinite stops training there and is reported.
 
 from __future__ import annotations
 
+import importlib.util
 import logging
 import os
 import warnings
@@ -25,12 +26,14 @@ from strategies.run_context import RUN_DIR_VARIABLE
 
 __all__ = [
     "LAYOUTS",
+    "LOGGERS",
     "RUN_DIR_VARIABLE",
     "ListedData",
     "ListedPart",
     "PaddedPart",
     "StackedData",
     "TrainingOutcome",
+    "check_logger",
     "train_models",
 ]
 
@@ -253,7 +256,29 @@ class BatchedForecaster(pl.LightningModule):
         )
 
 
+#: Lightning loggers and the packages each needs (any one of them).
+LOGGERS: dict[str, tuple[str, ...]] = {
+    "csv": (),
+    "tensorboard": ("tensorboard", "tensorboardX"),
+    "mlflow": ("mlflow",),
+    "none": (),
+}
+
+
+def check_logger(kind: str) -> None:
+    """Refuse an unknown logger, or one whose package is not installed, with the fix."""
+    if kind not in LOGGERS:
+        raise ValueError(f"logger must be one of {list(LOGGERS)}, got '{kind}'")
+    packages = LOGGERS[kind]
+    if packages and not any(importlib.util.find_spec(name) for name in packages):
+        raise ValueError(
+            f"logger '{kind}' needs the {' or '.join(packages)} package: "
+            f"pip install 'aisfolio[{kind}]'"
+        )
+
+
 def _logger(kind: str) -> pl.loggers.Logger | bool:
+    check_logger(kind)
     directory = os.environ.get(RUN_DIR_VARIABLE)
     if kind == "none" or directory is None:
         return False
@@ -261,9 +286,7 @@ def _logger(kind: str) -> pl.loggers.Logger | bool:
         return pl.loggers.CSVLogger(save_dir=directory, name="lightning_logs")
     if kind == "tensorboard":
         return pl.loggers.TensorBoardLogger(save_dir=directory, name="lightning_logs")
-    if kind == "mlflow":
-        return pl.loggers.MLFlowLogger(tracking_uri=f"file:{directory}/mlruns")
-    raise ValueError(f"logger must be csv, tensorboard, mlflow or none, got '{kind}'")
+    return pl.loggers.MLFlowLogger(tracking_uri=f"file:{directory}/mlruns")
 
 
 def train_models(

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import importlib.util
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -11,6 +13,7 @@ from strategies import ChunkTask, WalkForward
 from strategies.lstm import LSTMGenerator, gmadl, madl, mse
 from strategies.lstm.network import BatchedLSTM, LSTMList, SingleLSTM, initial_state
 from strategies.lstm.training import LAYOUTS, ListedData, StackedData, train_models
+from strategies.run_context import RUN_DIR_VARIABLE
 
 TINY = {"hidden_sizes": (4,), "epochs": 3, "logger": "none", "accelerator": "cpu"}
 
@@ -217,3 +220,23 @@ def test_auto_batching_is_padded_on_a_gpu_only():
 def test_bad_parameters(kwargs, match):
     with pytest.raises(ValueError, match=match):
         LSTMGenerator(**kwargs)
+
+
+def test_tensorboard_logs_go_to_the_run_directory(sp500, tmp_path, monkeypatch):
+    monkeypatch.setenv(RUN_DIR_VARIABLE, str(tmp_path))
+    tasks = _tasks(sp500.iloc[:360])
+    LSTMGenerator(**{**TINY, "logger": "tensorboard"}).fit_predict_batch(tasks)
+    assert list((tmp_path / "lightning_logs").glob("version_0/events.out.tfevents.*"))
+
+
+def test_a_logger_without_its_package_is_refused_with_the_fix(monkeypatch):
+    real = importlib.util.find_spec
+    monkeypatch.setattr(
+        importlib.util, "find_spec", lambda name, *a: None if name == "mlflow" else real(name, *a)
+    )
+    with pytest.raises(
+        ValueError, match=r"needs the mlflow package: pip install 'aisfolio\[mlflow\]'"
+    ):
+        LSTMGenerator(logger="mlflow")
+    with pytest.raises(ValueError, match="logger must be one of"):
+        LSTMGenerator(logger="wandb")
