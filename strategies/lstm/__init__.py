@@ -1,7 +1,16 @@
-"""The LSTM generator (PyTorch Lightning): many walk-forward models trained as one batch."""
+"""The LSTM generator (PyTorch Lightning): walk-forward models trained one by one or as a batch."""
 
 from strategies.lstm.generator import LSTMGenerator
 from strategies.lstm.losses import LOSSES, gmadl, madl, mse
-from strategies.lstm.network import ACTIVATIONS, BatchedLSTM
+from strategies.lstm.network import ACTIVATIONS, BatchedLSTM, SingleLSTM
 
-__all__ = ["ACTIVATIONS", "LOSSES", "BatchedLSTM", "LSTMGenerator", "gmadl", "madl", "mse"]
+__all__ = [
+    "ACTIVATIONS",
+    "LOSSES",
+    "BatchedLSTM",
+    "LSTMGenerator",
+    "SingleLSTM",
+    "gmadl",
+    "madl",
+    "mse",
+]

@@ -13,11 +13,14 @@ from numpy.lib.stride_tricks import sliding_window_view
 
 from strategies.base import ChunkTask, Generator
 from strategies.lstm.losses import LOSSES
-from strategies.lstm.network import ACTIVATIONS, BatchedLSTM
-from strategies.lstm.training import StackedData, TrainingOutcome, train_models
+from strategies.lstm.network import ACTIVATIONS, SingleLSTM
+from strategies.lstm.training import TrainingOutcome, check_logger, train_models
 from strategies.returns import simple_returns
 
-__all__ = ["LSTMGenerator"]
+__all__ = ["BATCHING", "LSTMGenerator"]
+
+#: Ways to train a walk-forward's models (see :class:`LSTMGenerator`).
+BATCHING = ("auto", "padded", "list", "none")
 
 log = logging.getLogger(__name__)
 
@@ -51,9 +54,9 @@ class LSTMGenerator(Generator):
     window's samples (chronological, never shuffled) is the validation set, and the
     weights with the best validation loss make the forecasts. Inputs are standardized
     with the mean and standard deviation of the fitting part of the window only.
-    All windows (of every asset) and seeds of a walk-forward are trained together as
-    one batch of independent models when ``batched`` is true; ``batched=False`` trains
-    them one by one, one ``Trainer`` each, with the same results.
+    All windows (of every asset) and seeds of a walk-forward are trained together, one
+    optimizer step advancing every model (``batching``), or one by one with a
+    ``Trainer`` each; the forecasts are the same up to floating-point rounding.
 
     Parameters
     ----------
@@ -79,13 +82,19 @@ class LSTMGenerator(Generator):
     seeds : sequence of int, default (0,)
         One model per seed; their forecasts are averaged. The same seed gives the same
         initial weights in every window.
-    batched : bool, default True
-        Train every model of a walk-forward in one batch.
+    batching : {"auto", "padded", "list", "none"}, default "auto"
+        How the models of a walk-forward are trained: "padded", as one network with a
+        model axis over samples padded to a common length (for GPUs); "list", as a list
+        of ``torch.nn.LSTM`` models advanced by one optimizer step, each on its own
+        samples (for CPUs); "none", one ``Trainer`` per model; "auto", "padded" on a GPU
+        and "list" otherwise (docs/benchmarks.md).
     accelerator : str, default "auto"
         Lightning accelerator ("cpu", "gpu", "auto": CUDA when present).
     logger : {"csv", "tensorboard", "mlflow", "none"}, default "csv"
-        Lightning logger; logs go to ``$AISFOLIO_RUN_DIR/lightning_logs`` (the CLI sets
-        it to the run directory) and are off when the variable is not set.
+        Lightning logger; logs go to ``$AISFOLIO_RUN_DIR/lightning_logs`` (MLflow:
+        ``$AISFOLIO_RUN_DIR/mlruns``; the CLI sets the variable to the run directory) and
+        are off when the variable is not set. TensorBoard needs ``aisfolio[tensorboard]``,
+        MLflow ``aisfolio[mlflow]``.
 
     Notes
     -----
@@ -109,7 +118,7 @@ class LSTMGenerator(Generator):
         activation: str = "linear",
         validation_fraction: float = 0.33,
         seeds: Sequence[int] = (0,),
-        batched: bool = True,
+        batching: str = "auto",
         accelerator: str = "auto",
         logger: str = "csv",
     ):
@@ -123,6 +132,9 @@ class LSTMGenerator(Generator):
             raise ValueError(
                 f"validation_fraction must be within (0, 1), got {validation_fraction}"
             )
+        check_logger(logger)
+        if batching not in BATCHING:
+            raise ValueError(f"batching must be one of {list(BATCHING)}, got '{batching}'")
         if sequence_length < 1 or epochs < 1 or not hidden_sizes or not seeds:
             raise ValueError(
                 "sequence_length, epochs, hidden_sizes and seeds must be positive / non-empty"
@@ -139,7 +151,7 @@ class LSTMGenerator(Generator):
         self.activation = activation
         self.validation_fraction = float(validation_fraction)
         self.seeds = tuple(int(s) for s in seeds)
-        self.batched = bool(batched)
+        self.batching = batching
         self.accelerator = accelerator
         self.logger = logger
 
@@ -193,21 +205,34 @@ class LSTMGenerator(Generator):
         jobs = [(t, s) for t, sample in enumerate(prepared) if sample.trainable for s in self.seeds]
         states: dict[tuple[int, int], list[torch.Tensor]] = {}
         diverged: set[tuple[int, int]] = set()
-        groups = [jobs] if self.batched else [[job] for job in jobs]
+        layout = self.layout
+        groups = [[job] for job in jobs] if self.batching == "none" else [jobs]
         for group in groups:
             if not group:
                 continue
-            outcome = self._train([prepared[t] for t, _ in group], [s for _, s in group])
+            outcome = self._train([prepared[t] for t, _ in group], [s for _, s in group], layout)
             for index, job in enumerate(group):
                 states[job] = outcome.states[index]
                 if not outcome.usable[index]:
                     diverged.add(job)
         return self._forecast(tasks, prepared, states, diverged)
 
-    def _train(self, samples: list[_Samples], seeds: list[int]) -> TrainingOutcome:
-        data = StackedData.stack([s.fit for s in samples], [s.validation for s in samples])
+    @property
+    def layout(self) -> str:
+        """The network layout that :meth:`fit_predict_batch` trains with."""
+        if self.batching == "padded":
+            return "padded"
+        if self.batching == "auto":
+            on_gpu = self.accelerator in ("gpu", "cuda") or (
+                self.accelerator == "auto" and torch.cuda.is_available()
+            )
+            return "padded" if on_gpu else "list"
+        return "list"
+
+    def _train(self, samples: list[_Samples], seeds: list[int], layout: str) -> TrainingOutcome:
         return train_models(
-            data,
+            [s.fit for s in samples],
+            [s.validation for s in samples],
             seeds,
             list(self.hidden_sizes),
             self.activation,
@@ -219,6 +244,7 @@ class LSTMGenerator(Generator):
             self.gmadl_power,
             self.accelerator,
             self.logger,
+            layout,
         )
 
     def _forecast(
@@ -259,14 +285,12 @@ class LSTMGenerator(Generator):
         return forecasts
 
     def _predict(self, state: list[torch.Tensor], inputs: np.ndarray) -> np.ndarray:
-        network = BatchedLSTM([0], 1, list(self.hidden_sizes), self.activation)
-        network.load_model_state(0, state)
+        network = SingleLSTM(0, 1, self.hidden_sizes, self.activation, state=state)
         valid = ~np.isnan(inputs).any(axis=(1, 2))
         out = np.full(len(inputs), np.nan)
         if valid.any():
             with torch.no_grad():
-                x = torch.from_numpy(inputs[valid].astype(np.float32))[None]
-                out[valid] = network(x)[0].numpy()
+                out[valid] = network(torch.from_numpy(inputs[valid].astype(np.float32))).numpy()
         return out
 
     def fit(self, train: pd.Series | pd.DataFrame) -> LSTMGenerator:
@@ -275,7 +299,7 @@ class LSTMGenerator(Generator):
         self.sample_ = sample
         self.states_ = []
         if sample.trainable:
-            outcome = self._train([sample] * len(self.seeds), list(self.seeds))
+            outcome = self._train([sample] * len(self.seeds), list(self.seeds), self.layout)
             self.states_ = [
                 state
                 for state, usable in zip(outcome.states, outcome.usable, strict=True)

@@ -1,21 +1,36 @@
-"""Many independent stacked LSTM regressors evaluated as one batched network.
+"""Stacked LSTM regressors: many independent models as one network, or one model.
 
-Model ``m`` has its own weights (slice ``m`` of every parameter), initialized from its
-own seed, so a model's numbers do not depend on which other models share the batch:
-training M models together with the sum of their losses gives each the same updates
-as training it alone (Adam is elementwise), up to floating-point summation order.
+Both classes share one parameter layout, PyTorch's: per layer ``weight_ih`` (4H x inputs),
+``weight_hh`` (4H x H), ``bias_ih`` and ``bias_hh`` (4H), gates in the order input,
+forget, cell, output; then the dense head's weight (1 x H) and bias (1). A model's
+initial weights come from its own seed only, so its numbers do not depend on which other
+models share a batch: training M models together with the sum of their losses gives each
+the same updates as training it alone (Adam is elementwise), up to floating-point
+summation order.
+
+:class:`BatchedLSTM` holds M models with a leading model axis and runs them as batched
+matrix products on samples padded to a common length (worth it on a GPU, where one
+small model leaves the device idle). :class:`SingleLSTM` is one model on
+``torch.nn.LSTM``'s fused kernels, and :class:`LSTMList` advances a list of them with
+one loss and one optimizer step, each on its own unpadded samples (the faster way on a
+CPU, where the work is arithmetic, not launch overhead). Both batch classes offer
+``losses(batch, loss)``, ``l2_penalty``, ``stacked`` and ``freeze_gradients``, which is
+all the training module needs.
 """
 
 from __future__ import annotations
 
 import itertools
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 import torch
 from torch import nn
 
-__all__ = ["ACTIVATIONS", "BatchedLSTM"]
+__all__ = ["ACTIVATIONS", "BatchedLSTM", "LSTMList", "SingleLSTM", "initial_state"]
+
+#: A loss: (predicted, realized, mask), each (models, samples) -> one value per model.
+Loss = Callable[[torch.Tensor, torch.Tensor, torch.Tensor], torch.Tensor]
 
 #: Output activations: linear (long/short), relu (long-only), inverted relu (short-only).
 ACTIVATIONS = {
@@ -25,8 +40,40 @@ ACTIVATIONS = {
 }
 
 
+def _check_activation(activation: str) -> None:
+    if activation not in ACTIVATIONS:
+        raise ValueError(f"activation must be one of {list(ACTIVATIONS)}, got '{activation}'")
+
+
+def _shapes(input_size: int, hidden_sizes: Sequence[int]) -> tuple[list[tuple[int, ...]], list]:
+    sizes = [input_size, *hidden_sizes]
+    shapes: list[tuple[int, ...]] = []
+    bounds: list[float] = []
+    for inputs, hidden in itertools.pairwise(sizes):
+        shapes += [(4 * hidden, inputs), (4 * hidden, hidden), (4 * hidden,), (4 * hidden,)]
+        bounds += [1 / math.sqrt(hidden)] * 4
+    shapes += [(1, sizes[-1]), (1,)]
+    bounds += [1 / math.sqrt(sizes[-1])] * 2
+    return shapes, bounds
+
+
+def initial_state(seed: int, input_size: int, hidden_sizes: Sequence[int]) -> list[torch.Tensor]:
+    """One model's initial weights, drawn from ``seed`` alone.
+
+    The distributions are PyTorch's defaults (uniform within +-1/sqrt(hidden units) for
+    the LSTM, within +-1/sqrt(fan in) for the head), drawn from a private generator so
+    that the global random state is neither used nor changed.
+    """
+    generator = torch.Generator().manual_seed(int(seed))
+    shapes, bounds = _shapes(input_size, hidden_sizes)
+    return [
+        (torch.rand(shape, generator=generator) * 2 - 1) * bound
+        for shape, bound in zip(shapes, bounds, strict=True)
+    ]
+
+
 class BatchedLSTM(nn.Module):
-    """M stacked LSTMs (tanh cells) with a one-unit dense head.
+    """M stacked LSTMs (tanh cells) with a one-unit dense head, as one network.
 
     Parameters
     ----------
@@ -48,33 +95,13 @@ class BatchedLSTM(nn.Module):
         activation: str = "linear",
     ):
         super().__init__()
-        if activation not in ACTIVATIONS:
-            raise ValueError(f"activation must be one of {list(ACTIVATIONS)}, got '{activation}'")
+        _check_activation(activation)
         self.hidden_sizes = [int(h) for h in hidden_sizes]
         self.activation = activation
-        sizes = [input_size, *self.hidden_sizes]
-        # PyTorch's LSTM initialization: uniform within +-1/sqrt(hidden units).
-        shapes: list[tuple[int, ...]] = []
-        bounds: list[float] = []
-        for inputs, hidden in itertools.pairwise(sizes):
-            shapes += [(4 * hidden, inputs), (4 * hidden, hidden), (4 * hidden,)]
-            bounds += [1 / math.sqrt(hidden)] * 3
-        shapes += [(1, sizes[-1]), (1,)]
-        bounds += [1 / math.sqrt(sizes[-1])] * 2
-        per_model = [self._initial(seed, shapes, bounds) for seed in seeds]
+        per_model = [initial_state(seed, input_size, self.hidden_sizes) for seed in seeds]
         self.weights = nn.ParameterList(
-            nn.Parameter(torch.stack([model[i] for model in per_model])) for i in range(len(shapes))
+            nn.Parameter(torch.stack(tensors)) for tensors in zip(*per_model, strict=True)
         )
-
-    @staticmethod
-    def _initial(
-        seed: int, shapes: list[tuple[int, ...]], bounds: list[float]
-    ) -> list[torch.Tensor]:
-        generator = torch.Generator().manual_seed(int(seed))
-        return [
-            (torch.rand(shape, generator=generator) * 2 - 1) * bound
-            for shape, bound in zip(shapes, bounds, strict=True)
-        ]
 
     @property
     def n_models(self) -> int:
@@ -86,9 +113,10 @@ class BatchedLSTM(nn.Module):
         models, samples, steps, _ = inputs.shape
         sequence = inputs
         for layer, hidden in enumerate(self.hidden_sizes):
-            w_input, w_hidden, bias = self.weights[3 * layer : 3 * layer + 3]
+            w_input, w_hidden, b_input, b_hidden = self.weights[4 * layer : 4 * layer + 4]
             flat = sequence.reshape(models, samples * steps, -1)
-            projected = torch.baddbmm(bias.unsqueeze(1), flat, w_input.transpose(1, 2))
+            bias = (b_input + b_hidden).unsqueeze(1)
+            projected = torch.baddbmm(bias, flat, w_input.transpose(1, 2))
             projected = projected.reshape(models, samples, steps, 4 * hidden)
             h = inputs.new_zeros(models, samples, hidden)
             c = inputs.new_zeros(models, samples, hidden)
@@ -104,10 +132,25 @@ class BatchedLSTM(nn.Module):
         out = torch.baddbmm(b_head.unsqueeze(1), h, w_head.transpose(1, 2)).squeeze(-1)
         return ACTIVATIONS[self.activation](out)
 
+    def losses(self, batch: tuple[torch.Tensor, ...], loss: Loss) -> torch.Tensor:
+        """Per-model ``loss`` on a padded batch ``(inputs, targets, mask)``, shape (models,)."""
+        inputs, targets, mask = batch
+        return loss(self(inputs), targets, mask)
+
     def l2_penalty(self) -> torch.Tensor:
         """Sum of squared weights (not biases) per model, shape (models,)."""
         kernels = [w for w in self.weights if w.dim() == 3]
         return sum(w.pow(2).sum(dim=(1, 2)) for w in kernels)  # type: ignore[return-value]
+
+    def stacked(self) -> list[torch.Tensor]:
+        """Every parameter, detached, with the leading model axis."""
+        return [w.detach() for w in self.weights]
+
+    def freeze_gradients(self, models: torch.Tensor) -> None:
+        """Zero the gradients of the models where the boolean mask ``models`` is true."""
+        for weight in self.weights:
+            if weight.grad is not None:
+                weight.grad[models] = 0.0
 
     def model_state(self, model: int) -> list[torch.Tensor]:
         """A copy of one model's weights."""
@@ -118,3 +161,131 @@ class BatchedLSTM(nn.Module):
         with torch.no_grad():
             for w, value in zip(self.weights, state, strict=True):
                 w[model] = value
+
+
+class SingleLSTM(nn.Module):
+    """One stacked LSTM with a one-unit dense head on ``torch.nn.LSTM`` layers.
+
+    Parameters
+    ----------
+    seed : int
+        Seed of the initial weights (the same as a :class:`BatchedLSTM` model's).
+    input_size : int
+        Features per time step.
+    hidden_sizes : sequence of int
+        Units of each LSTM layer.
+    activation : {"linear", "relu", "inverted_relu"}
+        Output activation.
+    state : sequence of Tensor, optional
+        Weights to start from instead of the seed's (the shared layout).
+    """
+
+    def __init__(
+        self,
+        seed: int,
+        input_size: int,
+        hidden_sizes: Sequence[int],
+        activation: str = "linear",
+        state: Sequence[torch.Tensor] | None = None,
+    ):
+        super().__init__()
+        _check_activation(activation)
+        self.hidden_sizes = [int(h) for h in hidden_sizes]
+        self.activation = activation
+        sizes = [input_size, *self.hidden_sizes]
+        self.layers = nn.ModuleList(
+            nn.LSTM(inputs, hidden, batch_first=True)
+            for inputs, hidden in itertools.pairwise(sizes)
+        )
+        self.head = nn.Linear(sizes[-1], 1)
+        self.load_state(
+            initial_state(seed, input_size, self.hidden_sizes) if state is None else state
+        )
+
+    def ordered_parameters(self) -> list[nn.Parameter]:
+        """The parameters in the shared layout's order."""
+        ordered: list[nn.Parameter] = []
+        for layer in self.layers:
+            ordered += [layer.weight_ih_l0, layer.weight_hh_l0, layer.bias_ih_l0, layer.bias_hh_l0]
+        return [*ordered, self.head.weight, self.head.bias]
+
+    def forward(self, inputs: torch.Tensor) -> torch.Tensor:
+        """Predictions of shape (samples,) from inputs (samples, steps, features)."""
+        sequence = inputs
+        for layer in self.layers:
+            sequence, _ = layer(sequence)
+        return ACTIVATIONS[self.activation](self.head(sequence[:, -1]).squeeze(-1))
+
+    def l2_penalty(self) -> torch.Tensor:
+        """Sum of squared weights (not biases), a scalar."""
+        return sum(w.pow(2).sum() for w in self.ordered_parameters() if w.dim() == 2)  # type: ignore[return-value]
+
+    def state(self) -> list[torch.Tensor]:
+        """A copy of the weights in the shared layout."""
+        return [w.detach().clone() for w in self.ordered_parameters()]
+
+    def load_state(self, state: Sequence[torch.Tensor]) -> None:
+        """Overwrite the weights (the shared layout)."""
+        with torch.no_grad():
+            for w, value in zip(self.ordered_parameters(), state, strict=True):
+                w.copy_(value)
+
+
+class LSTMList(nn.Module):
+    """M :class:`SingleLSTM` models trained together, each on its own unpadded samples.
+
+    Parameters
+    ----------
+    seeds : sequence of int
+        One seed per model.
+    input_size : int
+        Features per time step.
+    hidden_sizes : sequence of int
+        Units of each LSTM layer.
+    activation : {"linear", "relu", "inverted_relu"}
+        Output activation.
+    """
+
+    def __init__(
+        self,
+        seeds: Sequence[int],
+        input_size: int,
+        hidden_sizes: Sequence[int],
+        activation: str = "linear",
+    ):
+        super().__init__()
+        self.models = nn.ModuleList(
+            SingleLSTM(seed, input_size, hidden_sizes, activation) for seed in seeds
+        )
+
+    @property
+    def n_models(self) -> int:
+        """Number of models."""
+        return len(self.models)
+
+    def losses(
+        self, batch: Sequence[tuple[torch.Tensor, torch.Tensor]], loss: Loss
+    ) -> torch.Tensor:
+        """Per-model ``loss`` on a list of (inputs, targets), one pair per model."""
+        values = [
+            loss(model(inputs)[None], targets[None], torch.ones_like(targets)[None])
+            for model, (inputs, targets) in zip(self.models, batch, strict=True)
+        ]
+        return torch.cat(values)
+
+    def l2_penalty(self) -> torch.Tensor:
+        """Sum of squared weights (not biases) per model, shape (models,)."""
+        return torch.stack([model.l2_penalty() for model in self.models])
+
+    def stacked(self) -> list[torch.Tensor]:
+        """Every parameter, detached, stacked along a leading model axis."""
+        per_model = [model.ordered_parameters() for model in self.models]
+        return [torch.stack([w.detach() for w in ws]) for ws in zip(*per_model, strict=True)]
+
+    def freeze_gradients(self, models: torch.Tensor) -> None:
+        """Zero the gradients of the models where the boolean mask ``models`` is true."""
+        for model, frozen in zip(self.models, models.tolist(), strict=True):
+            if frozen:
+                for weight in model.ordered_parameters():
+                    if weight.grad is not None:
+                        weight.grad.zero_()

@@ -1,6 +1,7 @@
 """Full-batch training of many LSTM models at once with PyTorch Lightning.
 
-The models' data are stacked along a leading model axis (padded, with masks), one
+The models' data are stacked along a leading model axis (padded, with masks; the
+fitting and validation parts apart), one
 optimizer step advances all of them, and each model keeps the weights of its own best
 validation loss (the equivalent of Keras' ``ModelCheckpoint(save_best_only=True)``).
 A model whose loss becomes NaN or infinite stops training there and is reported.
@@ -8,6 +9,7 @@ A model whose loss becomes NaN or infinite stops training there and is reported.
 
 from __future__ import annotations
 
+import importlib.util
 import logging
 import os
 import warnings
@@ -19,29 +21,66 @@ import torch
 from torch.utils.data import DataLoader, Dataset
 
 from strategies.lstm.losses import LOSSES, gmadl
-from strategies.lstm.network import BatchedLSTM
+from strategies.lstm.network import BatchedLSTM, LSTMList
 from strategies.run_context import RUN_DIR_VARIABLE
 
-__all__ = ["RUN_DIR_VARIABLE", "StackedData", "TrainingOutcome", "train_models"]
+__all__ = [
+    "LAYOUTS",
+    "LOGGERS",
+    "RUN_DIR_VARIABLE",
+    "ListedData",
+    "ListedPart",
+    "PaddedPart",
+    "StackedData",
+    "TrainingOutcome",
+    "check_logger",
+    "train_models",
+]
 
 
 @dataclass(frozen=True)
-class StackedData:
-    """Training data of M models, padded to a common number of samples N.
+class PaddedPart:
+    """One part (fitting or validation) of M models' samples, padded to a common length N.
 
     Attributes
     ----------
     inputs : Tensor of shape (M, N, steps, features)
     targets : Tensor of shape (M, N)
         Realized next-bar returns.
-    fit_mask, validation_mask : Tensor of shape (M, N)
-        1 where a sample belongs to the model's fitting or validation part.
+    mask : Tensor of shape (M, N)
+        1 where a sample is the model's, 0 where it is padding.
     """
 
     inputs: torch.Tensor
     targets: torch.Tensor
-    fit_mask: torch.Tensor
-    validation_mask: torch.Tensor
+    mask: torch.Tensor
+
+    @classmethod
+    def pad(cls, parts: list[tuple[np.ndarray, np.ndarray]], steps: int, features: int):
+        """Stack per-model (inputs, targets), zero-padded to the longest."""
+        models, samples = len(parts), max(len(targets) for _, targets in parts)
+        inputs = np.zeros((models, samples, steps, features), dtype=np.float32)
+        targets = np.zeros((models, samples), dtype=np.float32)
+        mask = np.zeros((models, samples), dtype=np.float32)
+        for m, (x, y) in enumerate(parts):
+            inputs[m, : len(y)], targets[m, : len(y)], mask[m, : len(y)] = x, y, 1.0
+        return cls(*(torch.from_numpy(a) for a in (inputs, targets, mask)))
+
+    def as_batch(self) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        """(inputs, targets, mask)."""
+        return self.inputs, self.targets, self.mask
+
+
+@dataclass(frozen=True)
+class StackedData:
+    """Training data of M models: the fitting and the validation part, each padded.
+
+    Keeping the parts apart means a training step runs the network on fitting samples
+    only and a validation step on validation samples only.
+    """
+
+    fit: PaddedPart
+    validation: PaddedPart
 
     @classmethod
     def stack(
@@ -50,20 +89,59 @@ class StackedData:
         validation: list[tuple[np.ndarray, np.ndarray]],
     ) -> StackedData:
         """Pad per-model (inputs, targets) of the fitting and validation parts."""
-        sizes = [len(f[1]) + len(v[1]) for f, v in zip(fit, validation, strict=True)]
-        models, samples = len(sizes), max(sizes)
+        if len(fit) != len(validation):
+            raise ValueError("one fitting and one validation part per model")
         steps, features = fit[0][0].shape[1:]
-        inputs = np.zeros((models, samples, steps, features), dtype=np.float32)
-        targets = np.zeros((models, samples), dtype=np.float32)
-        fit_mask = np.zeros((models, samples), dtype=np.float32)
-        validation_mask = np.zeros((models, samples), dtype=np.float32)
-        for m, ((fx, fy), (vx, vy)) in enumerate(zip(fit, validation, strict=True)):
-            nf, nv = len(fy), len(vy)
-            inputs[m, :nf], inputs[m, nf : nf + nv] = fx, vx
-            targets[m, :nf], targets[m, nf : nf + nv] = fy, vy
-            fit_mask[m, :nf] = 1.0
-            validation_mask[m, nf : nf + nv] = 1.0
-        return cls(*(torch.from_numpy(a) for a in (inputs, targets, fit_mask, validation_mask)))
+        return cls(
+            PaddedPart.pad(fit, steps, features), PaddedPart.pad(validation, steps, features)
+        )
+
+
+@dataclass(frozen=True)
+class ListedPart:
+    """One part of M models' samples as a list of unpadded (inputs, targets) pairs."""
+
+    pairs: list[tuple[torch.Tensor, torch.Tensor]]
+
+    def as_batch(self) -> list[tuple[torch.Tensor, torch.Tensor]]:
+        """The (inputs, targets) pairs."""
+        return self.pairs
+
+
+@dataclass(frozen=True)
+class ListedData:
+    """Training data of M models, the fitting and the validation part, unpadded."""
+
+    fit: ListedPart
+    validation: ListedPart
+
+    @classmethod
+    def stack(
+        cls,
+        fit: list[tuple[np.ndarray, np.ndarray]],
+        validation: list[tuple[np.ndarray, np.ndarray]],
+    ) -> ListedData:
+        """Convert per-model (inputs, targets) of both parts to float32 tensors."""
+        if len(fit) != len(validation):
+            raise ValueError("one fitting and one validation part per model")
+
+        def part(pairs: list[tuple[np.ndarray, np.ndarray]]) -> ListedPart:
+            return ListedPart(
+                [
+                    (
+                        torch.from_numpy(np.asarray(x, np.float32)),
+                        torch.from_numpy(np.asarray(y, np.float32)),
+                    )
+                    for x, y in pairs
+                ]
+            )
+
+        return cls(part(fit), part(validation))
+
+
+#: Network layouts: a batch of models with a model axis over padded samples (for GPUs),
+#: or a list of fused-kernel models, each on its own samples (for CPUs).
+LAYOUTS = {"padded": (BatchedLSTM, StackedData), "list": (LSTMList, ListedData)}
 
 
 @dataclass(frozen=True)
@@ -81,39 +159,38 @@ class TrainingOutcome:
 
 
 class _WholeBatch(Dataset):
-    """A data set of one item: every model's full batch."""
+    """A data set of one item: every model's full batch of one part."""
 
-    def __init__(self, data: StackedData):
-        self.data = data
+    def __init__(self, part: PaddedPart | ListedPart):
+        self.part = part
 
     def __len__(self) -> int:
         return 1
 
-    def __getitem__(self, index: int) -> tuple[torch.Tensor, ...]:
-        d = self.data
-        return d.inputs, d.targets, d.fit_mask, d.validation_mask
+    def __getitem__(self, index: int) -> object:
+        return self.part.as_batch()
 
 
 class FullBatchData(pl.LightningDataModule):
     """Lightning data module serving the stacked data as one full batch per epoch."""
 
-    def __init__(self, data: StackedData):
+    def __init__(self, data: StackedData | ListedData):
         super().__init__()
         self.data = data
 
     def train_dataloader(self) -> DataLoader:
-        return DataLoader(_WholeBatch(self.data), batch_size=None)
+        return DataLoader(_WholeBatch(self.data.fit), batch_size=None)
 
     def val_dataloader(self) -> DataLoader:
-        return DataLoader(_WholeBatch(self.data), batch_size=None)
+        return DataLoader(_WholeBatch(self.data.validation), batch_size=None)
 
 
 class BatchedForecaster(pl.LightningModule):
-    """Lightning module training every model of a :class:`BatchedLSTM` together.
+    """Lightning module training every model of a batch together.
 
     Parameters
     ----------
-    network : BatchedLSTM
+    network : BatchedLSTM or LSTMList
         The models.
     loss : {"madl", "gmadl", "mse"}
         Training and validation loss.
@@ -127,7 +204,7 @@ class BatchedForecaster(pl.LightningModule):
 
     def __init__(
         self,
-        network: BatchedLSTM,
+        network: BatchedLSTM | LSTMList,
         loss: str,
         learning_rate: float,
         l2: float,
@@ -144,7 +221,7 @@ class BatchedForecaster(pl.LightningModule):
         models = network.n_models
         self.register_buffer("diverged", torch.zeros(models, dtype=torch.bool))
         self.register_buffer("best_validation", torch.full((models,), float("inf")))
-        self.best = [w.detach().clone() for w in network.weights]
+        self.best = [w.clone() for w in network.stacked()]
 
     def _loss(
         self, predicted: torch.Tensor, realized: torch.Tensor, mask: torch.Tensor
@@ -156,35 +233,52 @@ class BatchedForecaster(pl.LightningModule):
     def configure_optimizers(self) -> torch.optim.Optimizer:
         return torch.optim.Adam(self.network.parameters(), lr=self.learning_rate)
 
-    def training_step(self, batch: tuple[torch.Tensor, ...], batch_idx: int) -> torch.Tensor:
-        inputs, targets, fit_mask, _ = batch
-        per_model = (
-            self._loss(self.network(inputs), targets, fit_mask)
-            + self.l2 * self.network.l2_penalty()
-        )
+    def training_step(self, batch: object, batch_idx: int) -> torch.Tensor:
+        per_model = self.network.losses(batch, self._loss) + self.l2 * self.network.l2_penalty()
         self.diverged |= ~torch.isfinite(per_model)
         total = torch.where(self.diverged, torch.zeros_like(per_model), per_model).sum()
-        self.log("train_loss", total, on_epoch=True, on_step=False)
+        self.log("train_loss", total, on_epoch=True, on_step=False, batch_size=1)
         return total
 
     def on_after_backward(self) -> None:
         # A diverged model is frozen: its (possibly NaN) gradients never reach Adam.
-        for weight in self.network.weights:
-            if weight.grad is not None:
-                weight.grad[self.diverged] = 0.0
+        self.network.freeze_gradients(self.diverged)
 
-    def validation_step(self, batch: tuple[torch.Tensor, ...], batch_idx: int) -> None:
-        inputs, targets, _, validation_mask = batch
-        loss = self._loss(self.network(inputs), targets, validation_mask)
+    def validation_step(self, batch: object, batch_idx: int) -> None:
+        loss = self.network.losses(batch, self._loss)
         improved = torch.isfinite(loss) & (loss < self.best_validation) & ~self.diverged
         self.best_validation = torch.where(improved, loss, self.best_validation)
-        for i, weight in enumerate(self.network.weights):
+        for i, weight in enumerate(self.network.stacked()):
             mask = improved.view(-1, *([1] * (weight.dim() - 1)))
-            self.best[i] = torch.where(mask, weight.detach(), self.best[i].to(weight.device))
-        self.log("validation_loss", torch.where(torch.isfinite(loss), loss, 0.0).mean())
+            self.best[i] = torch.where(mask, weight, self.best[i].to(weight.device))
+        self.log(
+            "validation_loss", torch.where(torch.isfinite(loss), loss, 0.0).mean(), batch_size=1
+        )
+
+
+#: Lightning loggers and the packages each needs (any one of them).
+LOGGERS: dict[str, tuple[str, ...]] = {
+    "csv": (),
+    "tensorboard": ("tensorboard", "tensorboardX"),
+    "mlflow": ("mlflow",),
+    "none": (),
+}
+
+
+def check_logger(kind: str) -> None:
+    """Refuse an unknown logger, or one whose package is not installed, with the fix."""
+    if kind not in LOGGERS:
+        raise ValueError(f"logger must be one of {list(LOGGERS)}, got '{kind}'")
+    packages = LOGGERS[kind]
+    if packages and not any(importlib.util.find_spec(name) for name in packages):
+        raise ValueError(
+            f"logger '{kind}' needs the {' or '.join(packages)} package: "
+            f"pip install 'aisfolio[{kind}]'"
+        )
 
 
 def _logger(kind: str) -> pl.loggers.Logger | bool:
+    check_logger(kind)
     directory = os.environ.get(RUN_DIR_VARIABLE)
     if kind == "none" or directory is None:
         return False
@@ -192,13 +286,12 @@ def _logger(kind: str) -> pl.loggers.Logger | bool:
         return pl.loggers.CSVLogger(save_dir=directory, name="lightning_logs")
     if kind == "tensorboard":
         return pl.loggers.TensorBoardLogger(save_dir=directory, name="lightning_logs")
-    if kind == "mlflow":
-        return pl.loggers.MLFlowLogger(tracking_uri=f"file:{directory}/mlruns")
-    raise ValueError(f"logger must be csv, tensorboard, mlflow or none, got '{kind}'")
+    return pl.loggers.MLFlowLogger(tracking_uri=f"file:{directory}/mlruns")
 
 
 def train_models(
-    data: StackedData,
+    fit: list[tuple[np.ndarray, np.ndarray]],
+    validation: list[tuple[np.ndarray, np.ndarray]],
     seeds: list[int],
     hidden_sizes: list[int],
     activation: str,
@@ -210,8 +303,12 @@ def train_models(
     gmadl_power: float = 1.0,
     accelerator: str = "auto",
     logger: str = "csv",
+    layout: str = "padded",
 ) -> TrainingOutcome:
-    """Train one model per row of ``data`` in a single Lightning ``Trainer``.
+    """Train one model per (fitting part, validation part, seed) in one Lightning ``Trainer``.
+
+    ``fit`` and ``validation`` hold each model's (inputs of shape (samples, steps,
+    features), next returns); ``layout`` is a key of :data:`LAYOUTS`.
 
     Returns
     -------
@@ -219,7 +316,14 @@ def train_models(
         Per model: the weights of its best validation loss (its initial weights if the
         validation loss never became finite) and whether it diverged.
     """
-    network = BatchedLSTM(seeds, data.inputs.shape[-1], hidden_sizes, activation)
+    if layout not in LAYOUTS:
+        raise ValueError(f"layout must be one of {list(LAYOUTS)}, got '{layout}'")
+    if not len(fit) == len(validation) == len(seeds):
+        raise ValueError("one fitting part, one validation part and one seed per model")
+    network_class, data_class = LAYOUTS[layout]
+    data = data_class.stack(fit, validation)
+    features = fit[0][0].shape[-1]
+    network = network_class(seeds, features, hidden_sizes, activation)
     module = BatchedForecaster(network, loss, learning_rate, l2, gmadl_slope, gmadl_power)
     for name in ("pytorch_lightning", "lightning.pytorch", "lightning_fabric"):
         logging.getLogger(name).setLevel(logging.WARNING)

@@ -193,7 +193,8 @@ def ais_equity(us_markets_short) -> pd.DataFrame:
     from portfolio import Pipeline
 
     prices = us_markets_short.loc["2005-10-01":]
-    lines = Pipeline.from_config(["ensemble=none", "backtest.start=2006-01-03"]).run(prices).lines
+    overrides = ["generators=[buy_and_hold,momentum,contrarian]", "ensemble=none"]
+    lines = Pipeline.from_config([*overrides, "backtest.start=2006-01-03"]).run(prices).lines
     members = ["SP500/momentum", "SP500/contrarian", "WTI/buy_and_hold"]
     return union_equity({m: lines[m].equity for m in members}).fillna(1.0)
 

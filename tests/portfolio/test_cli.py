@@ -141,7 +141,6 @@ def test_lightning_logs_go_to_the_run_directory(tmp_path):
         "generators=[buy_and_hold,lstm]",
         "generators.lstm.generator.hidden_sizes=[4]",
         "generators.lstm.generator.epochs=2",
-        "generators.lstm.generator.batched=true",
         "ensemble=none",
         "data.end=2001-12-31",
         "hydra.run.dir=run",

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import importlib.util
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -9,7 +11,9 @@ import torch
 
 from strategies import ChunkTask, WalkForward
 from strategies.lstm import LSTMGenerator, gmadl, madl, mse
-from strategies.lstm.training import StackedData, train_models
+from strategies.lstm.network import BatchedLSTM, LSTMList, SingleLSTM, initial_state
+from strategies.lstm.training import LAYOUTS, ListedData, StackedData, train_models
+from strategies.run_context import RUN_DIR_VARIABLE
 
 TINY = {"hidden_sizes": (4,), "epochs": 3, "logger": "none", "accelerator": "cpu"}
 
@@ -106,12 +110,16 @@ def _tasks(prices: pd.Series) -> list[ChunkTask]:
 
 def test_batched_training_equals_one_by_one(sp500):
     tasks = _tasks(sp500.iloc[:480])
-    batched = LSTMGenerator(seeds=(0, 1), **TINY).fit_predict_batch(tasks)
-    single = LSTMGenerator(seeds=(0, 1), batched=False, **TINY).fit_predict_batch(tasks)
-    assert len(batched) == len(tasks) == 4
-    for a, b in zip(batched, single, strict=True):
-        assert np.isfinite(a).all()
-        np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6)
+    single = LSTMGenerator(seeds=(0, 1), batching="none", **TINY).fit_predict_batch(tasks)
+    listed = LSTMGenerator(seeds=(0, 1), batching="list", **TINY).fit_predict_batch(tasks)
+    padded = LSTMGenerator(seeds=(0, 1), batching="padded", **TINY).fit_predict_batch(tasks)
+    assert len(single) == len(tasks) == 4
+    for one, many, stacked in zip(single, listed, padded, strict=True):
+        assert np.isfinite(one).all()
+        # Same kernels and the same per-model gradients: bit for bit.
+        np.testing.assert_array_equal(many, one)
+        # Other kernels (batched matrix products): equal within float rounding.
+        np.testing.assert_allclose(stacked, one, rtol=1e-5, atol=1e-6)
 
 
 def test_same_seed_same_forecasts_and_seeds_are_averaged(sp500):
@@ -146,17 +154,58 @@ def test_a_diverging_fit_falls_back_to_the_previous_window(sp500, caplog):
     )
 
 
-def test_nan_loss_stops_only_that_model():
+@pytest.mark.parametrize("layout", sorted(LAYOUTS))
+def test_nan_loss_stops_only_that_model(layout):
     rng = np.random.default_rng(0)
     fit = [(rng.normal(size=(20, 4, 1)), rng.normal(size=20) * 0.01) for _ in range(2)]
     val = [(rng.normal(size=(5, 4, 1)), rng.normal(size=5) * 0.01) for _ in range(2)]
     fit[1] = (fit[1][0], np.full(20, np.nan))
-    data = StackedData.stack(fit, val)
     outcome = train_models(
-        data, [0, 0], [3], "linear", "mse", 3, 0.01, 0.0, accelerator="cpu", logger="none"
+        fit,
+        val,
+        [0, 0],
+        [3],
+        "linear",
+        "mse",
+        3,
+        0.01,
+        0.0,
+        accelerator="cpu",
+        logger="none",
+        layout=layout,
     )
     assert list(outcome.diverged) == [False, True]
+    assert list(outcome.usable) == [True, False]
     assert all(torch.isfinite(w).all() for w in outcome.states[0])
+
+
+def test_single_and_batched_networks_compute_the_same_function():
+    state = initial_state(7, 1, [5, 3])
+    single = SingleLSTM(0, 1, [5, 3], "relu", state=state)
+    batched = BatchedLSTM([1, 7], 1, [5, 3], "relu")
+    inputs = torch.randn(30, 10, 1, generator=torch.Generator().manual_seed(1))
+    with torch.no_grad():
+        np.testing.assert_allclose(
+            batched(torch.stack([inputs, inputs]))[1].numpy(), single(inputs).numpy(), atol=1e-6
+        )
+    assert all(torch.equal(a, b) for a, b in zip(single.state(), state, strict=True))
+
+
+def test_unpadded_and_padded_batches_give_the_same_losses():
+    rng = np.random.default_rng(2)
+    parts = [(rng.normal(size=(n, 4, 1)), rng.normal(size=n) * 0.01) for n in (7, 12)]
+    padded = StackedData.stack(parts, parts).fit.as_batch()
+    listed = ListedData.stack(parts, parts).fit.as_batch()
+    with torch.no_grad():
+        a = BatchedLSTM([3, 4], 1, [6]).losses(padded, madl)
+        b = LSTMList([3, 4], 1, [6]).losses(listed, madl)
+    np.testing.assert_allclose(a.numpy(), b.numpy(), atol=1e-7)
+
+
+def test_auto_batching_is_padded_on_a_gpu_only():
+    assert LSTMGenerator(batching="auto", accelerator="cpu").layout == "list"
+    assert LSTMGenerator(batching="auto", accelerator="gpu").layout == "padded"
+    assert LSTMGenerator(batching="none").layout == "list"
 
 
 @pytest.mark.parametrize(
@@ -165,8 +214,29 @@ def test_nan_loss_stops_only_that_model():
         ({"loss": "mae"}, "loss"),
         ({"activation": "sigmoid"}, "activation"),
         ({"dropout": 0.2}, "dropout"),
+        ({"batching": "yes"}, "batching"),
     ],
 )
 def test_bad_parameters(kwargs, match):
     with pytest.raises(ValueError, match=match):
         LSTMGenerator(**kwargs)
+
+
+def test_tensorboard_logs_go_to_the_run_directory(sp500, tmp_path, monkeypatch):
+    monkeypatch.setenv(RUN_DIR_VARIABLE, str(tmp_path))
+    tasks = _tasks(sp500.iloc[:360])
+    LSTMGenerator(**{**TINY, "logger": "tensorboard"}).fit_predict_batch(tasks)
+    assert list((tmp_path / "lightning_logs").glob("version_0/events.out.tfevents.*"))
+
+
+def test_a_logger_without_its_package_is_refused_with_the_fix(monkeypatch):
+    real = importlib.util.find_spec
+    monkeypatch.setattr(
+        importlib.util, "find_spec", lambda name, *a: None if name == "mlflow" else real(name, *a)
+    )
+    with pytest.raises(
+        ValueError, match=r"needs the mlflow package: pip install 'aisfolio\[mlflow\]'"
+    ):
+        LSTMGenerator(logger="mlflow")
+    with pytest.raises(ValueError, match="logger must be one of"):
+        LSTMGenerator(logger="wandb")
