@@ -11,13 +11,15 @@ generator carries warm starts from one quarter to the next of an asset, so the u
 parallel work is one asset's chain: with 3 assets on 2 cores the ratio cannot exceed
 3 / 2 (two chains, then one).
 
-Part 2, the default ``aisfolio`` run (the packaged config, embedded data), as a user
-runs it (a subprocess) with an empty result cache (cold), then again (warm): wall times.
+Part 2, the default ``aisfolio`` run (the packaged config, embedded data: buy-and-hold,
+momentum, contrarian and the LSTM), as a user runs it (a subprocess) with an empty
+result cache (cold), then again (warm): wall times.
 
 Run from the repository root (one BLAS thread per process unless set)::
 
     python benchmarks/scale.py                        # span 2017-01-01:2018-12-31
     python benchmarks/scale.py --span 2018-01-01:2018-12-31 --no-cli
+    python benchmarks/scale.py --no-arima             # part 2 only
 """
 
 from __future__ import annotations
@@ -116,12 +118,14 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--span", default="2017-01-01:2018-12-31", help="START:END")
     parser.add_argument("--no-cli", action="store_true", help="skip part 2")
+    parser.add_argument("--no-arima", action="store_true", help="skip part 1")
     parser.add_argument("--cores", type=int, default=os.cpu_count() or 1, help="n_jobs")
     args = parser.parse_args()
     load = os.getloadavg() if hasattr(os, "getloadavg") else ("?",)
     print(f"load average at start: {load[0]:.2f}")
     start, end = args.span.split(":")
-    part_one(start, end, args.cores)
+    if not args.no_arima:
+        part_one(start, end, args.cores)
     if not args.no_cli:
         part_two()
     load = os.getloadavg() if hasattr(os, "getloadavg") else ("?",)
