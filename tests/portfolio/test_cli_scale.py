@@ -13,6 +13,8 @@ from strategies import Momentum, WalkForward
 from strategies.execution import Executor
 from tests.portfolio.test_cli import SMALL, aisfolio
 
+CHEAP = "generators=[buy_and_hold,momentum]"  # the launchers are under test, not the LSTM
+
 
 def test_the_cache_command_shows_and_clears_the_cache(tmp_path, sp500, capsys):
     cache = tmp_path / "cache"
@@ -39,6 +41,7 @@ def test_a_multirun_on_a_ray_head_completes(ray_head, tmp_path):
         "launcher=ray",
         f"hydra.launcher.ray.init.address={ray_head}",
         "generators.momentum.generator.lookback=5,10",
+        CHEAP,
         *SMALL,
         cwd=tmp_path,
     )
@@ -56,6 +59,7 @@ def test_optuna_tunes_on_the_validation_period(tmp_path):
         "hydra.sweeper.n_trials=2",
         "validation_end=2003-12-31",
         "data.start=2000-01-01",
+        CHEAP,
         cwd=tmp_path,
     )
     assert done.returncode == 0, done.stderr
@@ -67,7 +71,9 @@ def test_optuna_tunes_on_the_validation_period(tmp_path):
 
 
 def test_an_objective_naming_no_line_is_refused(tmp_path):
-    done = aisfolio("+objective.line=NOPE/momentum", "+objective.metric=IR*", *SMALL, cwd=tmp_path)
+    done = aisfolio(
+        "+objective.line=NOPE/momentum", "+objective.metric=IR*", CHEAP, *SMALL, cwd=tmp_path
+    )
     assert done.returncode == 2 and "objective.line" in done.stderr
 
 
