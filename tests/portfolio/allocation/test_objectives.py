@@ -105,15 +105,22 @@ def test_min_cvar_at_the_optimum_equals_its_empirical_definition_and_an_lp():
     assert worst_mean == pytest.approx(lp.fun, rel=1e-7)
 
 
-def test_min_tracking_error_replicates_a_benchmark_made_of_the_streams():
+def test_min_tracking_error_is_the_constrained_regression_on_the_benchmark():
     frame = synthetic(3, seed=6)
-    frame["bench"] = 0.3 * frame["s0"] + 0.7 * frame["s2"]
+    noise = np.random.default_rng(6).normal(0, 0.002, len(frame))
+    frame["bench"] = 0.3 * frame["s0"] + 0.7 * frame["s2"] + noise
+    s = sample_cov(frame)
+    inner, cross = s[:3, :3], s[:3, 3]
+    lam = (1 - np.linalg.solve(inner, cross).sum()) / np.linalg.solve(inner, np.ones(3)).sum()
+    expected = np.linalg.solve(inner, cross + lam)
     allocator = Allocator(
-        "min_tracking_error", risk="sample", benchmark="bench", bounds={"bench": [0, 0]}
-    )
+        "min_tracking_error", risk="sample", benchmark="bench", lower=-5, upper=5,
+        bounds={"bench": [0, 0]},
+    )  # fmt: skip
     fit = allocator.fit(frame).fit_
-    np.testing.assert_allclose(fit.weights.to_numpy(), [0.3, 0.0, 0.7, 0.0], atol=1e-5)
-    assert fit.objective_value < 1e-10
+    np.testing.assert_allclose(fit.weights.to_numpy()[:3], expected, atol=1e-6)
+    gap = fit.weights.to_numpy() - [0, 0, 0, 1]
+    assert fit.objective_value == pytest.approx(gap @ s @ gap, rel=1e-12)
 
 
 def test_inverse_volatility_and_equal_weight_closed_forms(index_returns):
