@@ -669,12 +669,10 @@ class Allocator:
             current=np.zeros(n),
             turnover=UNLIMITED,
             cost=0.0,
-            beta=np.ones(n) if problem.beta is not None else None,
+            # Without history there are no betas: a common beta that meets the bounds
+            # whatever the weights, so that the projection meets the other constraints.
+            beta=np.full(n, _neutral_beta(self.constraints)) if problem.beta is not None else None,
         )
-        problem.load(data)
-        if problem.beta is not None:
-            # Without history there are no betas: project on the other constraints.
-            problem.beta.value = np.full(n, _neutral_beta(self.constraints))
         outcome = problem.solve(data)
         return outcome.weights if outcome.weights is not None else equal
 
