@@ -10,18 +10,23 @@ portfolio of all lines). Modules: ``risk`` (covariance estimates), ``objectives`
 """
 
 from portfolio.allocation.allocator import Allocator, Fit
+from portfolio.allocation.exposure import net_exposure
 from portfolio.allocation.objectives import OBJECTIVES, cvar, risk_contributions
+from portfolio.allocation.plan import SCOPES, Allocation
 from portfolio.allocation.problem import SOLVER_CHAINS
 from portfolio.allocation.risk import ESTIMATORS, RiskFactors, RiskModel
 
 __all__ = [
     "ESTIMATORS",
     "OBJECTIVES",
+    "SCOPES",
     "SOLVER_CHAINS",
+    "Allocation",
     "Allocator",
     "Fit",
     "RiskFactors",
     "RiskModel",
     "cvar",
+    "net_exposure",
     "risk_contributions",
 ]

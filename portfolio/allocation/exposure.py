@@ -1,0 +1,56 @@
+"""Net exposure of a line to each underlying asset: the sum of weight x position."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+import pandas as pd
+
+__all__ = ["net_exposure"]
+
+
+def net_exposure(
+    name: str,
+    weights: Mapping[str, pd.DataFrame],
+    members: Mapping[str, tuple[str, str]],
+    positions: pd.DataFrame,
+    calendars: Mapping[str, pd.DatetimeIndex],
+) -> pd.DataFrame:
+    """Exposure of line ``name`` to each asset, stamped by decision date.
+
+    The row stamped ``t`` is what the line holds over the return from ``t`` to
+    ``t + 1``: for an AIS its position decided at ``t``; for a portfolio of lines
+    (ensemble, hedge, combiner, allocation) the sum over its members of the weight it
+    holds over that return times the member's own exposure, recursively.
+
+    Parameters
+    ----------
+    name : str
+        A line.
+    weights : mapping of str to DataFrame
+        Weights held by each portfolio line (row ``t``: over the return of bar ``t``).
+    members : mapping of str to (str, str)
+        AIS line -> ``(asset, strategy)``.
+    positions : DataFrame
+        Positions by ``(asset, strategy)``, stamped by decision date.
+    calendars : mapping of str to DatetimeIndex
+        Each line's own calendar (its evaluation period).
+
+    Returns
+    -------
+    DataFrame
+        Dates of the line's calendar by asset; the last row is NaN (nothing is held
+        after the end).
+    """
+    if name not in weights:
+        asset, strategy = members[name]
+        held = positions[(asset, strategy)].reindex(calendars[name]).ffill()
+        return held.to_frame(asset)
+    held = weights[name].shift(-1)  # the row of t: weights over the return of t + 1
+    total: pd.DataFrame | None = None
+    for member in held.columns:
+        own = net_exposure(str(member), weights, members, positions, calendars)
+        part = own.reindex(held.index).ffill().fillna(0.0).mul(held[member], axis=0)
+        total = part if total is None else total.add(part, fill_value=0.0)
+    assert total is not None
+    return total.reindex(columns=sorted(total.columns))
