@@ -16,12 +16,14 @@ def net_exposure(
     positions: pd.DataFrame,
     calendars: Mapping[str, pd.DatetimeIndex],
 ) -> pd.DataFrame:
-    """Exposure of line ``name`` to each asset, stamped by decision date.
+    """Exposure of line ``name`` to each asset over each bar's return.
 
-    The row stamped ``t`` is what the line holds over the return from ``t`` to
-    ``t + 1``: for an AIS its position decided at ``t``; for a portfolio of lines
-    (ensemble, hedge, combiner, allocation) the sum over its members of the weight it
-    holds over that return times the member's own exposure, recursively.
+    Like the weights of :class:`portfolio.RebalancedPortfolio`, the row of bar ``t`` is
+    what the line holds over the return from the previous bar to ``t`` (decided at the
+    previous close): for an AIS its position decided at the previous bar; for a
+    portfolio of lines (ensemble, hedge, combiner, allocation) the sum over its members
+    of the weight it holds over that return times the member's own exposure,
+    recursively.
 
     Parameters
     ----------
@@ -39,14 +41,14 @@ def net_exposure(
     Returns
     -------
     DataFrame
-        Dates of the line's calendar by asset; the last row is NaN (nothing is held
-        after the end).
+        Dates of the line's calendar by asset; the first row is NaN (nothing is held
+        before the first bar).
     """
     if name not in weights:
         asset, strategy = members[name]
-        held = positions[(asset, strategy)].reindex(calendars[name]).ffill()
-        return held.to_frame(asset)
-    held = weights[name].shift(-1)  # the row of t: weights over the return of t + 1
+        decided = positions[(asset, strategy)].reindex(calendars[name]).ffill()
+        return decided.shift(1).to_frame(asset)
+    held = weights[name]
     total: pd.DataFrame | None = None
     for member in held.columns:
         own = net_exposure(str(member), weights, members, positions, calendars)
