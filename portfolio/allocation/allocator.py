@@ -128,7 +128,8 @@ class Allocator:
     min_hedge_weight : float, default 0.0
         Least total weight in the hedge streams.
     solvers : list of str, optional
-        Solver chain; default by problem class (:data:`SOLVER_CHAINS`).
+        Solver chain; default by problem class and size (:data:`SOLVER_CHAINS`, and
+        ``LARGE_CHAINS`` from 300 streams on).
 
     Raises
     ------
@@ -414,13 +415,20 @@ class Allocator:
                 objective,
                 self._resolved,
                 self.lookback,
+                self._risk_rows(),
                 self.risk_aversion,
                 self.cvar_level,
                 self._budgets,
                 self._benchmark,
-                solver_chain(objective.cone, self.solvers),
+                solver_chain(objective.cone, self.solvers, len(self._names or [])),
             )
         return self._problems[objective.name]
+
+    def _risk_rows(self) -> int:
+        """Rows of the risk factor: the window's, or a square root of the covariance
+        when there are fewer streams than rows (a smaller problem for the solver)."""
+        n = len(self._names or [])
+        return n if n < self.lookback else self.lookback
 
     def _drifted(self, history: pd.DataFrame) -> np.ndarray | None:
         last = getattr(self, "_last", None)
@@ -517,7 +525,12 @@ class Allocator:
         unit = float(np.mean(variances)) if np.mean(variances) > 0 else 1.0
         root = np.sqrt(unit)
         pad = self.lookback - t
-        a = np.vstack([np.zeros((pad, n)), factors.a / root])
+        d = factors.d / root
+        if self._risk_rows() == n:
+            a = _square_root(factors.covariance / unit)
+            d = np.zeros(n)
+        else:
+            a = np.vstack([np.zeros((self._risk_rows() - t, n)), factors.a / root])
         scenarios = np.zeros((self.lookback, n))
         probabilities = np.zeros(self.lookback)
         cost_unit = unit
@@ -534,7 +547,7 @@ class Allocator:
             target = target * self.constraints.budget
         return ProblemData(
             a=a,
-            d=factors.d / root,
+            d=d,
             mean=mu / unit,
             sigma=sigma / root,
             scenarios=scenarios,
@@ -659,7 +672,7 @@ class Allocator:
         spec = OBJECTIVES["equal_weight"]
         problem = self._problem(spec)
         data = ProblemData(
-            a=np.zeros((self.lookback, n)),
+            a=np.zeros((self._risk_rows(), n)),
             d=np.zeros(n),
             mean=np.zeros(n),
             sigma=np.zeros(n),
@@ -705,6 +718,16 @@ def _extreme(
         if room <= 0:
             break
     return float(beta @ w)
+
+
+def _square_root(covariance: np.ndarray) -> np.ndarray:
+    """``A`` with ``A.T @ A = covariance``: Cholesky (upper triangle, half the nonzeros),
+    or the eigen-decomposition when the matrix is singular."""
+    try:
+        return np.linalg.cholesky(covariance).T
+    except np.linalg.LinAlgError:
+        values, vectors = np.linalg.eigh(covariance)
+        return (vectors * np.sqrt(np.maximum(values, 0.0))).T
 
 
 def _vector(values: Sequence[float] | pd.Series, names: list[str], what: str) -> np.ndarray:

@@ -19,20 +19,35 @@ from portfolio.allocation.objectives import Objective, Terms, expression
 
 __all__ = ["SOLVER_CHAINS", "CompiledProblem", "ProblemData", "SolveOutcome", "solver_chain"]
 
-#: Solvers tried in order for each problem class (those not installed are skipped).
+#: Solvers tried in order for each problem class (those not installed are skipped):
+#: the interior-point Clarabel first (accurate, no tuning), then solvers of another
+#: family, so that one solver's numerical trouble is not repeated.
 SOLVER_CHAINS = {
     "qp": ("CLARABEL", "OSQP", "SCS"),
     "lp": ("CLARABEL", "HIGHS", "SCS"),
     "exp": ("CLARABEL", "SCS"),
 }
 
+#: From this many streams on, the chains below are used instead: every interior-point
+#: iteration factorizes a dense block of the data (streams x window rows), while SCS
+#: factorizes once per solve and starts from the previous date's solution (a warm
+#: start), and HiGHS solves the CVaR linear program exactly; Clarabel stays as the
+#: fallback. Measured in benchmarks/allocation.py (docs/benchmarks.md).
+LARGE = 300
+LARGE_CHAINS = {
+    "qp": ("SCS", "CLARABEL", "OSQP"),
+    "lp": ("HIGHS", "CLARABEL", "SCS"),
+    "exp": ("CLARABEL", "SCS"),
+}
+
 _ACCEPTED = (cp.OPTIMAL, cp.OPTIMAL_INACCURATE)
 
 
-def solver_chain(cone: str, solvers: list[str] | None = None) -> list[str]:
-    """The installed solvers to try for a problem class, or the configured list."""
+def solver_chain(cone: str, solvers: list[str] | None = None, streams: int = 0) -> list[str]:
+    """The installed solvers to try for a problem class and size, or the configured list."""
     installed = set(cp.installed_solvers())
-    chain = list(solvers) if solvers is not None else list(SOLVER_CHAINS[cone])
+    default = LARGE_CHAINS if streams >= LARGE else SOLVER_CHAINS
+    chain = list(solvers) if solvers is not None else list(default[cone])
     usable = [s for s in chain if s in installed]
     if not usable:
         raise ValueError(
@@ -45,7 +60,7 @@ def solver_chain(cone: str, solvers: list[str] | None = None) -> list[str]:
 class ProblemData:
     """Numbers of one rebalance date, already scaled for the solver."""
 
-    a: np.ndarray  # (L, n) risk factor rows (zero rows pad a short window)
+    a: np.ndarray  # (R, n) risk factor rows (zero rows pad a short window)
     d: np.ndarray  # (n,)
     mean: np.ndarray  # (n,)
     sigma: np.ndarray  # (n,)
@@ -79,7 +94,10 @@ class CompiledProblem:
     constraints : ResolvedConstraints
         Constraints bound to the streams.
     rows : int
-        Rows of the risk factor and scenario matrices (the lookback).
+        Rows of the scenario matrix (the lookback).
+    risk_rows : int
+        Rows of the risk factor ``A`` (``S = A'A + diag(d^2)``): the lookback, or the
+        number of streams when that is smaller (a square root of the covariance).
     risk_aversion, level : float
         Mean-variance risk aversion; CVaR confidence level.
     budgets : ndarray
@@ -95,6 +113,7 @@ class CompiledProblem:
         objective: Objective,
         constraints: ResolvedConstraints,
         rows: int,
+        risk_rows: int,
         risk_aversion: float,
         level: float,
         budgets: np.ndarray,
@@ -106,7 +125,7 @@ class CompiledProblem:
         self.objective = objective
         self.constraints = constraints
         self.solvers = solvers
-        self.a = cp.Parameter((rows, n), name="risk_rows")
+        self.a = cp.Parameter((risk_rows, n), name="risk_rows")
         self.d = cp.Parameter(n, nonneg=True, name="risk_diagonal")
         self.mean = cp.Parameter(n, name="expected_returns")
         self.sigma = cp.Parameter(n, nonneg=True, name="volatilities")
