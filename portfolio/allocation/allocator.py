@@ -128,8 +128,7 @@ class Allocator:
     min_hedge_weight : float, default 0.0
         Least total weight in the hedge streams.
     solvers : list of str, optional
-        Solver chain; default by problem class and size (:data:`SOLVER_CHAINS`, and
-        ``LARGE_CHAINS`` from 300 streams on).
+        Solver chain; default by problem class (:data:`SOLVER_CHAINS`).
 
     Raises
     ------
@@ -420,7 +419,7 @@ class Allocator:
                 self.cvar_level,
                 self._budgets,
                 self._benchmark,
-                solver_chain(objective.cone, self.solvers, len(self._names or [])),
+                solver_chain(objective.cone, self.solvers),
             )
         return self._problems[objective.name]
 

@@ -19,23 +19,14 @@ from portfolio.allocation.objectives import Objective, Terms, expression
 
 __all__ = ["SOLVER_CHAINS", "CompiledProblem", "ProblemData", "SolveOutcome", "solver_chain"]
 
-#: Solvers tried in order for each problem class (those not installed are skipped):
-#: the interior-point Clarabel first (accurate, no tuning), then solvers of another
-#: family, so that one solver's numerical trouble is not repeated.
+#: Solvers tried in order for each problem class (those not installed are skipped).
+#: Quadratic and exponential-cone problems: the interior-point Clarabel first (accurate,
+#: no tuning), then solvers of another family, so that one solver's numerical trouble
+#: is not repeated. The CVaR linear program: HiGHS first, which returns an exact vertex
+#: solution (interior-point solvers stop inside a face of optima when the optimum is
+#: not unique) and was faster than Clarabel in benchmarks/allocation.py.
 SOLVER_CHAINS = {
     "qp": ("CLARABEL", "OSQP", "SCS"),
-    "lp": ("CLARABEL", "HIGHS", "SCS"),
-    "exp": ("CLARABEL", "SCS"),
-}
-
-#: From this many streams on, the chains below are used instead: every interior-point
-#: iteration factorizes a dense block of the data (streams x window rows), while SCS
-#: factorizes once per solve and starts from the previous date's solution (a warm
-#: start), and HiGHS solves the CVaR linear program exactly; Clarabel stays as the
-#: fallback. Measured in benchmarks/allocation.py (docs/benchmarks.md).
-LARGE = 300
-LARGE_CHAINS = {
-    "qp": ("SCS", "CLARABEL", "OSQP"),
     "lp": ("HIGHS", "CLARABEL", "SCS"),
     "exp": ("CLARABEL", "SCS"),
 }
@@ -43,11 +34,10 @@ LARGE_CHAINS = {
 _ACCEPTED = (cp.OPTIMAL, cp.OPTIMAL_INACCURATE)
 
 
-def solver_chain(cone: str, solvers: list[str] | None = None, streams: int = 0) -> list[str]:
-    """The installed solvers to try for a problem class and size, or the configured list."""
+def solver_chain(cone: str, solvers: list[str] | None = None) -> list[str]:
+    """The installed solvers to try for a problem class, or the configured list."""
     installed = set(cp.installed_solvers())
-    default = LARGE_CHAINS if streams >= LARGE else SOLVER_CHAINS
-    chain = list(solvers) if solvers is not None else list(default[cone])
+    chain = list(solvers) if solvers is not None else list(SOLVER_CHAINS[cone])
     usable = [s for s in chain if s in installed]
     if not usable:
         raise ValueError(
