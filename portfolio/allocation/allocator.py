@@ -263,6 +263,7 @@ class Allocator:
         date: object = None,
         current_weights: Sequence[float] | pd.Series | None = None,
         expected_returns: Sequence[float] | pd.Series | None = None,
+        forecast_variances: Sequence[float] | pd.Series | None = None,
     ) -> Allocator:
         """Decide target weights at the close of ``date`` from returns up to it.
 
@@ -279,6 +280,10 @@ class Allocator:
             Weights held now, for the turnover limit and the cost term.
         expected_returns : array-like, optional
             Forecast returns per bar (default: the window's mean).
+        forecast_variances : array-like, optional
+            Forecast variances per bar (an ARIMA-GARCH forecast, say): the covariance
+            keeps the window's correlations with these variances on its diagonal.
+            Covariance-based objectives use it; the CVaR uses the window's scenarios.
 
         Returns
         -------
@@ -294,7 +299,8 @@ class Allocator:
         stamp = pd.Timestamp(window.index[-1]) if date is None else pd.Timestamp(date)
         names = [str(c) for c in returns.columns]
         self._bind(names)
-        rows = window.dropna(how="any").to_numpy(dtype=float)[-self.lookback :]
+        values = window.to_numpy(dtype=float)
+        rows = values[np.isfinite(values).all(axis=1)][-self.lookback :]
         current = (
             None if current_weights is None else _vector(current_weights, names, "current_weights")
         )
@@ -303,7 +309,14 @@ class Allocator:
             if expected_returns is None
             else _vector(expected_returns, names, "expected_returns")
         )
-        fit = self._decide(stamp, rows, current, mean)
+        variances = (
+            None
+            if forecast_variances is None
+            else _vector(forecast_variances, names, "forecast_variances")
+        )
+        if variances is not None and (variances <= 0).any():
+            raise ValueError(f"forecast_variances must be > 0, got {variances}")
+        fit = self._decide(stamp, rows, current, mean, variances)
         self.history_.append(fit)
         if fit.failed:
             log.warning(
@@ -448,6 +461,7 @@ class Allocator:
         rows: np.ndarray,
         current: np.ndarray | None,
         mean: np.ndarray | None,
+        variances: np.ndarray | None = None,
     ) -> Fit:
         assert self._names is not None and self._resolved is not None
         n = len(self._names)
@@ -456,6 +470,10 @@ class Allocator:
         if t < self.min_observations:
             return self._fallback_fit(date, rows, current, "warm_up", "", spec)
         factors = self.risk_model.factors(rows)
+        if variances is not None:
+            own = np.sum(factors.a**2, axis=0) + factors.d**2
+            scale = np.sqrt(variances / np.where(own > 0, own, variances))
+            factors = RiskFactors(factors.a * scale, factors.d * scale, factors.mean)
         covariance = factors.covariance
         mu = factors.mean if mean is None else mean
         beta = None

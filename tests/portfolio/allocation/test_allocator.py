@@ -105,3 +105,18 @@ def test_works_on_any_frame_and_long_short(index_returns):
     fit = Allocator("mean_variance", lower=-0.5, upper=1.0, leverage=2.0).fit(frame).fit_
     w = fit.weights.to_numpy()
     assert w.sum() == pytest.approx(1.0) and np.abs(w).sum() <= 2.0 + 1e-6
+
+
+def test_forecast_variances_replace_the_diagonal_and_keep_correlations(index_returns):
+    window = index_returns.iloc[-252:]
+    s = np.cov(window.to_numpy(), rowvar=False)
+    forecast = np.array([1e-4, 4e-4, 9e-4])
+    scale = np.sqrt(forecast / np.diag(s))
+    expected_cov = s * np.outer(scale, scale)
+    expected = np.linalg.solve(expected_cov, np.ones(3))
+    expected /= expected.sum()
+    allocator = Allocator("min_variance", risk="sample", lower=-5, upper=5)
+    fit = allocator.fit(window, forecast_variances=forecast).fit_
+    np.testing.assert_allclose(fit.weights.to_numpy(), expected, atol=1e-6)
+    with pytest.raises(ValueError, match="forecast_variances"):
+        allocator.fit(window, forecast_variances=[1e-4, -1, 1e-4])
