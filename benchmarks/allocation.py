@@ -106,8 +106,8 @@ def with_skfolio(objective: str, window: np.ndarray, cap: float, solver: str) ->
         budget=1.0,
         cvar_beta=LEVEL,
         prior_estimator=EmpiricalPrior(covariance_estimator=EmpiricalCovariance()),
-        solver=solver,
-    )
+        solver=solver if solver in ("CLARABEL", "SCS", "HIGHS") else "CLARABEL",
+    )  # skfolio writes the variance as a second-order cone: not for OSQP
     return np.asarray(model.fit(window).weights_, dtype=float)
 
 

@@ -98,13 +98,13 @@ def _allocation_lines(prices: pd.DataFrame) -> pd.DataFrame:
 @register("allocator:standalone")
 def _allocator_alone(prices: pd.DataFrame) -> pd.DataFrame:
     """An allocator with turnover, costs and a beta bound over the assets' own returns,
-    rebalanced weekly."""
+    rebalanced monthly."""
     returns = prices.dropna().pct_change().fillna(0.0)
     allocator = Allocator(
         "min_cvar", lookback=120, turnover=0.5, cost_rate=0.0005, hedge_target="SP500",
         beta_upper=0.9,
     )  # fmt: skip
-    portfolio = rebalance_streams((1 + returns).cumprod(), allocator, "weekly")
+    portfolio = rebalance_streams((1 + returns).cumprod(), allocator, "monthly")
     return pd.concat([portfolio.weights, portfolio.equity.rename("equity")], axis=1)
 
 

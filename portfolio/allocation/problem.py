@@ -166,24 +166,29 @@ class CompiledProblem:
             self.x, scale, trades, self.turnover, self.beta, objective.homogeneous
         )
         self.problem = cp.Problem(cp.Minimize(goal), own + trade_rules + rules)
+        self._used = {parameter.id for parameter in self.problem.parameters()}
         if not self.problem.is_dcp(dpp=True):
             raise RuntimeError(f"the {objective.name} problem is not DPP")  # a bug, not input
 
     def load(self, data: ProblemData) -> None:
-        """Set every parameter from one date's data."""
-        self.a.value = data.a
-        self.d.value = data.d
-        self.mean.value = data.mean
-        self.sigma.value = data.sigma
-        self.scenarios.value = data.scenarios
-        self.probabilities.value = data.probabilities
-        self.target.value = data.target
-        self.current.value = data.current
-        self.turnover.value = data.turnover
-        self.cost.value = data.cost
-        if self.beta is not None:
-            assert data.beta is not None
-            self.beta.value = data.beta
+        """Set the parameters the problem uses from one date's data (cvxpy checks each
+        value it is given, so unused ones are skipped)."""
+        pairs = [
+            (self.a, data.a),
+            (self.d, data.d),
+            (self.mean, data.mean),
+            (self.sigma, data.sigma),
+            (self.scenarios, data.scenarios),
+            (self.probabilities, data.probabilities),
+            (self.target, data.target),
+            (self.current, data.current),
+            (self.turnover, data.turnover),
+            (self.cost, data.cost),
+            (self.beta, data.beta),
+        ]
+        for parameter, value in pairs:
+            if parameter is not None and parameter.id in self._used:
+                parameter.value = value
 
     def solve(self, data: ProblemData) -> SolveOutcome:
         """Solve with each solver of the chain until one gives usable weights.

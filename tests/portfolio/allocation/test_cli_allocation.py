@@ -22,7 +22,6 @@ def test_the_hedge_experiment_from_the_cli(tmp_path):
     ("overrides", "fragment"),
     [
         (["allocator.min_variance.allocator.lower=0.6"], "allocator.budget"),
-        (["allocator.min_variance.allocator.objective=max_return"], "allocator.objective"),
         (["+allocator.min_variance.allocator.upperr=1"], "allocator.min_variance.allocator.upperr"),
     ],
 )
