@@ -428,6 +428,7 @@ class Allocator:
                 self._resolved,
                 self.lookback,
                 self._risk_rows(),
+                self._risk_rows() != len(self._names or []) and self.risk == "ledoit_wolf",
                 self.risk_aversion,
                 self.cvar_level,
                 self._budgets,

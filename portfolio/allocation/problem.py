@@ -88,6 +88,8 @@ class CompiledProblem:
     risk_rows : int
         Rows of the risk factor ``A`` (``S = A'A + diag(d^2)``): the lookback, or the
         number of streams when that is smaller (a square root of the covariance).
+    diagonal : bool
+        Whether the covariance has a diagonal term ``diag(d^2)`` besides ``A'A``.
     risk_aversion, level : float
         Mean-variance risk aversion; CVaR confidence level.
     budgets : ndarray
@@ -104,6 +106,7 @@ class CompiledProblem:
         constraints: ResolvedConstraints,
         rows: int,
         risk_rows: int,
+        diagonal: bool,
         risk_aversion: float,
         level: float,
         budgets: np.ndarray,
@@ -145,7 +148,9 @@ class CompiledProblem:
         if objective.name == "min_tracking_error":
             assert benchmark is not None
             centred = self.x - np.eye(n)[benchmark]
-        variance = cp.sum_squares(self.a @ centred) + cp.sum_squares(cp.multiply(self.d, centred))
+        variance = cp.sum_squares(self.a @ centred)
+        if diagonal:  # Ledoit-Wolf on window rows; otherwise d is 0 and costs n variables
+            variance = variance + cp.sum_squares(cp.multiply(self.d, centred))
         terms = Terms(
             x=self.x,
             variance=variance,

@@ -138,3 +138,16 @@ def test_equal_weight_projected_on_a_group_bound_is_the_euclidean_projection():
     fit = Allocator("equal_weight", groups=groups).fit(frame).fit_
     np.testing.assert_allclose(fit.weights.to_numpy(), [0.15, 0.15, 0.35, 0.35], atol=1e-6)
     assert fit.solver == "CLARABEL"
+
+
+def test_more_streams_than_rows_uses_the_window_rows_and_the_shrinkage_diagonal():
+    from sklearn.covariance import LedoitWolf
+
+    frame = synthetic(40, rows=30, seed=8)  # 40 streams, 30 rows: rows form, d > 0
+    s = LedoitWolf().fit(frame.to_numpy()).covariance_
+    expected = np.linalg.solve(s, np.ones(40))
+    expected /= expected.sum()
+    fit = Allocator("min_variance", lookback=30, **WIDE).fit(frame).fit_
+    np.testing.assert_allclose(fit.weights.to_numpy(), expected, atol=1e-6)
+    sample = Allocator("min_variance", risk="sample", lookback=30, **WIDE).fit(frame).fit_
+    assert sample.status == "optimal"  # singular sample covariance: still solved
