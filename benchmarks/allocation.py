@@ -228,8 +228,10 @@ def main() -> None:
                 flush=True,
             )
     table = pd.DataFrame(rows).set_index(["objective", "streams"])
-    with pd.option_context("display.width", 200, "display.max_columns", 30):
-        print(table.drop(columns=["solvers"]).round(4))
+    with pd.option_context(
+        "display.width", 200, "display.max_columns", 30, "display.float_format", "{:.3g}".format
+    ):
+        print(table.drop(columns=["solvers"]))
 
 
 if __name__ == "__main__":
