@@ -469,7 +469,7 @@ class Allocator:
         t = rows.shape[0]
         spec = OBJECTIVES[self.objective]
         if t < self.min_observations:
-            return self._fallback_fit(date, rows, current, "warm_up", "", spec)
+            return self._fallback_fit(date, rows, current, "warm_up", "")
         factors = self.risk_model.factors(rows)
         if variances is not None:
             own = np.sum(factors.a**2, axis=0) + factors.d**2
@@ -485,10 +485,10 @@ class Allocator:
             beta = covariance[:, j] / covariance[j, j] if covariance[j, j] > 0 else np.zeros(n)
             clash = self._beta_clash(beta)
             if clash:
-                return self._fallback_fit(date, rows, current, "none", clash, spec)
+                return self._fallback_fit(date, rows, current, "none", clash)
         if self.objective == "max_sharpe" and not (mu > 0).any():
             reason = "max_sharpe: no stream has a positive expected return"
-            return self._fallback_fit(date, rows, current, "none", reason, spec)
+            return self._fallback_fit(date, rows, current, "none", reason)
         data = self._data(spec, factors, rows, mu, current, beta)
         if (spec.target and self.constraints.cost_rate == 0) or (spec.target and current is None):
             target = data.target
@@ -499,7 +499,7 @@ class Allocator:
         outcome = self._problem(spec).solve(data)
         if outcome.weights is None:
             reason = "every solver failed: " + "; ".join(outcome.fallbacks)
-            return self._fallback_fit(date, rows, current, "none", reason, spec)
+            return self._fallback_fit(date, rows, current, "none", reason)
         return self._record(
             date, outcome.weights, outcome.solver or "", outcome.status, outcome.fallbacks,
             outcome.seconds, t, covariance, rows, mu, data,
@@ -647,7 +647,6 @@ class Allocator:
         current: np.ndarray | None,
         solver: str,
         reason: str,
-        spec: Objective,
     ) -> Fit:
         """Warm-up weights (too little history) or, after a failure, the weights held."""
         names = self._names or []

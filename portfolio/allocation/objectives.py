@@ -100,7 +100,6 @@ class Terms:
     risk_aversion: float
     level: float
     budgets: np.ndarray
-    benchmark: int | None
 
 
 def expression(objective: Objective, terms: Terms) -> tuple[cp.Expression, list[cp.Constraint]]:

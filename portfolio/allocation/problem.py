@@ -164,7 +164,6 @@ class CompiledProblem:
             risk_aversion=risk_aversion,
             level=level,
             budgets=budgets,
-            benchmark=benchmark,
         )
         goal, own = expression(objective, terms)
         rules = constraints.cvxpy(
