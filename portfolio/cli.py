@@ -71,6 +71,8 @@ def _hydra_app(config: DictConfig) -> float | None:
         print(f"aisfolio: error: {error}", file=sys.stderr)
         sys.exit(EXIT_BAD_INPUT)
     print(markdown_table(format_table(result.table("ais"))))
+    if result.allocations:
+        print(markdown_table(format_table(result.table("allocations"))))
     log.info("wrote %d files to %s", len(written), output_dir)
     if config.get("objective") is not None:
         return _objective(result, config.objective)
