@@ -36,6 +36,10 @@ class RebalancedPortfolio:
         Weight traded at each bar's close, ``sum |target - drifted|`` (never negative).
     rebalances : DatetimeIndex
         Decision dates of the rebalances, the initial allocation first.
+    targets : DataFrame
+        Target weights decided at each rebalance (rows: :attr:`rebalances`) and, on the
+        last row, the weights the rule gives at the last close: what a rebalance on the
+        last date would trade to (:mod:`portfolio.orders` reads it).
     """
 
     equity: pd.Series
@@ -44,6 +48,7 @@ class RebalancedPortfolio:
     costs: pd.Series
     traded: pd.Series
     rebalances: pd.DatetimeIndex
+    targets: pd.DataFrame | None = None
 
 
 def union_equity(lines: dict[str, pd.Series]) -> pd.DataFrame:
@@ -101,6 +106,7 @@ def rebalance_streams(
     costs = np.zeros(n)
     traded = np.zeros(n)
     weights = _checked(targets.weights_at(stream_returns.iloc[:1]), k)
+    decided = {0: weights}
     pending_cost = 0.0
     for t in range(1, n):
         held[t] = weights
@@ -114,11 +120,13 @@ def rebalance_streams(
             target = _checked(targets.weights_at(stream_returns.iloc[: t + 1]), k)
             traded[t] = float(np.abs(target - drifted).sum())
             pending_cost = cost_rate * traded[t]
-            weights = target
+            weights = decided[t] = target
         else:
             weights = drifted
     held[0] = np.nan
     index = equity.index
+    if n > 1:  # the rule's weights at the last close: the next rebalance's targets
+        decided[n - 1] = _checked(targets.weights_at(stream_returns), k)
     return RebalancedPortfolio(
         equity=pd.Series(np.cumprod(1.0 + returns), index=index),
         returns=pd.Series(returns, index=index),
@@ -126,6 +134,9 @@ def rebalance_streams(
         costs=pd.Series(costs, index=index),
         traded=pd.Series(traded, index=index),
         rebalances=index[:-1][scheduled[:-1]],
+        targets=pd.DataFrame(
+            list(decided.values()), index=index[list(decided)], columns=equity.columns
+        ),
     )
 
 

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
 
+from portfolio.events import empty_events
 from portfolio.metrics import summarize
 from portfolio.rebalance import union_equity
 from portfolio.tables import paper_table
@@ -34,6 +35,10 @@ class Line:
         Notional traded at each bar (positions for AIS, weights for ensembles).
     trades : int
         Number of trades (AIS) or of rebalances that traded (ensembles).
+    targets : DataFrame, optional
+        Groups only: target weights of the members decided at each rebalance, and on the
+        last row the rule's weights at the last close
+        (:attr:`portfolio.rebalance.RebalancedPortfolio.targets`).
     """
 
     kind: str
@@ -43,6 +48,7 @@ class Line:
     periods_per_year: float
     traded: np.ndarray
     trades: int
+    targets: pd.DataFrame | None = None
 
     def metrics(self) -> dict[str, float]:
         """The paper's measures and companions (:func:`portfolio.metrics.summarize`)."""
@@ -70,6 +76,11 @@ class RunResult:
         Weights held by each ensemble and hedge over time.
     lines : dict of str to Line
         Each line on its own calendar.
+    events : DataFrame
+        Warnings logged during the run (time, level, source, message): fallbacks,
+        diverged models (see :mod:`portfolio.events`).
+    fit_failures : DataFrame
+        Failed fits counted by generators (strategy, asset, kind, count).
     """
 
     prices: pd.DataFrame
@@ -79,6 +90,10 @@ class RunResult:
     metrics: pd.DataFrame
     weights: dict[str, pd.DataFrame]
     lines: dict[str, Line]
+    events: pd.DataFrame = field(default_factory=empty_events)
+    fit_failures: pd.DataFrame = field(
+        default_factory=lambda: pd.DataFrame(columns=["strategy", "asset", "kind", "count"])
+    )
 
     @classmethod
     def assemble(
