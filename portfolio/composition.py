@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from hydra import compose, initialize_config_module
 from hydra.errors import HydraException, InstantiationException
@@ -12,6 +12,7 @@ from omegaconf import DictConfig
 
 from portfolio.config import validate_config
 from portfolio.errors import AisfolioError, ConfigError
+from portfolio.orders import RebalanceSettings
 from portfolio.outputs import OutputWriter
 from portfolio.pipeline import Pipeline
 from portfolio.sources import PriceSource
@@ -26,6 +27,7 @@ class Components:
     source: PriceSource
     pipeline: Pipeline
     writer: OutputWriter
+    rebalance: RebalanceSettings = field(default_factory=RebalanceSettings)
 
 
 def load_config(overrides: Sequence[str] = ()) -> DictConfig:
@@ -84,6 +86,11 @@ def build(config: DictConfig) -> Components:
         source=_instantiate(config.data, "data"),  # type: ignore[arg-type]
         pipeline=pipeline,
         writer=_instantiate(config.report, "report"),  # type: ignore[arg-type]
+        rebalance=(
+            _instantiate(config.rebalance, "rebalance")  # type: ignore[arg-type]
+            if "rebalance" in config
+            else RebalanceSettings()
+        ),
     )
 
 

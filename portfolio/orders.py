@@ -14,10 +14,12 @@ import numpy as np
 import pandas as pd
 
 from portfolio.errors import ConfigError, DataError
-from portfolio.holdings import Holdings
-from portfolio.targets import Targets
+from portfolio.holdings import Holdings, read_holdings
+from portfolio.pipeline import Pipeline
+from portfolio.results import RunResult
+from portfolio.targets import LineTargets, Targets
 
-__all__ = ["Orders", "RebalanceSettings", "compute_orders"]
+__all__ = ["Orders", "RebalanceSettings", "compute_orders", "rebalance_orders"]
 
 
 @dataclass(frozen=True)
@@ -178,3 +180,47 @@ def compute_orders(
         "min trade": min_trade,
     }
     return Orders(table, summary, targets)
+
+
+def rebalance_orders(
+    pipeline: Pipeline, prices: pd.DataFrame, settings: RebalanceSettings
+) -> tuple[RunResult, Orders]:
+    """Run the pipeline as of ``settings.as_of`` (or the last date) and size the orders.
+
+    Parameters
+    ----------
+    pipeline : Pipeline
+        The configured pipeline.
+    prices : DataFrame
+        Validated prices.
+    settings : RebalanceSettings
+        Holdings file, as-of date, line, minimum trade, costs, capital.
+
+    Returns
+    -------
+    (RunResult, Orders)
+    """
+    if settings.as_of is not None:
+        as_of = pd.Timestamp(settings.as_of)
+        if as_of < prices.index[0]:
+            raise ConfigError(
+                f"{as_of.date()} is before the first date of the data ({prices.index[0].date()})",
+                key="rebalance.as_of",
+            )
+        prices = prices.loc[:as_of]
+    holdings = read_holdings(settings.holdings) if settings.holdings else Holdings.empty()
+    result = pipeline.run(prices)
+    targets = LineTargets(settings.line).targets(result)
+    cost_rate = (
+        settings.cost_rate if settings.cost_rate is not None else pipeline.backtest.cost_rate
+    )
+    last_prices = result.prices.ffill().iloc[-1]
+    orders = compute_orders(
+        targets,
+        holdings,
+        last_prices,
+        min_trade=settings.min_trade,
+        cost_rate=cost_rate,
+        capital=settings.capital,
+    )
+    return result, orders

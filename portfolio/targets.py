@@ -61,13 +61,18 @@ class TargetSource(Protocol):
         ...
 
 
-def default_line(result: RunResult) -> str:
+def default_line(result: RunResult | pd.DataFrame) -> str:
     """The run's top-level portfolio line.
 
     The first hedge of type I ensembles, else the first cross-asset combiner, the first
     type II ensemble, the first type I ensemble, the first line.
+
+    Parameters
+    ----------
+    result : RunResult or DataFrame
+        A run, or its metrics (``metrics.csv``: lines with kind, asset and strategy).
     """
-    metrics = result.metrics
+    metrics = result.metrics if isinstance(result, RunResult) else result
     preferences = [
         (metrics["kind"] == "hedge") & (metrics["strategy"] == "ensemble_I"),
         (metrics["kind"] == "combiner") & (metrics["asset"] == "all"),
