@@ -74,8 +74,10 @@ class Orders:
     ----------
     table : DataFrame
         Index: asset or stream; ``current``, ``target``, ``order`` (weights; 0 where
-        below the minimum), ``below minimum``, and when the value is known ``price``,
-        ``order notional`` and ``units``.
+        below the minimum), ``below minimum``, and when the portfolio's value is known
+        ``order notional`` (``target * capital`` minus what the row is worth: its
+        ``notional``, ``units * price``, or ``current * capital``) and, where a price is
+        known, ``price`` and ``units``.
     summary : dict
         as of, line, level, holdings, capital, number of orders, expected turnover (weight
         traded) and expected cost (a fraction of the portfolio, and in money when the
@@ -159,11 +161,19 @@ def compute_orders(
     table["order"] = raw.where(~table["below minimum"], 0.0)
     value = _capital(holdings, prices, capital)
     if value is not None:
-        table["order notional"] = table["order"] * value
-        if level == "asset":
-            price = prices.reindex(table.index).astype(float)
-            if "price" in holdings.table:
-                price = holdings.table["price"].reindex(table.index).fillna(price)
+        price = prices.reindex(table.index).astype(float) if level == "asset" else None
+        if "price" in holdings.table:
+            given = holdings.table["price"].reindex(table.index)
+            price = given if price is None else given.fillna(price)
+        held = (table["current"] * value).rename("held notional")
+        if "notional" in holdings.table:
+            held = holdings.table["notional"].reindex(table.index).fillna(held)
+        elif "units" in holdings.table and price is not None:
+            held = (holdings.table["units"].reindex(table.index) * price).fillna(held)
+        # Priced rows trade from what they are worth, so a closed position sells every unit.
+        trade = table["target"] * value - held
+        table["order notional"] = trade.where(table["order"] != 0, 0.0)
+        if price is not None:
             table["price"] = price
             table["units"] = table["order notional"] / price
     turnover = float(table["order"].abs().sum())

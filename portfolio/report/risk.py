@@ -92,10 +92,12 @@ def risk_contributions(
 def rolling_information_ratio(equity: pd.Series, window: int, periods_per_year: float) -> pd.Series:
     """IR* over a trailing window of ``window`` returns, at each bar.
 
-    ``((E_t / E_{t-window}) ** (s / window) - 1) / (std(returns in the window) * sqrt(s))``;
+    At bar t, :func:`portfolio.metrics.information_ratio` of the ``window + 1`` points
+    ``E[t - window .. t]``: ``((E_t / E_{t-window}) ** (s / (window + 1)) - 1) /
+    (std(returns in the window) * sqrt(s))``, the paper's aRC and aSD on that stretch;
     NaN until a full window exists or where the window's returns do not move.
     """
     returns = equity.pct_change()
-    growth = (equity / equity.shift(window)) ** (periods_per_year / window) - 1.0
+    growth = (equity / equity.shift(window)) ** (periods_per_year / (window + 1)) - 1.0
     volatility = returns.rolling(window).std(ddof=1) * np.sqrt(periods_per_year)
     return (growth / volatility.where(volatility > 0)).rename(equity.name)
