@@ -1,4 +1,4 @@
-"""A small real run and its written outputs, shared by the report tests.
+"""A small real run and its written outputs, shared by the report, targets and orders tests.
 
 One asset is renamed ``<script>alert(1)</script>``: every report test also sees a
 hostile name taken from a data file.
