@@ -10,6 +10,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Mapping
 
+import numpy as np
 import pandas as pd
 
 __all__ = [
@@ -147,7 +148,9 @@ def format_value(column: str, value: object) -> str:
         return formatter(value)
     if isinstance(value, bool):
         return "yes" if value else "no"
-    if isinstance(value, int | float) and not isinstance(value, bool):
+    if isinstance(value, int | np.integer) and not isinstance(value, bool):
+        return str(value)
+    if isinstance(value, float | np.floating):
         return number(value)
     return text(value)
 

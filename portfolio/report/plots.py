@@ -69,7 +69,9 @@ def _lines(
     return to_data_uri(figure, key, title)
 
 
-def heatmap(frame: pd.DataFrame, title: str, key: str, fmt: str = "{:.2f}") -> Plot:
+def heatmap(
+    frame: pd.DataFrame, title: str, key: str, fmt: str = "{:.2f}", correlation: bool = False
+) -> Plot:
     """A labelled heat map of a numeric frame (correlations, a metric over two parameters).
 
     Parameters
@@ -80,15 +82,18 @@ def heatmap(frame: pd.DataFrame, title: str, key: str, fmt: str = "{:.2f}") -> P
         Caption and identifier.
     fmt : str, default "{:.2f}"
         Format of the numbers written in the cells.
+    correlation : bool, default False
+        A diverging scale from -1 to 1 (else a sequential scale over the values).
 
     Returns
     -------
     Plot
     """
-    size = max(3.0, 0.55 * max(frame.shape) + 2.0)
+    size = max(4.5, 0.55 * max(frame.shape) + 2.5)
     figure, axis = plt.subplots(figsize=(size + 1.5, size))
     values = frame.to_numpy(dtype=float)
-    image = axis.imshow(values, cmap="RdBu_r" if np.nanmin(values) < 0 else "viridis")
+    scale = {"cmap": "RdBu_r", "vmin": -1.0, "vmax": 1.0} if correlation else {"cmap": "viridis"}
+    image = axis.imshow(values, aspect="auto", **scale)
     axis.set_xticks(range(frame.shape[1]), [str(c) for c in frame.columns], rotation=60, ha="right")
     axis.set_yticks(range(frame.shape[0]), [str(i) for i in frame.index])
     axis.tick_params(labelsize=7)
@@ -96,8 +101,8 @@ def heatmap(frame: pd.DataFrame, title: str, key: str, fmt: str = "{:.2f}") -> P
         for (i, j), value in np.ndenumerate(values):
             if np.isfinite(value):
                 axis.text(j, i, fmt.format(value), ha="center", va="center", fontsize=7)
-    axis.set_xlabel(str(frame.columns.name or ""))
-    axis.set_ylabel(str(frame.index.name or ""))
+    axis.set_xlabel(str(frame.columns.name or ""), fontsize=8)
+    axis.set_ylabel(str(frame.index.name or ""), fontsize=8)
     figure.colorbar(image, ax=axis, shrink=0.8)
     return to_data_uri(figure, key, title)
 
@@ -169,5 +174,12 @@ def report_plots(report: Report) -> list[Plot]:
     plots.append(_bars(report.stream_risk["share"], "Risk share per stream", "stream_risk"))
     plots.append(_bars(report.asset_risk["share"], "Risk share per asset", "asset_risk"))
     if report.ais_correlation.shape[0] > 1:
-        plots.append(heatmap(report.ais_correlation, "Correlation of the AIS", "ais_correlation"))
+        plots.append(
+            heatmap(
+                report.ais_correlation,
+                "Correlation of the AIS",
+                "ais_correlation",
+                correlation=True,
+            )
+        )
     return plots
