@@ -219,6 +219,8 @@ def rebalance_orders(
             )
         prices = prices.loc[:as_of]
     holdings = read_holdings(settings.holdings) if settings.holdings else Holdings.empty()
+    if holdings.level == "asset":  # before the run: a typo should not wait for the fits
+        holdings.check_names([str(a) for a in prices.columns])
     result = pipeline.run(prices)
     targets = LineTargets(settings.line).targets(result)
     cost_rate = (
