@@ -35,7 +35,7 @@ def historical_cvar(returns: np.ndarray | pd.Series, level: float = 0.95) -> flo
     r = np.sort(np.asarray(returns, dtype=float)[np.isfinite(np.asarray(returns, dtype=float))])
     if len(r) == 0:
         return float("nan")
-    tail = max(1, int(np.ceil((1.0 - level) * len(r))))
+    tail = max(1, int(np.ceil(round((1.0 - level) * len(r), 9))))  # 0.05 * 20 is 1.0000000000000009
     return float(-r[:tail].mean())
 
 
