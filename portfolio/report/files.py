@@ -6,6 +6,7 @@ Machine-readable files keep full precision (CSV for tables, Parquet for historie
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pandas as pd
@@ -63,15 +64,17 @@ def _tables(report: Report) -> dict[str, pd.DataFrame]:
     return tables
 
 
-def write_report(report: Report, folder: Path, title: str = "aisfolio report") -> list[Path]:
+def write_report(
+    report: Report, folder: str | os.PathLike[str], title: str = "aisfolio report"
+) -> list[Path]:
     """Write the report of a run into ``folder``.
 
     Parameters
     ----------
     report : Report
         From :func:`portfolio.report.build_report` (with orders for a rebalance).
-    folder : Path
-        An existing directory (a run's staging folder).
+    folder : path
+        Where to write (created if needed; the CLI gives its staging folder).
     title : str, default "aisfolio report"
         Heading of both documents.
 
@@ -80,6 +83,7 @@ def write_report(report: Report, folder: Path, title: str = "aisfolio report") -
     list of Path
         The files written.
     """
+    folder = Path(folder)
     data = folder / DATA_FOLDER
     (data / "plots").mkdir(parents=True, exist_ok=True)
     written = []
