@@ -4,6 +4,7 @@ next to it (``plots/<key>.png``)."""
 from __future__ import annotations
 
 import html
+import re
 from collections.abc import Mapping, Sequence
 
 from portfolio.report.sections import Section, Table
@@ -11,15 +12,24 @@ from portfolio.report.sections import Section, Table
 __all__ = ["escape_cell", "markdown_table", "render_markdown"]
 
 
+_NUMERIC = re.compile(r"^(-?[\d,]*\.?\d+(e-?\d+)?%?|–|inf|-inf|nan)?$")
+
+
 def escape_cell(text: str) -> str:
-    """Text that Markdown shows as is: HTML special characters, pipes and newlines escaped."""
-    return html.escape(text, quote=False).replace("|", "\\|").replace("\n", " ")
+    """Text that Markdown shows as is: HTML special characters, pipes, asterisks (``IR**``
+    is no emphasis) and newlines escaped."""
+    escaped = html.escape(text, quote=False)
+    return escaped.replace("|", "\\|").replace("*", "\\*").replace("\n", " ")
 
 
 def markdown_table(table: Table) -> str:
-    """A GitHub-flavoured Markdown table; the first column left-aligned, others right."""
+    """A GitHub-flavoured Markdown table; numeric columns right-aligned, text left."""
     header = [escape_cell(c) for c in table.header]
-    rule = [":---"] + ["---:"] * (len(header) - 1)
+    columns = list(zip(*table.rows, strict=True)) if table.rows else [()] * len(header)
+    rule = [
+        "---:" if all(_NUMERIC.match(cell) for cell in column) and column else ":---"
+        for column in columns
+    ]
     lines = ["| " + " | ".join(header) + " |", "| " + " | ".join(rule) + " |"]
     lines += ["| " + " | ".join(escape_cell(c) for c in row) + " |" for row in table.rows]
     return "\n".join(lines) + "\n"

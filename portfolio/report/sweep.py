@@ -94,12 +94,17 @@ def _value(text: str) -> object:
     return int(number) if number.is_integer() and "." not in text else number
 
 
-def _job_folders(directory: Path) -> list[Path]:
-    folders = [p for p in directory.iterdir() if p.is_dir() and (p / ".hydra").is_dir()]
-    return sorted(
-        folders,
-        key=lambda p: (not p.name.isdigit(), int(p.name) if p.name.isdigit() else 0, p.name),
-    )
+def _job_folders(directory: Path) -> list[tuple[str, Path]]:
+    """(name, folder) of every job: folders with a ``.hydra/overrides.yaml``, at any depth
+    (``hydra.sweep.subdir`` may nest them), numbered ones in numeric order."""
+    folders = [p.parent.parent for p in directory.rglob(".hydra/overrides.yaml")]
+    named = [(p.relative_to(directory).as_posix(), p) for p in folders if p != directory]
+
+    def order(item: tuple[str, Path]) -> tuple[bool, int, str]:
+        name = item[0]
+        return (not name.isdigit(), int(name) if name.isdigit() else 0, name)
+
+    return sorted(named, key=order)
 
 
 def collect_sweep(
@@ -134,15 +139,14 @@ def collect_sweep(
             "not a directory (give a sweep directory, multirun/<date>/<time>)", file=str(directory)
         )
     rows, frames, missing = {}, [], []
-    for job in _job_folders(folder):
-        overrides_file = job / ".hydra" / "overrides.yaml"
-        overrides = list(OmegaConf.load(overrides_file)) if overrides_file.exists() else []
+    for name, job in _job_folders(folder):
+        overrides = list(OmegaConf.load(job / ".hydra" / "overrides.yaml") or [])
         if not (job / "metrics.csv").exists():
-            missing.append(job.name)
+            missing.append(name)
             continue
         metrics = pd.read_csv(job / "metrics.csv", index_col="line")
-        frames.append(metrics.assign(job=job.name))
-        rows[job.name] = [str(o) for o in overrides or []]
+        frames.append(metrics.assign(job=name))
+        rows[name] = [str(o) for o in overrides]
     if not rows:
         raise DataError(
             "no finished job (no <job>/metrics.csv) in this sweep directory", file=str(folder)
