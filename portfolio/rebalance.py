@@ -6,6 +6,7 @@ gives target weights from the streams' past returns.
 
 from __future__ import annotations
 
+import copy
 from dataclasses import dataclass
 
 import numpy as np
@@ -125,8 +126,10 @@ def rebalance_streams(
             weights = drifted
     held[0] = np.nan
     index = equity.index
-    if n > 1:  # the rule's weights at the last close: the next rebalance's targets
-        decided[n - 1] = _checked(targets.weights_at(stream_returns), k)
+    if n > 1:
+        # The rule's weights at the last close (what a rebalance today trades to), asked of
+        # a copy: a stateful rule (an online combiner) stays as the backtest left it.
+        decided[n - 1] = _checked(copy.deepcopy(targets).weights_at(stream_returns), k)
     return RebalancedPortfolio(
         equity=pd.Series(np.cumprod(1.0 + returns), index=index),
         returns=pd.Series(returns, index=index),
