@@ -89,7 +89,11 @@ def condition_number(predictions: np.ndarray) -> float:
     p = p[:, p.std(axis=0) > 0]
     if p.shape[1] < 2:
         return 1.0
-    return float(np.linalg.cond(np.corrcoef(p, rowvar=False)))
+    return _correlation_condition(np.corrcoef(p, rowvar=False))
+
+
+def _correlation_condition(corr: np.ndarray) -> float:
+    return 1.0 if corr.shape[0] < 2 else float(np.linalg.cond(corr))
 
 
 def deduplicate(
@@ -139,8 +143,19 @@ def deduplicate(
         raise ValueError(f"tau_mse and var_floor must be >= 0, got {tau_mse!r}, {var_floor!r}")
     label = list(names) if names is not None else list(range(p.shape[1]))
     scale = float(y.var()) if y.var() > 0 else 1.0
-    rmse = np.sqrt(np.mean((p - y[:, None]) ** 2, axis=0))
-    variance = p.var(axis=0)
+    # One pass over the rows: every mean, variance, covariance and error below comes
+    # from the second moments of [predictions, target].
+    n = p.shape[0]
+    means = p.mean(axis=0)
+    centered = p - means
+    target_centered = y - y.mean()
+    covariance = centered.T @ centered / n
+    variance = np.diag(covariance).copy()
+    cross = centered.T @ target_centered / n
+    rmse = np.sqrt(
+        np.maximum(variance - 2 * cross + target_centered @ target_centered / n, 0.0)
+        + (means - y.mean()) ** 2
+    )
 
     dropped: list[DroppedPredictor] = []
     candidates = []
@@ -150,31 +165,34 @@ def deduplicate(
         else:
             candidates.append(j)
 
+    varying = np.flatnonzero(variance > 0)
+    spread = np.sqrt(variance[varying])
+    corr_all = covariance[np.ix_(varying, varying)] / np.outer(spread, spread)
+    column = {j: i for i, j in enumerate(varying)}
+
+    def mean_squared_difference(j: int, k: int) -> float:
+        return float(variance[j] + variance[k] - 2 * covariance[j, k] + (means[j] - means[k]) ** 2)
+
     kept: list[int] = []
-    if candidates:
-        corr = np.atleast_2d(np.corrcoef(p[:, candidates], rowvar=False))
-        position = {j: i for i, j in enumerate(candidates)}
-        for j in sorted(candidates, key=lambda c: (rmse[c], c)):
-            partner, best_corr, best_mse = None, -np.inf, np.nan
-            for k in kept:
-                c = corr[position[j], position[k]]
-                if c >= tau_corr and c > best_corr:
-                    mse = float(np.mean((p[:, j] - p[:, k]) ** 2))
-                    if mse <= tau_mse * scale:
-                        partner, best_corr, best_mse = k, c, mse
-            if partner is None:
-                kept.append(j)
-            else:
-                dropped.append(
-                    DroppedPredictor(
-                        label[j], "duplicate", label[partner], float(best_corr), best_mse
-                    )
-                )
+    for j in sorted(candidates, key=lambda c: (rmse[c], c)):
+        partner, best_corr = None, -np.inf
+        for k in kept:
+            c = corr_all[column[j], column[k]]
+            if c >= tau_corr and c > best_corr and mean_squared_difference(j, k) <= tau_mse * scale:
+                partner, best_corr = k, c
+        if partner is None:
+            kept.append(j)
+        else:
+            exact = float(np.mean((p[:, j] - p[:, partner]) ** 2))
+            dropped.append(
+                DroppedPredictor(label[j], "duplicate", label[partner], float(best_corr), exact)
+            )
     kept_sorted = np.array(sorted(kept), dtype=int)
+    kept_varying = [column[j] for j in kept_sorted if j in column]
     return Deduplication(
         kept=kept_sorted,
         dropped=dropped,
         rmse=rmse,
-        condition_number_before=condition_number(p),
-        condition_number_after=condition_number(p[:, kept_sorted]),
+        condition_number_before=_correlation_condition(corr_all),
+        condition_number_after=_correlation_condition(corr_all[np.ix_(kept_varying, kept_varying)]),
     )

@@ -56,8 +56,11 @@ for _name in GENERATOR_CONFIGS:
 def _pipeline_lines(prices: pd.DataFrame) -> pd.DataFrame:
     """AIS, every shipped stacked strategy, type I and II ensembles, hedges and every
     shipped combination (equity lines and the weights they held)."""
+    # The generators of the default run without the LSTM (registered on its own above),
+    # whose first year of training would leave the stacking no history before the cuts.
     pipeline = Pipeline.from_config(
         [
+            "generators=[buy_and_hold,momentum,contrarian]",
             f"stacking=[{','.join(STACKING_CONFIGS)}]",
             f"combiners=[{','.join(COMBINER_CONFIGS)}]",
         ]

@@ -46,6 +46,6 @@ def test_cli_example_runs(command, tmp_path, us_markets):
         cwd=tmp_path,
         capture_output=True,
         text=True,
-        timeout=300,
+        timeout=900,
     )
     assert done.returncode == 0, done.stderr

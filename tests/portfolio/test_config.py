@@ -8,7 +8,7 @@ from strategies import Momentum, WalkForward
 
 def test_the_default_config_builds_the_paper_run():
     parts = build(load_config())
-    assert list(parts.pipeline.strategies) == ["buy_and_hold", "momentum", "contrarian"]
+    assert list(parts.pipeline.strategies) == ["buy_and_hold", "momentum", "contrarian", "lstm"]
     assert parts.pipeline.backtest.cost_rate == 0.0005
     assert parts.pipeline.ensembles.rebalance == "quarterly"
     assert parts.source.dataset == "us_markets"

@@ -14,8 +14,8 @@ def default_run(us_markets):
 
 def test_default_run_has_every_line_of_the_paper_tables(default_run):
     kinds = default_run.metrics["kind"].value_counts().to_dict()
-    assert kinds == {"AIS": 9, "hedge": 8, "ensemble_I": 3, "ensemble_II": 2}
-    assert default_run.table("ais").shape == (9, 8)
+    assert kinds == {"AIS": 12, "hedge": 10, "ensemble_I": 3, "ensemble_II": 3}
+    assert default_run.table("ais").shape == (12, 8)
     assert list(default_run.table("hedges").index.get_level_values("asset").unique()) == [
         "SP500+NASDAQ",
         "SP500+WTI",
@@ -153,7 +153,13 @@ def test_stacked_strategies_see_prices_and_component_forecasts(us_markets_short)
 
 
 def test_combinations_hold_the_components_per_asset_and_across_assets(us_markets_short):
-    pipeline = pf.Pipeline.from_config(["combiners=[equal_weight]", "ensemble=none"])
+    pipeline = pf.Pipeline.from_config(
+        [
+            "generators=[buy_and_hold,momentum,contrarian]",
+            "combiners=[equal_weight]",
+            "ensemble=none",
+        ]
+    )
     result = pipeline.run(us_markets_short)
     assert set(result.metrics.index[result.metrics["kind"] == "combiner"]) == {
         "SP500/equal_weight",
