@@ -89,6 +89,8 @@ def _hydra_app(config: DictConfig) -> None:
         print(markdown_table(orders.table.round(6)))
     else:
         print(markdown_table(format_table(result.table("ais"))))
+        if result.allocations:
+            print(markdown_table(format_table(result.table("allocations"))))
     log.info("wrote %d files to %s", len(written), output_dir)
 
 

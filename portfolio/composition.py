@@ -81,6 +81,7 @@ def build(config: DictConfig) -> Components:
         stacked=group("stacking"),  # type: ignore[arg-type]
         combiners=group("combiners"),  # type: ignore[arg-type]
         benchmarks=list(config.benchmarks),
+        allocations=group("allocator"),  # type: ignore[arg-type]
     )
     return Components(
         source=_instantiate(config.data, "data"),  # type: ignore[arg-type]

@@ -132,6 +132,12 @@ class OutputWriter:
             if result.weights:
                 weights = pd.concat(result.weights, axis=1, names=["line", "member"])
                 _flat_columns(weights).to_parquet(folder / "ensemble_weights.parquet")
+            if result.exposures:
+                exposures = pd.concat(result.exposures, axis=1, names=["line", "asset"])
+                _flat_columns(exposures).to_parquet(folder / "allocation_exposures.parquet")
+        if result.allocations:
+            decisions = pd.concat(result.allocations, names=["line", "date"])
+            decisions.to_csv(folder / "allocation_decisions.csv")
         if self.plot:
             plot_equity(result, folder / "equity.png")
         if config_yaml is not None:

@@ -15,6 +15,7 @@ import pandas as pd
 from ensemble.combination import Combination
 from ensemble.groups import EnsembleGroup, line_name
 from ensemble.paper import ENSEMBLE_I, PaperEnsembles
+from portfolio.allocation.plan import Allocation
 from portfolio.backtest import backtest_positions
 from portfolio.calendars import infer_periods_per_year
 from portfolio.errors import ConfigError, DataError
@@ -88,6 +89,11 @@ class Pipeline:
     benchmarks : sequence of str, default ("buy_and_hold",)
         Strategies that are yardsticks, not components: left out of ensembles type I and
         II, stacking and combiners (hedges still pair them).
+    allocations : mapping of str to Allocation, optional
+        Convex allocators over lines (hedges of the base asset or one portfolio of all
+        assets), rebalanced on their calendars; their decisions are in
+        :attr:`RunResult.allocations` and their net exposures per asset in
+        :attr:`RunResult.exposures`.
 
     Examples
     --------
@@ -108,6 +114,7 @@ class Pipeline:
         stacked: Mapping[str, Strategy] | None = None,
         combiners: Mapping[str, Combination] | None = None,
         benchmarks: Sequence[str] = ("buy_and_hold",),
+        allocations: Mapping[str, Allocation] | None = None,
     ):
         if not strategies:
             raise ConfigError("at least one strategy is needed", key="generators")
@@ -120,6 +127,7 @@ class Pipeline:
         self.stacked = dict(stacked or {})
         self.combiners = dict(combiners or {})
         self.benchmarks = tuple(benchmarks)
+        self.allocations = dict(allocations or {})
 
     @property
     def components(self) -> list[str]:
@@ -197,7 +205,28 @@ class Pipeline:
         for label, combination in self.combiners.items():
             for group in combination.groups(label, assets, self.components):
                 weights[group.name] = self._evaluate(group, lines)
-        return RunResult.assemble(prices, runs, lines, weights)
+        decisions = self._allocations(assets, lines, weights)
+        return RunResult.assemble(prices, runs, lines, weights, decisions)
+
+    def _allocations(
+        self, assets: list[str], lines: dict[str, Line], weights: dict[str, pd.DataFrame]
+    ) -> dict[str, pd.DataFrame]:
+        """Backtest every allocation group; return each group's decisions."""
+        labels = {line.strategy for line in lines.values()}
+        available = [
+            label for label in sorted(labels) if all(line_name(a, label) in lines for a in assets)
+        ]
+        decisions = {}
+        for label, allocation in self.allocations.items():
+            try:
+                groups = allocation.groups(label, assets, available)
+            except ValueError as error:
+                raise ConfigError(str(error), key=f"allocator.{label}") from None
+            for group in groups:
+                log.info("allocating %s", group.name)
+                weights[group.name] = self._evaluate(group, lines)
+                decisions[group.name] = group.targets.report()  # type: ignore[attr-defined]
+        return decisions
 
     def _stacking_inputs(
         self, prices: pd.Series, asset: str, runs: Mapping[tuple[str, str], StrategyRun]

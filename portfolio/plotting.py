@@ -16,7 +16,7 @@ __all__ = ["plot_equity"]
 
 def plot_equity(result: RunResult, path: Path) -> None:
     """Save a PNG with one panel per asset (its AIS and type I ensemble), one for the
-    type II ensembles and one for the hedges, on a log scale.
+    type II ensembles, one for the hedges and one for the allocations, on a log scale.
 
     Parameters
     ----------
@@ -30,7 +30,11 @@ def plot_equity(result: RunResult, path: Path) -> None:
     for asset in result.prices.columns:
         own = metrics[(metrics["asset"] == asset) & metrics["kind"].isin(["AIS", "ensemble_I"])]
         panels.append((str(asset), list(own.index)))
-    for kind, title in (("ensemble_II", "Ensembles type II"), ("hedge", "Hedges (50/50)")):
+    for kind, title in (
+        ("ensemble_II", "Ensembles type II"),
+        ("hedge", "Hedges (50/50)"),
+        ("allocation", "Allocations"),
+    ):
         names = list(metrics.index[metrics["kind"] == kind])
         if names:
             panels.append((title, names))
@@ -40,7 +44,8 @@ def plot_equity(result: RunResult, path: Path) -> None:
     for axis, (title, names) in zip(axes.flat, panels, strict=False):
         for name in names:
             line = result.lines[name].equity
-            axis.plot(line.index, line.to_numpy(), linewidth=0.9, label=name.split("/", 1)[-1])
+            label = name if title == "Allocations" else name.split("/", 1)[-1]
+            axis.plot(line.index, line.to_numpy(), linewidth=0.9, label=label)
         axis.set_title(title)
         axis.set_yscale("log")
         axis.grid(alpha=0.3)

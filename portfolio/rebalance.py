@@ -40,7 +40,9 @@ class RebalancedPortfolio:
     targets : DataFrame
         Target weights decided at each rebalance (rows: :attr:`rebalances`) and, on the
         last row, the weights the rule gives at the last close: what a rebalance on the
-        last date would trade to (:mod:`portfolio.orders` reads it).
+        last date would trade to (:mod:`portfolio.orders` reads it). A rule that cannot
+        be deep-copied (an allocator holding a compiled solver problem) is not asked
+        again: its last row is then its last rebalance's targets.
     """
 
     equity: pd.Series
@@ -127,9 +129,11 @@ def rebalance_streams(
     held[0] = np.nan
     index = equity.index
     if n > 1:
-        # The rule's weights at the last close (what a rebalance today trades to), asked of
-        # a copy: a stateful rule (an online combiner) stays as the backtest left it.
-        decided[n - 1] = _checked(copy.deepcopy(targets).weights_at(stream_returns), k)
+        preview = _copy(targets)
+        if preview is not None:
+            # The rule's weights at the last close (what a rebalance today trades to),
+            # asked of a copy: a stateful rule (an online combiner) stays as it was.
+            decided[n - 1] = _checked(preview.weights_at(stream_returns), k)
     return RebalancedPortfolio(
         equity=pd.Series(np.cumprod(1.0 + returns), index=index),
         returns=pd.Series(returns, index=index),
@@ -141,6 +145,14 @@ def rebalance_streams(
             list(decided.values()), index=index[list(decided)], columns=equity.columns
         ),
     )
+
+
+def _copy(targets: TargetWeights) -> TargetWeights | None:
+    """A deep copy of a rule, or None when it cannot be copied (a compiled solver)."""
+    try:
+        return copy.deepcopy(targets)
+    except (TypeError, copy.Error, AttributeError):
+        return None
 
 
 def _checked(weights: np.ndarray, k: int) -> np.ndarray:

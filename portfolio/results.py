@@ -8,10 +8,11 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from portfolio.allocation.exposure import net_exposure
 from portfolio.events import empty_events
 from portfolio.metrics import summarize
 from portfolio.rebalance import union_equity
-from portfolio.tables import paper_table
+from portfolio.tables import allocation_table, paper_table
 from strategies.strategy import StrategyRun
 
 __all__ = ["Line", "RunResult"]
@@ -76,6 +77,12 @@ class RunResult:
         Weights held by each ensemble and hedge over time.
     lines : dict of str to Line
         Each line on its own calendar.
+    allocations : dict of str to DataFrame
+        Per allocation line, one row per decision: solver, status, fallbacks, failure
+        and its reason, objective value (:meth:`portfolio.allocation.Allocator.report`).
+    exposures : dict of str to DataFrame
+        Per allocation line, its net exposure to each underlying asset (sum of weight
+        x position, recursively through ensembles), stamped by decision date.
     events : DataFrame
         Warnings logged during the run (time, level, source, message): fallbacks,
         diverged models (see :mod:`portfolio.events`).
@@ -90,6 +97,8 @@ class RunResult:
     metrics: pd.DataFrame
     weights: dict[str, pd.DataFrame]
     lines: dict[str, Line]
+    allocations: dict[str, pd.DataFrame] = field(default_factory=dict)
+    exposures: dict[str, pd.DataFrame] = field(default_factory=dict)
     events: pd.DataFrame = field(default_factory=empty_events)
     fit_failures: pd.DataFrame = field(
         default_factory=lambda: pd.DataFrame(columns=["strategy", "asset", "kind", "count"])
@@ -102,6 +111,7 @@ class RunResult:
         runs: Mapping[tuple[str, str], StrategyRun],
         lines: dict[str, Line],
         weights: dict[str, pd.DataFrame],
+        allocations: dict[str, pd.DataFrame] | None = None,
     ) -> RunResult:
         """Collect per-asset runs and lines into frames."""
         columns = pd.MultiIndex.from_tuples(list(runs), names=["asset", "strategy"])
@@ -126,14 +136,23 @@ class RunResult:
             )
         metrics = pd.DataFrame(rows).set_index("line")
         equity = union_equity({name: line.equity for name, line in lines.items()})
+        positions = frame("positions")
+        allocations = dict(allocations or {})
+        ais = {n: (line.asset, line.strategy) for n, line in lines.items() if line.kind == "AIS"}
+        calendars = {n: line.equity.index for n, line in lines.items()}
+        exposures = {
+            name: net_exposure(name, weights, ais, positions, calendars) for name in allocations
+        }
         return cls(
             prices=prices,
             forecasts=frame("forecasts"),
-            positions=frame("positions"),
+            positions=positions,
             equity=equity,
             metrics=metrics,
             weights=weights,
             lines=lines,
+            allocations=allocations,
+            exposures=exposures,
         )
 
     def table(self, which: str = "ais") -> pd.DataFrame:
@@ -141,15 +160,18 @@ class RunResult:
 
         Parameters
         ----------
-        which : {"ais", "ensembles", "hedges"}
-            Table 2 (AIS per asset), table 3 (type I and II ensembles) or table 5
-            (hedges).
+        which : {"ais", "ensembles", "hedges", "allocations"}
+            Table 2 (AIS per asset), table 3 (type I and II ensembles), table 5
+            (hedges), or the allocations next to the fixed-weight hedges of the same
+            lines, with their rebalances and solver failures.
 
         Returns
         -------
         DataFrame
             Numeric values, rows in the paper's order.
         """
+        if which == "allocations":
+            return allocation_table(self.metrics, self.allocations)
         return paper_table(self.metrics, which)
 
     def line(self, name: str) -> pd.Series:

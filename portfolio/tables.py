@@ -4,7 +4,14 @@ from __future__ import annotations
 
 import pandas as pd
 
-__all__ = ["PAPER_COLUMNS", "TABLES", "format_table", "markdown_table", "paper_table"]
+__all__ = [
+    "PAPER_COLUMNS",
+    "TABLES",
+    "allocation_table",
+    "format_table",
+    "markdown_table",
+    "paper_table",
+]
 
 #: Metric columns of the paper's tables, in order.
 PAPER_COLUMNS = ("aRC", "aSD", "MD", "MLD", "IR*", "IR**", "IR***", "trades")
@@ -14,6 +21,7 @@ TABLES = {
     "ais": (("AIS",), ["asset", "strategy"], "table2_ais"),
     "ensembles": (("ensemble_I", "ensemble_II"), ["kind", "asset", "strategy"], "table3_ensembles"),
     "hedges": (("hedge",), ["strategy", "asset"], "table5_hedges"),
+    "allocations": (("hedge", "allocation"), ["strategy", "asset", "method"], "allocations"),
 }
 
 _PERCENT = ("aRC", "aSD", "MD")
@@ -41,6 +49,46 @@ def paper_table(metrics: pd.DataFrame, which: str) -> pd.DataFrame:
     return rows.set_index(index)[list(PAPER_COLUMNS)]
 
 
+def allocation_table(metrics: pd.DataFrame, decisions: dict[str, pd.DataFrame]) -> pd.DataFrame:
+    """Allocation lines next to the fixed-weight hedges of the same lines.
+
+    Parameters
+    ----------
+    metrics : DataFrame
+        :attr:`portfolio.results.RunResult.metrics`.
+    decisions : dict of str to DataFrame
+        :attr:`portfolio.results.RunResult.allocations`.
+
+    Returns
+    -------
+    DataFrame
+        Indexed by strategy, asset and method (``"hedge"`` for the fixed weights of
+        ``ensemble.hedge_weight``, else the allocation's label), with the paper's
+        columns plus ``rebalances`` and ``failures`` (decisions for which every solver
+        failed). Empty without allocations.
+    """
+    columns = [*PAPER_COLUMNS, "rebalances", "failures"]
+    chosen = metrics[metrics.index.isin(list(decisions))]
+    if chosen.empty:
+        return pd.DataFrame(columns=columns)
+    order: list[str] = []
+    for strategy, asset in dict.fromkeys(zip(chosen["strategy"], chosen["asset"], strict=True)):
+        same = (metrics["strategy"] == strategy) & (metrics["asset"] == asset)
+        order += list(metrics.index[same & (metrics["kind"] == "hedge")])
+        order += list(chosen.index[(chosen["strategy"] == strategy) & (chosen["asset"] == asset)])
+    rows = metrics.loc[order]
+    table = rows[list(PAPER_COLUMNS)].copy()
+    table["rebalances"] = [len(decisions[n]) if n in decisions else None for n in rows.index]
+    table["failures"] = [
+        int(decisions[n]["failed"].sum()) if n in decisions else None for n in rows.index
+    ]
+    table.index = pd.MultiIndex.from_arrays(
+        [rows["strategy"], rows["asset"], [str(n).split("/")[0] for n in rows.index]],
+        names=["strategy", "asset", "method"],
+    )
+    return table
+
+
 def format_table(table: pd.DataFrame) -> pd.DataFrame:
     """Strings for people: aRC, aSD and MD in percent, MLD in years, ratios to 3 decimals."""
     out = pd.DataFrame(index=table.index)
@@ -50,7 +98,7 @@ def format_table(table: pd.DataFrame) -> pd.DataFrame:
             out[column] = values.map(lambda v: "" if pd.isna(v) else f"{100 * v:.2f}%")
         elif column == "MLD":
             out[column] = values.map(lambda v: "" if pd.isna(v) else f"{v:.2f}")
-        elif column in ("trades",):
+        elif column in ("trades", "rebalances", "failures"):
             out[column] = values.map(lambda v: "" if pd.isna(v) else f"{int(v)}")
         else:
             out[column] = values.map(lambda v: "" if pd.isna(v) else f"{v:.3f}")

@@ -64,8 +64,9 @@ class TargetSource(Protocol):
 def default_line(result: RunResult | pd.DataFrame) -> str:
     """The run's top-level portfolio line.
 
-    The first hedge of type I ensembles, else the first cross-asset combiner, the first
-    type II ensemble, the first type I ensemble, the first line.
+    The first allocation line (a convex allocator's), else the first hedge of type I
+    ensembles, the first cross-asset combiner, the first type II ensemble, the first
+    type I ensemble, the first line.
 
     Parameters
     ----------
@@ -74,6 +75,7 @@ def default_line(result: RunResult | pd.DataFrame) -> str:
     """
     metrics = result.metrics if isinstance(result, RunResult) else result
     preferences = [
+        metrics["kind"] == "allocation",
         (metrics["kind"] == "hedge") & (metrics["strategy"] == "ensemble_I"),
         (metrics["kind"] == "combiner") & (metrics["asset"] == "all"),
         metrics["kind"] == "ensemble_II",

@@ -9,12 +9,17 @@ import pytest
 
 import conf
 from portfolio import Pipeline, load_config
+from portfolio.allocation import Allocator
 from portfolio.composition import build
+from portfolio.rebalance import rebalance_streams
 from strategies import Strategy
 from tests.lookahead import REGISTRY, assert_no_lookahead, register
 
 STACKING_CONFIGS = sorted(p.stem for p in (Path(conf.__file__).parent / "stacking").glob("*.yaml"))
 COMBINER_CONFIGS = sorted(p.stem for p in (Path(conf.__file__).parent / "combiners").glob("*.yaml"))
+ALLOCATOR_CONFIGS = sorted(
+    p.stem for p in (Path(conf.__file__).parent / "allocator").glob("*.yaml") if p.stem != "none"
+)
 GENERATOR_CONFIGS = sorted(
     p.stem for p in (Path(conf.__file__).parent / "generators").glob("*.yaml")
 )
@@ -73,10 +78,47 @@ def _pipeline_lines(prices: pd.DataFrame) -> pd.DataFrame:
     return pd.concat([positions, result.equity, weights], axis=1)
 
 
+@register("pipeline:allocators")
+def _allocation_lines(prices: pd.DataFrame) -> pd.DataFrame:
+    """Every shipped allocator config (risk parity with a beta bound): equity lines,
+    weights held and net exposures. (A decision on the last bar of the data is never
+    made, as nothing would be held after it, so decision logs are checked by
+    ``test_a_fit_at_a_date_uses_only_rows_up_to_it`` instead.)"""
+    pipeline = Pipeline.from_config(
+        [
+            f"allocator=[{','.join(ALLOCATOR_CONFIGS)}]",
+            "allocator.risk_parity.allocator.beta_upper=0.8",
+        ]
+    )
+    result = pipeline.run(prices)
+    frames = [result.equity]
+    for name in result.allocations:
+        frames.append(result.weights[name].add_prefix(f"{name}:"))
+        frames.append(result.exposures[name].add_prefix(f"{name}:exposure:"))
+    return pd.concat(frames, axis=1)
+
+
+@register("allocator:standalone")
+def _allocator_alone(prices: pd.DataFrame) -> pd.DataFrame:
+    """An allocator with turnover, costs and a beta bound over the assets' own returns,
+    rebalanced monthly."""
+    returns = prices.dropna().pct_change().fillna(0.0)
+    allocator = Allocator(
+        "min_cvar", lookback=120, turnover=0.5, cost_rate=0.0005, hedge_target="SP500",
+        beta_upper=0.9,
+    )  # fmt: skip
+    portfolio = rebalance_streams((1 + returns).cumprod(), allocator, "monthly")
+    return pd.concat([portfolio.weights, portfolio.equity.rename("equity")], axis=1)
+
+
 @pytest.mark.parametrize("name", sorted(REGISTRY))
 @pytest.mark.parametrize("cut", CUTS)
 def test_nothing_stamped_before_a_change_depends_on_it(name, cut, us_markets_short):
     assert_no_lookahead(REGISTRY[name], us_markets_short, pd.Timestamp(cut))
+
+
+def test_every_shipped_allocator_config_is_in_the_harness():
+    assert "pipeline:allocators" in REGISTRY and len(ALLOCATOR_CONFIGS) >= 3
 
 
 def test_every_shipped_generator_is_registered():

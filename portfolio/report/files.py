@@ -55,6 +55,7 @@ def _tables(report: Report) -> dict[str, pd.DataFrame]:
         "correlation.csv": report.correlation.rename_axis("stream"),
         "events.csv": report.events.set_index("time"),
         "fit_failures.csv": report.fit_failures.set_index("strategy"),
+        "solver_fallbacks.csv": report.solver_fallbacks.set_index("line"),
     }
     if report.orders is not None:
         tables["orders.csv"] = report.orders.table

@@ -100,6 +100,9 @@ class Report:
         Correlation of every AIS line's returns over the last ``window`` bars.
     events, fit_failures : DataFrame
         Warnings logged and failed fits counted during the run.
+    solver_fallbacks : DataFrame
+        Allocation decisions that needed a fallback solver or failed (line, date, solver,
+        status, fallbacks, failed, reason), from ``RunResult.allocations``.
     orders : Orders, optional
         Set by a rebalance (:mod:`portfolio.orders`): orders, their summary, targets.
     settings : ReportSettings
@@ -127,6 +130,7 @@ class Report:
     ais_correlation: pd.DataFrame
     events: pd.DataFrame
     fit_failures: pd.DataFrame
+    solver_fallbacks: pd.DataFrame = field(default_factory=pd.DataFrame)
     settings: ReportSettings = field(default_factory=ReportSettings)
     orders: Orders | None = None
 
@@ -239,6 +243,18 @@ def _line_risk(
     return pd.DataFrame.from_dict(rows, orient="index").rename_axis("line")
 
 
+def _solver_fallbacks(result: RunResult) -> pd.DataFrame:
+    frames = []
+    for name, decisions in getattr(result, "allocations", {}).items():
+        troubled = decisions["failed"].astype(bool) | (decisions["fallbacks"].astype(str) != "")
+        rows = decisions.loc[troubled, ["solver", "status", "fallbacks", "failed", "reason"]]
+        frames.append(rows.reset_index().assign(line=name))
+    columns = ["line", "date", "solver", "status", "fallbacks", "failed", "reason"]
+    if not frames:
+        return pd.DataFrame(columns=columns)
+    return pd.concat(frames, ignore_index=True)[columns]
+
+
 def build_report(
     result: RunResult, settings: ReportSettings | None = None, orders: Orders | None = None
 ) -> Report:
@@ -330,6 +346,7 @@ def build_report(
         ais_correlation=_group_returns(result, ais).iloc[-settings.window :].corr(),
         events=result.events,
         fit_failures=result.fit_failures,
+        solver_fallbacks=_solver_fallbacks(result),
         settings=settings,
         orders=orders,
     )

@@ -176,9 +176,11 @@ def _risk(report: Report) -> Section:
 
 def _events(report: Report) -> Section:
     notes = []
-    if report.events.empty and report.fit_failures.empty:
+    if report.events.empty and report.fit_failures.empty and report.solver_fallbacks.empty:
         notes.append("No warnings, fallbacks or failed fits during this run.")
     tables = []
+    if not report.solver_fallbacks.empty:
+        tables.append(_table("Allocation solver fallbacks and failures", report.solver_fallbacks))
     if not report.fit_failures.empty:
         tables.append(_table("Failed fits (forecasts served by a fallback)", report.fit_failures))
     if not report.events.empty:

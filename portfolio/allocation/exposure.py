@@ -1,0 +1,58 @@
+"""Net exposure of a line to each underlying asset: the sum of weight x position."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+import pandas as pd
+
+__all__ = ["net_exposure"]
+
+
+def net_exposure(
+    name: str,
+    weights: Mapping[str, pd.DataFrame],
+    members: Mapping[str, tuple[str, str]],
+    positions: pd.DataFrame,
+    calendars: Mapping[str, pd.DatetimeIndex],
+) -> pd.DataFrame:
+    """Exposure of line ``name`` to each asset over each bar's return.
+
+    Like the weights of :class:`portfolio.RebalancedPortfolio`, the row of bar ``t`` is
+    what the line holds over the return from the previous bar to ``t`` (decided at the
+    previous close): for an AIS its position decided at the previous bar; for a
+    portfolio of lines (ensemble, hedge, combiner, allocation) the sum over its members
+    of the weight it holds over that return times the member's own exposure,
+    recursively.
+
+    Parameters
+    ----------
+    name : str
+        A line.
+    weights : mapping of str to DataFrame
+        Weights held by each portfolio line (row ``t``: over the return of bar ``t``).
+    members : mapping of str to (str, str)
+        AIS line -> ``(asset, strategy)``.
+    positions : DataFrame
+        Positions by ``(asset, strategy)``, stamped by decision date.
+    calendars : mapping of str to DatetimeIndex
+        Each line's own calendar (its evaluation period).
+
+    Returns
+    -------
+    DataFrame
+        Dates of the line's calendar by asset; the first row is NaN (nothing is held
+        before the first bar).
+    """
+    if name not in weights:
+        asset, strategy = members[name]
+        decided = positions[(asset, strategy)].reindex(calendars[name]).ffill()
+        return decided.shift(1).to_frame(asset)
+    held = weights[name]
+    total: pd.DataFrame | None = None
+    for member in held.columns:
+        own = net_exposure(str(member), weights, members, positions, calendars)
+        part = own.reindex(held.index).ffill().fillna(0.0).mul(held[member], axis=0)
+        total = part if total is None else total.add(part, fill_value=0.0)
+    assert total is not None
+    return total.reindex(columns=sorted(total.columns))
