@@ -1,11 +1,13 @@
 """The ``aisfolio`` command: a Hydra app over :class:`portfolio.Pipeline`.
 
 ``aisfolio [overrides]`` runs the configured pipeline and writes its outputs into
-Hydra's run directory; ``aisfolio -m ...`` sweeps; ``aisfolio datasets`` lists the
-embedded data sets; ``aisfolio cache info|clear [overrides]`` shows or empties the result
-cache of the configured ``execution`` (see :mod:`strategies.execution`). Bad input
-(data or config) ends with a message naming what is wrong and where, exit code 2, and
-no output left behind.
+Hydra's run directory; ``aisfolio mode=rebalance rebalance.holdings=current.csv``
+also sizes the orders from the holdings to the targets; ``aisfolio -m ...`` sweeps
+(and summarizes the sweep); ``aisfolio summarize DIR`` summarizes an existing sweep
+directory; ``aisfolio datasets`` lists the embedded data sets; ``aisfolio cache
+info|clear [overrides]`` shows or empties the result cache of the configured
+``execution`` (see :mod:`strategies.execution`). Bad input (data or config) ends with a
+message naming what is wrong and where, exit code 2, and no output left behind.
 """
 
 from __future__ import annotations
@@ -23,7 +25,8 @@ from omegaconf import DictConfig, OmegaConf
 
 from portfolio.composition import build, cache_directory, load_config
 from portfolio.datasets import list_datasets
-from portfolio.errors import AisfolioError
+from portfolio.errors import AisfolioError, ConfigError
+from portfolio.orders import rebalance_orders
 from portfolio.results import RunResult
 from portfolio.tables import format_table, markdown_table
 from strategies.execution import ChunkCache
@@ -35,6 +38,9 @@ log = logging.getLogger("aisfolio")
 
 #: Exit code of a run stopped by bad input.
 EXIT_BAD_INPUT = 2
+
+#: Values of the ``mode`` key.
+MODES = ("backtest", "rebalance")
 
 
 def main(argv: Sequence[str] | None = None) -> None:
@@ -52,6 +58,10 @@ def main(argv: Sequence[str] | None = None) -> None:
         return
     if args[:1] == ["cache"]:
         sys.exit(_cache_command(args[1:]))
+    if args[:1] == ["summarize"]:
+        from portfolio.report.sweep import summarize_command
+
+        sys.exit(summarize_command(args[1:]))
     sys.argv = [sys.argv[0], *args]
     _hydra_app()
 
@@ -60,19 +70,32 @@ def main(argv: Sequence[str] | None = None) -> None:
 def _hydra_app(config: DictConfig) -> float | None:
     output_dir = Path(HydraConfig.get().runtime.output_dir)
     os.environ[RUN_DIR_VARIABLE] = str(output_dir)  # training logs of generators go here
+    orders = None
     try:
+        mode = config.get("mode", "backtest")
+        if mode not in MODES:
+            raise ConfigError(f"'{mode}' is not one of {', '.join(MODES)}", key="mode")
         parts = build(config)
         log.info("loading prices: %s", parts.source.describe())
         prices = parts.source.load()
-        result = parts.pipeline.run(prices)
-        written = parts.writer.write(result, output_dir, OmegaConf.to_yaml(config, resolve=True))
+        if mode == "rebalance":
+            result, orders = rebalance_orders(parts.pipeline, prices, parts.rebalance)
+        else:
+            result = parts.pipeline.run(prices)
+        written = parts.writer.write(
+            result, output_dir, OmegaConf.to_yaml(config, resolve=True), orders=orders
+        )
     except AisfolioError as error:
         _discard(output_dir)
         print(f"aisfolio: error: {error}", file=sys.stderr)
         sys.exit(EXIT_BAD_INPUT)
-    print(markdown_table(format_table(result.table("ais"))))
-    if result.allocations:
-        print(markdown_table(format_table(result.table("allocations"))))
+    if orders is not None:
+        print(f"orders as of {orders.targets.date.date()} toward {orders.targets.line}:")
+        print(markdown_table(orders.table.round(6)))
+    else:
+        print(markdown_table(format_table(result.table("ais"))))
+        if result.allocations:
+            print(markdown_table(format_table(result.table("allocations"))))
     log.info("wrote %d files to %s", len(written), output_dir)
     if config.get("objective") is not None:
         return _objective(result, config.objective)

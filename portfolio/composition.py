@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from hydra import compose, initialize_config_module
@@ -14,6 +14,7 @@ from omegaconf import DictConfig, OmegaConf
 
 from portfolio.config import validate_config
 from portfolio.errors import AisfolioError, ConfigError
+from portfolio.orders import RebalanceSettings
 from portfolio.outputs import OutputWriter
 from portfolio.pipeline import Pipeline
 from portfolio.sources import PriceSource
@@ -34,6 +35,7 @@ class Components:
     source: PriceSource
     pipeline: Pipeline
     writer: OutputWriter
+    rebalance: RebalanceSettings = field(default_factory=RebalanceSettings)
 
 
 def load_config(overrides: Sequence[str] = ()) -> DictConfig:
@@ -94,6 +96,11 @@ def build(config: DictConfig) -> Components:
         source=_instantiate(config.data, "data"),  # type: ignore[arg-type]
         pipeline=pipeline,
         writer=_instantiate(config.report, "report"),  # type: ignore[arg-type]
+        rebalance=(
+            _instantiate(config.rebalance, "rebalance")  # type: ignore[arg-type]
+            if "rebalance" in config
+            else RebalanceSettings()
+        ),
     )
 
 

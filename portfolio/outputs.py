@@ -9,7 +9,9 @@ from pathlib import Path
 
 import pandas as pd
 
+from portfolio.orders import Orders
 from portfolio.plotting import plot_equity
+from portfolio.report import ReportSettings, build_report, write_report
 from portfolio.results import RunResult
 from portfolio.tables import TABLES, format_table, markdown_table
 
@@ -38,15 +40,41 @@ class OutputWriter:
         Write the Markdown tables next to the CSV ones.
     parquet : bool, default True
         Write equity lines, positions, forecasts and ensemble weights as Parquet.
+    full_report : bool, default True
+        Write ``report.html``, ``report.md`` and the report's data under ``report/``
+        (:mod:`portfolio.report`).
+    line, benchmark : str, optional
+        The report's portfolio line and benchmark (see
+        :class:`portfolio.report.ReportSettings`).
+    window : int, default 252
+        Bars of the rolling IR and of the trailing risk estimates.
+    cvar_level : float, default 0.95
+        Confidence level of the historical CVaR.
     """
 
-    def __init__(self, plot: bool = True, markdown: bool = True, parquet: bool = True):
+    def __init__(
+        self,
+        plot: bool = True,
+        markdown: bool = True,
+        parquet: bool = True,
+        full_report: bool = True,
+        line: str | None = None,
+        benchmark: str | None = None,
+        window: int = 252,
+        cvar_level: float = 0.95,
+    ):
         self.plot = plot
         self.markdown = markdown
         self.parquet = parquet
+        self.full_report = full_report
+        self.report_settings = ReportSettings(line, benchmark, window, cvar_level)
 
     def write(
-        self, result: RunResult, directory: str | os.PathLike[str], config_yaml: str | None = None
+        self,
+        result: RunResult,
+        directory: str | os.PathLike[str],
+        config_yaml: str | None = None,
+        orders: Orders | None = None,
     ) -> list[Path]:
         """Write every output into ``directory``.
 
@@ -58,6 +86,9 @@ class OutputWriter:
             Target directory (created if needed).
         config_yaml : str, optional
             The resolved configuration, saved as ``config.yaml``.
+        orders : Orders, optional
+            A rebalance's orders: the report shows them (with their line) and writes
+            ``report/orders.csv``; written even when ``full_report`` is off.
 
         Returns
         -------
@@ -69,6 +100,10 @@ class OutputWriter:
         staging = Path(tempfile.mkdtemp(prefix=".partial-", dir=target))
         try:
             self._write_all(result, staging, config_yaml)
+            if self.full_report or orders is not None:
+                report = build_report(result, self.report_settings, orders)
+                title = "aisfolio rebalance" if orders is not None else "aisfolio report"
+                write_report(report, staging, title)
             written = []
             for file in sorted(staging.iterdir()):
                 os.replace(file, target / file.name)

@@ -19,6 +19,7 @@ from portfolio.allocation.plan import Allocation
 from portfolio.backtest import backtest_positions
 from portfolio.calendars import infer_periods_per_year
 from portfolio.errors import ConfigError, DataError
+from portfolio.events import collect_events
 from portfolio.metrics import number_of_trades, traded_notional
 from portfolio.rebalance import rebalance_streams, union_equity
 from portfolio.results import Line, RunResult
@@ -156,6 +157,7 @@ class Pipeline:
 
         return build(load_config(overrides)).pipeline
 
+    @collect_events
     def run(self, prices: pd.DataFrame) -> RunResult:
         """Walk forward, backtest and measure everything.
 
@@ -346,5 +348,6 @@ class Pipeline:
             periods_per_year=self._periods_per_year(equity.index),
             traded=traded,
             trades=int(np.count_nonzero(traded)),
+            targets=portfolio.targets,
         )
         return portfolio.weights

@@ -6,6 +6,7 @@ gives target weights from the streams' past returns.
 
 from __future__ import annotations
 
+import copy
 from dataclasses import dataclass
 
 import numpy as np
@@ -36,6 +37,12 @@ class RebalancedPortfolio:
         Weight traded at each bar's close, ``sum |target - drifted|`` (never negative).
     rebalances : DatetimeIndex
         Decision dates of the rebalances, the initial allocation first.
+    targets : DataFrame
+        Target weights decided at each rebalance (rows: :attr:`rebalances`) and, on the
+        last row, the weights the rule gives at the last close: what a rebalance on the
+        last date would trade to (:mod:`portfolio.orders` reads it). A rule that cannot
+        be deep-copied (an allocator holding a compiled solver problem) is not asked
+        again: its last row is then its last rebalance's targets.
     """
 
     equity: pd.Series
@@ -44,6 +51,7 @@ class RebalancedPortfolio:
     costs: pd.Series
     traded: pd.Series
     rebalances: pd.DatetimeIndex
+    targets: pd.DataFrame | None = None
 
 
 def union_equity(lines: dict[str, pd.Series]) -> pd.DataFrame:
@@ -101,6 +109,7 @@ def rebalance_streams(
     costs = np.zeros(n)
     traded = np.zeros(n)
     weights = _checked(targets.weights_at(stream_returns.iloc[:1]), k)
+    decided = {0: weights}
     pending_cost = 0.0
     for t in range(1, n):
         held[t] = weights
@@ -114,11 +123,17 @@ def rebalance_streams(
             target = _checked(targets.weights_at(stream_returns.iloc[: t + 1]), k)
             traded[t] = float(np.abs(target - drifted).sum())
             pending_cost = cost_rate * traded[t]
-            weights = target
+            weights = decided[t] = target
         else:
             weights = drifted
     held[0] = np.nan
     index = equity.index
+    if n > 1:
+        preview = _copy(targets)
+        if preview is not None:
+            # The rule's weights at the last close (what a rebalance today trades to),
+            # asked of a copy: a stateful rule (an online combiner) stays as it was.
+            decided[n - 1] = _checked(preview.weights_at(stream_returns), k)
     return RebalancedPortfolio(
         equity=pd.Series(np.cumprod(1.0 + returns), index=index),
         returns=pd.Series(returns, index=index),
@@ -126,7 +141,18 @@ def rebalance_streams(
         costs=pd.Series(costs, index=index),
         traded=pd.Series(traded, index=index),
         rebalances=index[:-1][scheduled[:-1]],
+        targets=pd.DataFrame(
+            list(decided.values()), index=index[list(decided)], columns=equity.columns
+        ),
     )
+
+
+def _copy(targets: TargetWeights) -> TargetWeights | None:
+    """A deep copy of a rule, or None when it cannot be copied (a compiled solver)."""
+    try:
+        return copy.deepcopy(targets)
+    except (TypeError, copy.Error, AttributeError):
+        return None
 
 
 def _checked(weights: np.ndarray, k: int) -> np.ndarray:

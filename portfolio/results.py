@@ -9,6 +9,7 @@ import numpy as np
 import pandas as pd
 
 from portfolio.allocation.exposure import net_exposure
+from portfolio.events import empty_events
 from portfolio.metrics import summarize
 from portfolio.rebalance import union_equity
 from portfolio.tables import allocation_table, paper_table
@@ -35,6 +36,10 @@ class Line:
         Notional traded at each bar (positions for AIS, weights for ensembles).
     trades : int
         Number of trades (AIS) or of rebalances that traded (ensembles).
+    targets : DataFrame, optional
+        Groups only: target weights of the members decided at each rebalance, and on the
+        last row the rule's weights at the last close
+        (:attr:`portfolio.rebalance.RebalancedPortfolio.targets`).
     """
 
     kind: str
@@ -44,6 +49,7 @@ class Line:
     periods_per_year: float
     traded: np.ndarray
     trades: int
+    targets: pd.DataFrame | None = None
 
     def metrics(self) -> dict[str, float]:
         """The paper's measures and companions (:func:`portfolio.metrics.summarize`)."""
@@ -77,6 +83,11 @@ class RunResult:
     exposures : dict of str to DataFrame
         Per allocation line, its net exposure to each underlying asset (sum of weight
         x position, recursively through ensembles), stamped by decision date.
+    events : DataFrame
+        Warnings logged during the run (time, level, source, message): fallbacks,
+        diverged models (see :mod:`portfolio.events`).
+    fit_failures : DataFrame
+        Failed fits counted by generators (strategy, asset, kind, count).
     """
 
     prices: pd.DataFrame
@@ -88,6 +99,10 @@ class RunResult:
     lines: dict[str, Line]
     allocations: dict[str, pd.DataFrame] = field(default_factory=dict)
     exposures: dict[str, pd.DataFrame] = field(default_factory=dict)
+    events: pd.DataFrame = field(default_factory=empty_events)
+    fit_failures: pd.DataFrame = field(
+        default_factory=lambda: pd.DataFrame(columns=["strategy", "asset", "kind", "count"])
+    )
 
     @classmethod
     def assemble(

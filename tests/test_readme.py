@@ -34,6 +34,10 @@ def test_python_example_runs(block, tmp_path, monkeypatch):
 def test_cli_example_runs(command, tmp_path, us_markets):
     # The user's file of the "your own prices" example, from real closes.
     us_markets.loc[:"2006-06-30"].rename_axis("date").to_csv(tmp_path / "prices.csv")
+    # The holdings file of the rebalancing example, as the README shows it.
+    holdings = re.search(r"```csv\n(asset,weight.*?)```", README, flags=re.S)
+    assert holdings is not None
+    (tmp_path / "holdings.csv").write_text(holdings.group(1))
     args = shlex.split(command)[1:]
     if "--help" not in args and "--cfg" not in args and args != ["datasets"]:
         args.append("backtest.end=2006-06-30")  # a short history keeps the suite quick

@@ -60,3 +60,38 @@ def test_weights_sum_to_one_and_costs_are_never_negative(n, k, frequency, cost_r
     np.testing.assert_allclose(
         result.costs.iloc[1:].to_numpy(), cost_rate * result.traded.iloc[:-1].to_numpy()
     )
+
+
+class _Recorder:
+    """Target weights that lean to the stream with the higher last return, recording calls."""
+
+    def __init__(self):
+        self.lengths = []
+
+    def weights_at(self, history):
+        self.lengths.append(len(history))
+        return (
+            np.array([0.7, 0.3])
+            if history.iloc[-1, 0] >= history.iloc[-1, 1]
+            else np.array([0.3, 0.7])
+        )
+
+
+def test_targets_are_those_of_each_rebalance_and_of_the_last_close():
+    index = pd.bdate_range("2021-03-25", periods=12)
+    rng = np.random.default_rng(3)
+    equity = pd.DataFrame(
+        np.cumprod(1 + rng.normal(0, 0.01, (12, 2)), axis=0), index=index, columns=["a", "b"]
+    )
+    rule = _Recorder()
+    result = rebalance_streams(equity, rule, "quarterly")
+    assert list(result.targets.index) == [*result.rebalances, index[-1]]
+    returns = equity.pct_change().fillna(0.0)
+    for date, row in result.targets.iterrows():
+        history = returns.loc[:date]
+        expected = [0.7, 0.3] if history.iloc[-1, 0] >= history.iloc[-1, 1] else [0.3, 0.7]
+        np.testing.assert_allclose(row, expected)
+    # Held weights follow the targets decided at each rebalance (the last one is only decided).
+    np.testing.assert_allclose(result.weights.iloc[1], result.targets.iloc[0])
+    # The last row is asked of a copy: the rule itself never saw the last return.
+    assert max(rule.lengths) < len(equity)

@@ -1,0 +1,115 @@
+"""Writing a report: ``report.html``, ``report.md`` and its data under ``report/``.
+
+Machine-readable files keep full precision (CSV for tables, Parquet for histories);
+``report.md`` shows the figures saved as ``report/plots/<key>.png``.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pandas as pd
+
+from portfolio.report.formatting import date
+from portfolio.report.html import render_html
+from portfolio.report.markdown import render_markdown
+from portfolio.report.model import Report
+from portfolio.report.plots import report_plots
+from portfolio.report.sections import report_sections
+
+__all__ = ["DATA_FOLDER", "report_facts", "write_report"]
+
+#: Folder of the report's data and figures, next to ``report.html``.
+DATA_FOLDER = "report"
+
+
+def report_facts(report: Report) -> dict[str, str]:
+    """Key facts shown under a report's title."""
+    facts = {
+        "as of": date(report.as_of),
+        "portfolio line": report.line,
+        "benchmark": report.benchmark or "none",
+    }
+    if report.orders is not None:
+        facts["holdings"] = str(report.orders.summary["holdings"])
+    return facts
+
+
+def _tables(report: Report) -> dict[str, pd.DataFrame]:
+    metrics = pd.concat(
+        {"full": report.metrics_full, "last_year": report.metrics_last_year}, names=["period"]
+    )
+    signals = pd.concat(
+        {"forecast": report.forecasts.stack(), "position": report.positions.stack()}, axis=1
+    )
+    tables = {
+        "metrics.csv": metrics,
+        "weights.csv": report.weights,
+        "turnover.csv": report.turnover.set_index("line"),
+        "signals.csv": signals,
+        "agreement.csv": report.agreement,
+        "risk_lines.csv": report.line_risk,
+        "risk_streams.csv": report.stream_risk.rename_axis("stream"),
+        "risk_assets.csv": report.asset_risk.rename_axis("asset"),
+        "correlation.csv": report.correlation.rename_axis("stream"),
+        "events.csv": report.events.set_index("time"),
+        "fit_failures.csv": report.fit_failures.set_index("strategy"),
+        "solver_fallbacks.csv": report.solver_fallbacks.set_index("line"),
+    }
+    if report.orders is not None:
+        tables["orders.csv"] = report.orders.table
+        tables["orders_summary.csv"] = pd.DataFrame([report.orders.summary]).set_index("as of")
+        tables["targets.csv"] = report.orders.targets.streams.rename("target").rename_axis("stream")
+        tables["exposure.csv"] = report.orders.targets.assets.rename_axis("asset")
+    return tables
+
+
+def write_report(
+    report: Report, folder: str | os.PathLike[str], title: str = "aisfolio report"
+) -> list[Path]:
+    """Write the report of a run into ``folder``.
+
+    Parameters
+    ----------
+    report : Report
+        From :func:`portfolio.report.build_report` (with orders for a rebalance).
+    folder : path
+        Where to write (created if needed; the CLI gives its staging folder).
+    title : str, default "aisfolio report"
+        Heading of both documents.
+
+    Returns
+    -------
+    list of Path
+        The files written.
+    """
+    folder = Path(folder)
+    data = folder / DATA_FOLDER
+    (data / "plots").mkdir(parents=True, exist_ok=True)
+    written = []
+    plots = report_plots(report)
+    for plot in plots:
+        path = data / "plots" / f"{plot.key}.png"
+        path.write_bytes(plot.png)
+        written.append(path)
+    for name, table in _tables(report).items():
+        table.to_csv(data / name)
+        written.append(data / name)
+    histories = {
+        "equity.parquet": report.equity,
+        "drawdowns.parquet": report.drawdowns,
+        "rolling_ir.parquet": report.rolling_ir,
+        "weights_history.parquet": report.weights_history,
+    }
+    for name, frame in histories.items():
+        frame.to_parquet(data / name)
+        written.append(data / name)
+    sections = report_sections(report, plots)
+    facts = report_facts(report)
+    (folder / "report.html").write_text(render_html(title, facts, sections, plots), "utf-8")
+    markdown = render_markdown(
+        title, facts, sections, {p.key: p.title for p in plots}, plot_folder=f"{DATA_FOLDER}/plots"
+    )
+    (folder / "report.md").write_text(markdown, "utf-8")
+    return [*written, folder / "report.html", folder / "report.md"]

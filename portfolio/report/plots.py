@@ -1,0 +1,185 @@
+"""The report's figures, as PNG data URIs that an HTML page embeds (nothing fetched)."""
+
+from __future__ import annotations
+
+import base64
+import io
+from dataclasses import dataclass
+
+import matplotlib
+
+matplotlib.use("Agg")  # files only: no display on servers and CI
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+from matplotlib.figure import Figure
+
+from portfolio.report.model import Report
+
+__all__ = ["Plot", "heatmap", "report_plots", "to_data_uri"]
+
+_DPI = 90
+
+
+@dataclass(frozen=True)
+class Plot:
+    """One embedded figure.
+
+    Attributes
+    ----------
+    key : str
+        Short identifier (also the PNG's file stem when saved).
+    title : str
+        Caption.
+    uri : str
+        ``data:image/png;base64,...``.
+    png : bytes
+        The image itself.
+    """
+
+    key: str
+    title: str
+    uri: str
+    png: bytes
+
+
+def to_data_uri(figure: Figure, key: str, title: str) -> Plot:
+    """Render ``figure`` to PNG, close it, and wrap it as a :class:`Plot`."""
+    buffer = io.BytesIO()
+    figure.tight_layout()
+    figure.savefig(buffer, format="png", dpi=_DPI)
+    plt.close(figure)
+    png = buffer.getvalue()
+    return Plot(key, title, "data:image/png;base64," + base64.b64encode(png).decode("ascii"), png)
+
+
+def _lines(
+    frame: pd.DataFrame, title: str, key: str, log: bool = False, zero: bool = False
+) -> Plot:
+    figure, axis = plt.subplots(figsize=(9, 3.4))
+    for column in frame.columns:
+        series = frame[column].dropna()
+        axis.plot(series.index, series.to_numpy(), linewidth=1.0, label=str(column))
+    if log:
+        axis.set_yscale("log")
+    if zero:
+        axis.axhline(0.0, color="0.5", linewidth=0.6)
+    axis.grid(alpha=0.3)
+    axis.legend(fontsize=7, loc="best")
+    return to_data_uri(figure, key, title)
+
+
+def heatmap(
+    frame: pd.DataFrame, title: str, key: str, fmt: str = "{:.2f}", correlation: bool = False
+) -> Plot:
+    """A labelled heat map of a numeric frame (correlations, a metric over two parameters).
+
+    Parameters
+    ----------
+    frame : DataFrame
+        Values; index and columns label the axes.
+    title, key : str
+        Caption and identifier.
+    fmt : str, default "{:.2f}"
+        Format of the numbers written in the cells.
+    correlation : bool, default False
+        A diverging scale from -1 to 1 (else a sequential scale over the values).
+
+    Returns
+    -------
+    Plot
+    """
+    size = max(4.5, 0.55 * max(frame.shape) + 2.5)
+    figure, axis = plt.subplots(figsize=(size + 1.5, size))
+    values = frame.to_numpy(dtype=float)
+    scale = {"cmap": "RdBu_r", "vmin": -1.0, "vmax": 1.0} if correlation else {"cmap": "viridis"}
+    image = axis.imshow(values, aspect="auto", **scale)
+    axis.set_xticks(range(frame.shape[1]), [str(c) for c in frame.columns], rotation=60, ha="right")
+    axis.set_yticks(range(frame.shape[0]), [str(i) for i in frame.index])
+    axis.tick_params(labelsize=7)
+    if frame.size <= 144:
+        for (i, j), value in np.ndenumerate(values):
+            if np.isfinite(value):
+                axis.text(j, i, fmt.format(value), ha="center", va="center", fontsize=7)
+    axis.set_xlabel(str(frame.columns.name or ""), fontsize=8)
+    axis.set_ylabel(str(frame.index.name or ""), fontsize=8)
+    figure.colorbar(image, ax=axis, shrink=0.8)
+    return to_data_uri(figure, key, title)
+
+
+def _bars(series: pd.Series, title: str, key: str) -> Plot:
+    figure, axis = plt.subplots(figsize=(9, 3.0))
+    axis.bar([str(i) for i in series.index], series.to_numpy(dtype=float), color="tab:blue")
+    axis.axhline(0.0, color="0.5", linewidth=0.6)
+    axis.tick_params(axis="x", labelsize=7, rotation=30)
+    axis.grid(alpha=0.3, axis="y")
+    return to_data_uri(figure, key, title)
+
+
+def _turnover(report: Report) -> Plot:
+    rows = report.turnover[report.turnover["line"] == report.line]
+    figure, axis = plt.subplots(figsize=(9, 3.0))
+    if len(rows):
+        axis.bar(pd.to_datetime(rows["date"]), 100 * rows["traded"].to_numpy(), width=20)
+    axis.set_ylabel("weight traded, %")
+    axis.grid(alpha=0.3, axis="y")
+    return to_data_uri(figure, "turnover", f"Turnover per rebalance: {report.line}")
+
+
+def _weights(report: Report) -> Plot:
+    figure, axis = plt.subplots(figsize=(9, 3.2))
+    history = report.weights_history.dropna(how="all")
+    if not history.empty:
+        axis.stackplot(
+            history.index,
+            history.to_numpy(dtype=float).T,
+            labels=[str(c) for c in history.columns],
+            alpha=0.85,
+        )
+        axis.legend(fontsize=7, loc="upper left")
+    axis.set_ylabel("weight")
+    axis.grid(alpha=0.3)
+    return to_data_uri(figure, "weights", f"Weights held over time: {report.line}")
+
+
+def report_plots(report: Report) -> list[Plot]:
+    """Every figure of a run's report, in the order the report shows them.
+
+    Parameters
+    ----------
+    report : Report
+
+    Returns
+    -------
+    list of Plot
+    """
+    plots = [
+        _lines(
+            report.equity, "Equity: portfolio line vs benchmark (log scale)", "equity", log=True
+        ),
+        _lines(report.drawdowns, "Drawdowns", "drawdowns", zero=True),
+        _lines(
+            report.rolling_ir,
+            f"Rolling IR* over {report.settings.window} bars",
+            "rolling_ir",
+            zero=True,
+        ),
+    ]
+    if not report.group_equity.empty:
+        plots.append(
+            _lines(report.group_equity, "Every ensemble and hedge (log scale)", "groups", log=True)
+        )
+    plots.append(_weights(report))
+    plots.append(_turnover(report))
+    plots.append(_bars(report.stream_risk["share"], "Risk share per stream", "stream_risk"))
+    plots.append(_bars(report.asset_risk["share"], "Risk share per asset", "asset_risk"))
+    if report.ais_correlation.shape[0] > 1:
+        plots.append(
+            heatmap(
+                report.ais_correlation,
+                "Correlation of the AIS",
+                "ais_correlation",
+                correlation=True,
+            )
+        )
+    return plots

@@ -1,0 +1,220 @@
+"""The report's content, laid out once for every format: titled sections of formatted
+tables and figures (:mod:`portfolio.report.html` and :mod:`portfolio.report.markdown`
+render the same sections)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import pandas as pd
+
+from portfolio.report.formatting import format_frame, percent
+from portfolio.report.model import Report
+from portfolio.report.plots import Plot
+
+__all__ = ["Section", "Table", "report_sections"]
+
+
+@dataclass(frozen=True)
+class Table:
+    """A table of text cells (already formatted), with a caption."""
+
+    caption: str
+    frame: pd.DataFrame
+
+    @property
+    def header(self) -> list[str]:
+        """Column names."""
+        return [str(c) for c in self.frame.columns]
+
+    @property
+    def rows(self) -> list[list[str]]:
+        """Cells, row by row."""
+        return [[str(v) for v in row] for row in self.frame.itertuples(index=False)]
+
+
+@dataclass(frozen=True)
+class Section:
+    """A titled part of a report: notes, tables and figures (by plot key)."""
+
+    key: str
+    title: str
+    notes: list[str] = field(default_factory=list)
+    tables: list[Table] = field(default_factory=list)
+    plots: list[str] = field(default_factory=list)
+
+
+def _table(caption: str, frame: pd.DataFrame) -> Table:
+    return Table(caption, format_frame(frame))
+
+
+def _performance(report: Report) -> Section:
+    focus = [n for n in (report.line, report.benchmark) if n]
+    full, year = report.metrics_full, report.metrics_last_year
+    summary = pd.concat(
+        {"full history": full.loc[focus], "last year": year.loc[focus]}, names=["period"]
+    ).swaplevel()
+    summary = summary.drop(columns=["kind", "asset", "strategy"]).reindex(focus, level=0)
+    tables = [_table("Portfolio line and benchmark", summary)]
+    for kinds, title in (
+        (("AIS",), "AIS"),
+        (("ensemble_I", "ensemble_II", "combiner"), "Ensembles and combiners"),
+        (("hedge",), "Hedges"),
+    ):
+        rows = full["kind"].isin(kinds)
+        if rows.any():
+            tables.append(_table(f"{title}: full history", full[rows]))
+            tables.append(_table(f"{title}: last year", year[rows.reindex(year.index)]))
+    return Section(
+        "performance",
+        "Performance",
+        notes=[
+            "aRC annualized return, aSD annualized volatility, MD maximum drawdown, MLD "
+            "longest loss duration (years), IR* = aRC/aSD, IR** = IR*·|aRC|/MD, "
+            "IR*** = aRC³/(aSD·MD·MLD); the last year is each line's last year of bars.",
+        ],
+        tables=tables,
+        plots=["equity", "drawdowns", "rolling_ir", "groups"],
+    )
+
+
+def _orders(report: Report) -> Section | None:
+    if report.orders is None:
+        return None
+    orders = report.orders
+    summary = pd.DataFrame([orders.summary])
+    targets = orders.targets
+    return Section(
+        "orders",
+        "Orders",
+        notes=[
+            f"Targets: {targets.source}, decided at the close of "
+            f"{targets.date.strftime('%Y-%m-%d')}. Orders = targets − holdings, in weight of "
+            "the portfolio; trades smaller than the minimum trade size are not made (order 0, "
+            "flagged). Expected cost = cost rate × expected turnover.",
+        ],
+        tables=[
+            _table("Summary", summary),
+            _table("Orders", orders.table),
+            _table(
+                "Target weights per stream",
+                targets.streams.rename("target").rename_axis("stream").to_frame(),
+            ),
+            _table(
+                "Net exposure per asset",
+                targets.assets.rename("exposure").rename_axis("asset").to_frame(),
+            ),
+        ],
+    )
+
+
+def _weights(report: Report) -> Section:
+    mine = (
+        report.weights.xs(report.line, level="line")
+        if report.line in report.weights.index.get_level_values(0)
+        else None
+    )
+    tables = []
+    if mine is not None:
+        tables.append(_table(f"Current weights of {report.line}", mine))
+    tables.append(_table("Every ensemble, hedge and combiner", report.weights))
+    turnover = report.turnover[report.turnover["line"] == report.line].drop(columns="line")
+    if len(turnover):
+        tables.append(
+            _table(f"Turnover per rebalance of {report.line}", turnover.set_index("date"))
+        )
+    return Section(
+        "weights",
+        "Weights and turnover",
+        notes=[
+            "held: weights over the last bar (drifted since the last rebalance); target: the "
+            "weights the rule gives at the last close, what a rebalance trades to.",
+        ],
+        tables=tables,
+        plots=["weights", "turnover"],
+    )
+
+
+def _signals(report: Report) -> Section:
+    return Section(
+        "signals",
+        "Forecasts and signals",
+        notes=[
+            "Last forecast and position of every strategy per asset, decided at the close "
+            "of each asset's last trading day; agreement is the share of strategies on the "
+            "majority side (long, short or flat).",
+        ],
+        tables=[
+            _table("Forecasts", report.forecasts.rename_axis(index="asset", columns=None)),
+            _table("Positions", report.positions.rename_axis(index="asset", columns=None)),
+            _table("Agreement", report.agreement),
+        ],
+    )
+
+
+def _risk(report: Report) -> Section:
+    window = report.settings.window
+    level = percent(report.settings.cvar_level, 0)
+    return Section(
+        "risk",
+        "Risk",
+        notes=[
+            f"Volatility annualized; CVaR: historical {level} expected shortfall of one bar; "
+            f"beta to {report.benchmark or 'no benchmark'}; 'recent' and the contributions "
+            f"use the last {window} bars. Contributions: weight × (Σw) / √(w'Σw), annualized; "
+            "shares add up to 100%.",
+        ],
+        tables=[
+            _table("Portfolio line and benchmark", report.line_risk),
+            _table("Risk contributions per stream", report.stream_risk.rename_axis("stream")),
+            _table("Risk contributions per asset", report.asset_risk.rename_axis("asset")),
+            _table("Correlation of the streams", report.correlation.rename_axis("stream")),
+        ],
+        plots=["stream_risk", "asset_risk", "ais_correlation"],
+    )
+
+
+def _events(report: Report) -> Section:
+    notes = []
+    if report.events.empty and report.fit_failures.empty and report.solver_fallbacks.empty:
+        notes.append("No warnings, fallbacks or failed fits during this run.")
+    tables = []
+    if not report.solver_fallbacks.empty:
+        tables.append(_table("Allocation solver fallbacks and failures", report.solver_fallbacks))
+    if not report.fit_failures.empty:
+        tables.append(_table("Failed fits (forecasts served by a fallback)", report.fit_failures))
+    if not report.events.empty:
+        tables.append(_table("Warnings logged", report.events))
+    return Section("events", "Fallbacks and failed fits", notes=notes, tables=tables)
+
+
+def report_sections(report: Report, plots: list[Plot]) -> list[Section]:
+    """The sections of a report, in order, keeping only figures that exist.
+
+    Parameters
+    ----------
+    report : Report
+    plots : list of Plot
+        From :func:`portfolio.report.plots.report_plots`.
+
+    Returns
+    -------
+    list of Section
+    """
+    available = {plot.key for plot in plots}
+    sections = [
+        s
+        for s in (
+            _orders(report),
+            _performance(report),
+            _weights(report),
+            _signals(report),
+            _risk(report),
+            _events(report),
+        )
+        if s is not None
+    ]
+    return [
+        Section(s.key, s.title, s.notes, s.tables, [k for k in s.plots if k in available])
+        for s in sections
+    ]

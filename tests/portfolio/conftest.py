@@ -1,0 +1,39 @@
+"""A small real run and its written outputs, shared by the report, targets and orders tests.
+
+One asset is renamed ``<script>alert(1)</script>``: every report test also sees a
+hostile name taken from a data file.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+import portfolio as pf
+from portfolio.results import RunResult
+
+#: The hostile asset name (NASDAQ's prices).
+HOSTILE = "<script>alert(1)</script>"
+GENERATORS = "generators=[buy_and_hold,momentum,contrarian]"
+
+
+@pytest.fixture(scope="session")
+def hostile_prices(us_markets_short: pd.DataFrame) -> pd.DataFrame:
+    """2003-2006 closes of SP500, WTI and NASDAQ renamed to :data:`HOSTILE`."""
+    return us_markets_short.rename(columns={"NASDAQ": HOSTILE})
+
+
+@pytest.fixture(scope="session")
+def run_result(hostile_prices: pd.DataFrame) -> RunResult:
+    """buy-and-hold, momentum, contrarian, the paper's ensembles and hedges."""
+    return pf.Pipeline.from_config([GENERATORS]).run(hostile_prices)
+
+
+@pytest.fixture(scope="session")
+def run_folder(run_result: RunResult, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The outputs of :func:`run_result` as the CLI writes them."""
+    folder = tmp_path_factory.mktemp("run")
+    pf.OutputWriter().write(run_result, folder)
+    return folder

@@ -1,0 +1,66 @@
+"""report.html in headless Chromium: it renders offline, every figure loads, no console
+error, no network request, no script from a data file runs; a screenshot is saved."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+
+from tests.portfolio.conftest import HOSTILE
+from tests.portfolio.report.chromium import find_or_install_chromium, visit
+
+#: Set to a file path to keep the screenshot (docs/report.png is made this way).
+SCREENSHOT_VARIABLE = "AISFOLIO_REPORT_SCREENSHOT"
+
+
+@pytest.fixture(scope="module")
+def chromium() -> str:
+    executable, reason = find_or_install_chromium()
+    if executable is None:
+        pytest.skip(f"headless Chromium test skipped: {reason}")
+    return executable
+
+
+def test_the_report_renders_offline_with_every_plot(chromium, run_folder, tmp_path):
+    page = run_folder / "report.html"
+    seen = visit(chromium, page)
+
+    assert seen.title == "aisfolio report"
+    for heading in ("Performance", "Weights and turnover", "Forecasts and signals", "Risk"):
+        assert heading in seen.text
+    assert len(seen.images) >= 8
+    for image in seen.images:
+        assert image["complete"] and image["width"] > 0 and image["height"] > 0, image
+        assert image["scheme"] == "data", image
+    # The only request is the page itself (figures are data: URIs, nothing is fetched).
+    fetched = [url for url in seen.requests if not url.startswith("data:")]
+    assert fetched == [page.resolve().as_uri()], seen.requests
+    assert seen.console_errors == []
+    # The hostile asset name shows as text and runs nothing.
+    assert seen.dialogs == []
+    assert HOSTILE in seen.text
+
+    screenshot = tmp_path / "report.png"
+    screenshot.write_bytes(seen.screenshot)
+    assert seen.screenshot.startswith(b"\x89PNG") and screenshot.stat().st_size > 50_000
+    keep = os.environ.get(SCREENSHOT_VARIABLE)
+    if keep:
+        shutil.copyfile(screenshot, Path(keep))
+
+
+def test_the_harness_sees_requests_errors_dialogs_and_broken_images(chromium, tmp_path):
+    # The checks above can fail: a page that fetches, logs an error and runs a script.
+    bad = tmp_path / "bad.html"
+    bad.write_text(
+        "<!DOCTYPE html><html><head><title>bad</title></head><body>"
+        '<img src="http://127.0.0.1:9/missing.png" data-plot="remote">'
+        "<script>console.error('boom'); alert(1)</script></body></html>"
+    )
+    seen = visit(chromium, bad)
+    assert any(url.startswith("http://127.0.0.1:9/") for url in seen.requests)
+    assert any("boom" in error for error in seen.console_errors)
+    assert seen.dialogs == ["1"]
+    assert seen.images[0]["width"] == 0

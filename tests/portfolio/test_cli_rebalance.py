@@ -1,0 +1,92 @@
+"""``aisfolio mode=rebalance``: orders from a holdings file, as a user runs it."""
+
+from __future__ import annotations
+
+import sys
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from portfolio.cli import main
+from tests.portfolio.test_cli import aisfolio
+
+RUN = [
+    "mode=rebalance",
+    "data=file",
+    "data.path=prices.csv",
+    "generators=[buy_and_hold,momentum,contrarian]",
+    "rebalance.holdings=holdings.csv",
+    "hydra.run.dir=run",
+]
+
+
+@pytest.fixture
+def work(tmp_path, us_markets):
+    us_markets.loc[:"2003-12-31"].rename_axis("date").to_csv(tmp_path / "prices.csv")
+    (tmp_path / "holdings.csv").write_text("asset,weight,units\nSP500,0.6,50\nWTI,0.1,200\n")
+    return tmp_path
+
+
+def test_orders_are_targets_minus_holdings_as_of_a_date(work):
+    done = aisfolio(
+        *RUN,
+        "rebalance.as_of=2003-06-30",
+        "rebalance.line=SP500/ensemble_I",
+        "rebalance.min_trade=0.001",
+        cwd=work,
+    )
+    assert done.returncode == 0, done.stderr
+    assert "orders as of 2003-06-30 toward SP500/ensemble_I" in done.stdout
+    report = work / "run" / "report"
+    orders = pd.read_csv(report / "orders.csv", index_col="asset")
+    holdings = pd.read_csv(work / "holdings.csv", index_col="asset")["weight"]
+    current = holdings.reindex(orders.index).fillna(0.0)
+    np.testing.assert_allclose(orders["current"], current)
+    exposure = pd.read_csv(report / "exposure.csv", index_col="asset")["exposure"]
+    np.testing.assert_allclose(orders["target"], exposure.loc[orders.index])
+    expected = np.where(orders["below minimum"], 0.0, orders["target"] - current)
+    np.testing.assert_allclose(orders["order"], expected)
+    # The target: the type I ensemble of momentum and contrarian on SP500, equal weights.
+    positions = pd.read_parquet(work / "run" / "positions.parquet").loc[:"2003-06-30"].ffill()
+    last = positions.iloc[-1]
+    assert exposure["SP500"] == pytest.approx(
+        (last["SP500/momentum"] + last["SP500/contrarian"]) / 2
+    )
+    assert exposure["WTI"] == 0.0 and exposure["NASDAQ"] == 0.0
+    assert positions.index[-1] == pd.Timestamp("2003-06-30")
+    # Units: WTI's 200 units are all sold; value from the units held at the last prices.
+    prices = pd.read_csv(work / "prices.csv", index_col="date", parse_dates=True).loc[:"2003-06-30"]
+    assert orders.loc["WTI", "units"] == pytest.approx(-200.0)
+    assert orders.loc["WTI", "price"] == pytest.approx(prices["WTI"].dropna().iloc[-1])
+    summary = pd.read_csv(report / "orders_summary.csv")
+    assert summary.loc[0, "expected turnover"] == pytest.approx(orders["order"].abs().sum())
+    assert summary.loc[0, "expected cost"] == pytest.approx(0.0005 * orders["order"].abs().sum())
+    html = (work / "run" / "report.html").read_text()
+    assert "aisfolio rebalance" in html and "Orders" in html
+
+
+def in_process(*args: str) -> int:
+    """The CLI in this process (quicker than a subprocess for runs that stop early)."""
+    argv = list(sys.argv)
+    try:
+        with pytest.raises(SystemExit) as stop:
+            main(list(args))
+    finally:
+        sys.argv = argv  # main hands its arguments to Hydra through sys.argv
+    return int(stop.value.code)
+
+
+def test_a_bad_holdings_file_exits_2_and_leaves_nothing(work, monkeypatch, capsys):
+    monkeypatch.chdir(work)
+    (work / "holdings.csv").write_text("asset,weight\nSP500,0.5\nGOLD,0.5\n")
+    assert in_process(*RUN, "data.end=2001-12-31") == 2
+    assert "holdings.csv, line 3, column 'asset': unknown asset 'GOLD'" in capsys.readouterr().err
+    assert not (work / "run").exists()
+
+
+def test_an_unknown_mode_is_refused(work, monkeypatch, capsys):
+    monkeypatch.chdir(work)
+    assert in_process("mode=rebalancing", "hydra.run.dir=run") == 2
+    assert "config key 'mode'" in capsys.readouterr().err
+    assert not (work / "run").exists()
