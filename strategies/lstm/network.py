@@ -152,16 +152,6 @@ class BatchedLSTM(nn.Module):
             if weight.grad is not None:
                 weight.grad[models] = 0.0
 
-    def model_state(self, model: int) -> list[torch.Tensor]:
-        """A copy of one model's weights."""
-        return [w.detach()[model].clone() for w in self.weights]
-
-    def load_model_state(self, model: int, state: Sequence[torch.Tensor]) -> None:
-        """Overwrite one model's weights."""
-        with torch.no_grad():
-            for w, value in zip(self.weights, state, strict=True):
-                w[model] = value
-
 
 class SingleLSTM(nn.Module):
     """One stacked LSTM with a one-unit dense head on ``torch.nn.LSTM`` layers.

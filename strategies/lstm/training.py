@@ -1,10 +1,11 @@
 """Full-batch training of many LSTM models at once with PyTorch Lightning.
 
-The models' data are stacked along a leading model axis (padded, with masks; the
-fitting and validation parts apart), one
-optimizer step advances all of them, and each model keeps the weights of its own best
-validation loss (the equivalent of Keras' ``ModelCheckpoint(save_best_only=True)``).
-A model whose loss becomes NaN or infinite stops training there and is reported.
+The models' data come in the layout of their network (:data:`LAYOUTS`): padded along a
+leading model axis with masks, or a list of unpadded parts; the fitting and validation
+parts are kept apart. One optimizer step advances every model, and each model keeps the
+weights of its own best validation loss (the equivalent of Keras'
+``ModelCheckpoint(save_best_only=True)``). A model whose loss becomes NaN or infinite
+stops training there and is reported.
 """
 
 from __future__ import annotations
@@ -28,10 +29,9 @@ __all__ = [
     "LAYOUTS",
     "LOGGERS",
     "RUN_DIR_VARIABLE",
-    "ListedData",
     "ListedPart",
     "PaddedPart",
-    "StackedData",
+    "TrainingData",
     "TrainingOutcome",
     "check_logger",
     "train_models",
@@ -56,13 +56,14 @@ class PaddedPart:
     mask: torch.Tensor
 
     @classmethod
-    def pad(cls, parts: list[tuple[np.ndarray, np.ndarray]], steps: int, features: int):
+    def from_pairs(cls, pairs: list[tuple[np.ndarray, np.ndarray]]) -> PaddedPart:
         """Stack per-model (inputs, targets), zero-padded to the longest."""
-        models, samples = len(parts), max(len(targets) for _, targets in parts)
+        steps, features = pairs[0][0].shape[1:]
+        models, samples = len(pairs), max(len(targets) for _, targets in pairs)
         inputs = np.zeros((models, samples, steps, features), dtype=np.float32)
         targets = np.zeros((models, samples), dtype=np.float32)
         mask = np.zeros((models, samples), dtype=np.float32)
-        for m, (x, y) in enumerate(parts):
+        for m, (x, y) in enumerate(pairs):
             inputs[m, : len(y)], targets[m, : len(y)], mask[m, : len(y)] = x, y, 1.0
         return cls(*(torch.from_numpy(a) for a in (inputs, targets, mask)))
 
@@ -72,36 +73,23 @@ class PaddedPart:
 
 
 @dataclass(frozen=True)
-class StackedData:
-    """Training data of M models: the fitting and the validation part, each padded.
-
-    Keeping the parts apart means a training step runs the network on fitting samples
-    only and a validation step on validation samples only.
-    """
-
-    fit: PaddedPart
-    validation: PaddedPart
-
-    @classmethod
-    def stack(
-        cls,
-        fit: list[tuple[np.ndarray, np.ndarray]],
-        validation: list[tuple[np.ndarray, np.ndarray]],
-    ) -> StackedData:
-        """Pad per-model (inputs, targets) of the fitting and validation parts."""
-        if len(fit) != len(validation):
-            raise ValueError("one fitting and one validation part per model")
-        steps, features = fit[0][0].shape[1:]
-        return cls(
-            PaddedPart.pad(fit, steps, features), PaddedPart.pad(validation, steps, features)
-        )
-
-
-@dataclass(frozen=True)
 class ListedPart:
     """One part of M models' samples as a list of unpadded (inputs, targets) pairs."""
 
     pairs: list[tuple[torch.Tensor, torch.Tensor]]
+
+    @classmethod
+    def from_pairs(cls, pairs: list[tuple[np.ndarray, np.ndarray]]) -> ListedPart:
+        """Convert per-model (inputs, targets) to float32 tensors."""
+        return cls(
+            [
+                (
+                    torch.from_numpy(np.asarray(x, np.float32)),
+                    torch.from_numpy(np.asarray(y, np.float32)),
+                )
+                for x, y in pairs
+            ]
+        )
 
     def as_batch(self) -> list[tuple[torch.Tensor, torch.Tensor]]:
         """The (inputs, targets) pairs."""
@@ -109,39 +97,20 @@ class ListedPart:
 
 
 @dataclass(frozen=True)
-class ListedData:
-    """Training data of M models, the fitting and the validation part, unpadded."""
+class TrainingData:
+    """Training data of M models: the fitting and the validation part, in one layout.
 
-    fit: ListedPart
-    validation: ListedPart
+    Keeping the parts apart means a training step runs the network on fitting samples
+    only and a validation step on validation samples only.
+    """
 
-    @classmethod
-    def stack(
-        cls,
-        fit: list[tuple[np.ndarray, np.ndarray]],
-        validation: list[tuple[np.ndarray, np.ndarray]],
-    ) -> ListedData:
-        """Convert per-model (inputs, targets) of both parts to float32 tensors."""
-        if len(fit) != len(validation):
-            raise ValueError("one fitting and one validation part per model")
-
-        def part(pairs: list[tuple[np.ndarray, np.ndarray]]) -> ListedPart:
-            return ListedPart(
-                [
-                    (
-                        torch.from_numpy(np.asarray(x, np.float32)),
-                        torch.from_numpy(np.asarray(y, np.float32)),
-                    )
-                    for x, y in pairs
-                ]
-            )
-
-        return cls(part(fit), part(validation))
+    fit: PaddedPart | ListedPart
+    validation: PaddedPart | ListedPart
 
 
 #: Network layouts: a batch of models with a model axis over padded samples (for GPUs),
 #: or a list of fused-kernel models, each on its own samples (for CPUs).
-LAYOUTS = {"padded": (BatchedLSTM, StackedData), "list": (LSTMList, ListedData)}
+LAYOUTS = {"padded": (BatchedLSTM, PaddedPart), "list": (LSTMList, ListedPart)}
 
 
 @dataclass(frozen=True)
@@ -174,7 +143,7 @@ class _WholeBatch(Dataset):
 class FullBatchData(pl.LightningDataModule):
     """Lightning data module serving the stacked data as one full batch per epoch."""
 
-    def __init__(self, data: StackedData | ListedData):
+    def __init__(self, data: TrainingData):
         super().__init__()
         self.data = data
 
@@ -320,8 +289,8 @@ def train_models(
         raise ValueError(f"layout must be one of {list(LAYOUTS)}, got '{layout}'")
     if not len(fit) == len(validation) == len(seeds):
         raise ValueError("one fitting part, one validation part and one seed per model")
-    network_class, data_class = LAYOUTS[layout]
-    data = data_class.stack(fit, validation)
+    network_class, part_class = LAYOUTS[layout]
+    data = TrainingData(part_class.from_pairs(fit), part_class.from_pairs(validation))
     features = fit[0][0].shape[-1]
     network = network_class(seeds, features, hidden_sizes, activation)
     module = BatchedForecaster(network, loss, learning_rate, l2, gmadl_slope, gmadl_power)

@@ -12,7 +12,7 @@ import torch
 from strategies import ChunkTask, WalkForward
 from strategies.lstm import LSTMGenerator, gmadl, madl, mse
 from strategies.lstm.network import BatchedLSTM, LSTMList, SingleLSTM, initial_state
-from strategies.lstm.training import LAYOUTS, ListedData, StackedData, train_models
+from strategies.lstm.training import LAYOUTS, ListedPart, PaddedPart, train_models
 from strategies.run_context import RUN_DIR_VARIABLE
 
 TINY = {"hidden_sizes": (4,), "epochs": 3, "logger": "none", "accelerator": "cpu"}
@@ -194,8 +194,8 @@ def test_single_and_batched_networks_compute_the_same_function():
 def test_unpadded_and_padded_batches_give_the_same_losses():
     rng = np.random.default_rng(2)
     parts = [(rng.normal(size=(n, 4, 1)), rng.normal(size=n) * 0.01) for n in (7, 12)]
-    padded = StackedData.stack(parts, parts).fit.as_batch()
-    listed = ListedData.stack(parts, parts).fit.as_batch()
+    padded = PaddedPart.from_pairs(parts).as_batch()
+    listed = ListedPart.from_pairs(parts).as_batch()
     with torch.no_grad():
         a = BatchedLSTM([3, 4], 1, [6]).losses(padded, madl)
         b = LSTMList([3, 4], 1, [6]).losses(listed, madl)
