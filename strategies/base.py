@@ -57,9 +57,11 @@ class Generator:
     #: (:mod:`strategies.execution`): ``"independent"`` (each chunk is a pure function of
     #: its task), ``"carry"`` (chunks of one source run in order, each starting from the
     #: state the previous one left: implement :meth:`fit_predict_carried`) or
-    #: ``"batch"`` (only :meth:`fit_predict_batch` on all tasks at once gives the
-    #: results). None: ``"independent"`` unless the class overrides
-    #: :meth:`fit_predict_batch`, then ``"batch"``.
+    #: ``"batch"`` (the windows' fits are computed together: implement :meth:`fit_batch`,
+    #: and :meth:`predict_batch` when a window's forecasts may use earlier fits; a
+    #: generator overriding only :meth:`fit_predict_batch` is run as one unit). None:
+    #: ``"batch"`` if the class overrides :meth:`fit_batch` or :meth:`fit_predict_batch`,
+    #: else ``"independent"``.
     chunk_dependency: str | None = None
 
     def fit(self, train: pd.Series) -> Self:
@@ -111,12 +113,55 @@ class Generator:
         stop = len(history)
         return np.array([self.predict(history.iloc[: stop - n + i + 1]) for i in range(n)])
 
+    def fit_batch(self, trains: Sequence[pd.Series | pd.DataFrame]) -> list[Self]:
+        """Fitted copies of this generator, one per training window, in order.
+
+        The default fits a fresh clone per window. Generators whose fits are expensive
+        override it to fit every window together; each copy must equal what
+        ``clone().fit(train)`` would learn (up to floating-point rounding) and must not
+        depend on the other windows of the call, so that the execution layer can cache
+        and reuse each window's fit on its own.
+
+        Parameters
+        ----------
+        trains : sequence of Series or DataFrame
+            Training windows, possibly of several assets.
+
+        Returns
+        -------
+        list of Generator
+        """
+        return [self.clone().fit(train) for train in trains]
+
+    def predict_batch(self, tasks: Sequence[ChunkTask], fitted: Sequence[Self]) -> list[np.ndarray]:
+        """Forecasts of many chunks from their windows' fitted generators, in order.
+
+        The default is each fitted generator's :meth:`predict_block`. A generator may
+        override it to let a chunk whose fit failed use an earlier chunk of the same
+        source (the tasks of one source come in chronological order).
+
+        Parameters
+        ----------
+        tasks : sequence of ChunkTask
+        fitted : sequence of Generator
+            :meth:`fit_batch` of the tasks' training windows.
+
+        Returns
+        -------
+        list of ndarray
+            One array of ``task.n`` forecasts per task.
+        """
+        return [
+            model.predict_block(task.history, task.n)
+            for task, model in zip(tasks, fitted, strict=True)
+        ]
+
     def fit_predict_batch(self, tasks: Sequence[ChunkTask]) -> list[np.ndarray]:
         """Forecasts of many independent chunks (windows, assets), in order.
 
-        The default fits a fresh clone per task. Generators whose fits are expensive
-        override it to train every task's model together; results must equal the
-        one-by-one default.
+        The default is :meth:`predict_batch` on :meth:`fit_batch` of the tasks' training
+        windows. Overriding this method instead makes the walk-forward one unit of work
+        for the execution layer (no per-window cache).
 
         Parameters
         ----------
@@ -128,7 +173,7 @@ class Generator:
         list of ndarray
             One array of ``task.n`` forecasts per task.
         """
-        return [self.clone().fit(task.train).predict_block(task.history, task.n) for task in tasks]
+        return self.predict_batch(tasks, self.fit_batch([task.train for task in tasks]))
 
     def fit_predict_carried(self, task: ChunkTask, carry: Any) -> tuple[np.ndarray, Any, Any]:
         """One chunk of a ``"carry"`` generator: forecasts from the state the previous

@@ -12,8 +12,11 @@ Work is planned per generator by how its chunks depend on each other
     state, keyed by its data and the previous chunk's key, so a rerun resumes each chain
     at its first missing chunk; one job per unfinished chain.
 ``batch``
-    the generator's ``fit_predict_batch`` sees every task of the walk-forward at once
-    (it trains them together): one job and one entry for all of them.
+    the windows' fits are computed together (``fit_batch``): every training window's
+    fitted generator is its own entry, the missing ones are fitted in one job, and
+    ``predict_batch`` turns them into forecasts (cheap) in the driver. New days appended
+    to the prices then cost only the fits of the new windows. A generator that overrides
+    ``fit_predict_batch`` is run as one job with one entry for all its tasks.
 
 Every path calls the same generator methods on the same tasks in the same order as
 :meth:`strategies.WalkForward.run_many`, so results do not depend on the backend, the
@@ -57,11 +60,23 @@ DEPENDENCIES = ("independent", "carry", "batch")
 _JOBS_PER_WORKER = 4
 
 
+def _overrides(generator: Generator, method: str) -> bool:
+    return getattr(type(generator), method) is not getattr(Generator, method)
+
+
+def fits_per_window(generator: Generator) -> bool:
+    """Whether a ``batch`` generator's fits are per window (it implements
+    ``fit_batch``), so that each can be cached on its own."""
+    return not _overrides(generator, "fit_predict_batch")
+
+
 def chunk_dependency(generator: Generator) -> str:
     """How a generator's chunks depend on each other (see the module docstring)."""
     declared = generator.chunk_dependency
     if declared is None:
-        overridden = type(generator).fit_predict_batch is not Generator.fit_predict_batch
+        overridden = _overrides(generator, "fit_predict_batch") or _overrides(
+            generator, "fit_batch"
+        )
         declared = "batch" if overridden else "independent"
     if declared not in DEPENDENCIES:
         raise ValueError(
@@ -83,12 +98,28 @@ class WalkForwardSpec:
 
 @dataclass
 class ExecutionStats:
-    """Chunks of the walk-forwards run so far."""
+    """Chunks of the walk-forwards run so far.
+
+    Attributes
+    ----------
+    chunks : int
+        Chunks planned.
+    computed : int
+        Chunks whose results were computed (``batch`` generators: windows fitted).
+    cached : int
+        Chunks served by the cache.
+    jobs : int
+        Jobs dispatched.
+    fits : int
+        Training windows fitted (a ``carry`` chunk or a whole ``batch`` walk-forward
+        counts its tasks): what a rerun on longer prices should limit to the new windows.
+    """
 
     chunks: int = 0
     computed: int = 0
     cached: int = 0
     jobs: int = 0
+    fits: int = 0
 
     def add(self, other: ExecutionStats) -> None:
         """Accumulate ``other``."""
@@ -96,6 +127,7 @@ class ExecutionStats:
         self.computed += other.computed
         self.cached += other.cached
         self.jobs += other.jobs
+        self.fits += other.fits
 
 
 @dataclass
@@ -103,7 +135,7 @@ class _Job:
     """Chunks computed together: what a worker receives."""
 
     spec: int
-    kind: str
+    kind: str  # the dependency, or "fits": windows of a batch generator to fit
     generator: Generator
     tasks: list[ChunkTask]
     slots: list[int]  # positions of the tasks in the spec's task list
@@ -129,6 +161,7 @@ class _Plan:
     chunks: list[tuple[int, Chunk]]
     forecasts: list[np.ndarray | None]
     records: list[Any]
+    fitted: list[Any] = field(default_factory=list)  # per-window fits of "batch" generators
 
 
 @dataclass
@@ -238,7 +271,7 @@ class Executor:
         watcher = _Watcher(store, jobs, progress) if store is not None else None
         try:
             for job, output in self._dispatch(jobs, store):
-                self._absorb(plans[job.spec], job, output, store)
+                stats.fits += self._absorb(plans[job.spec], job, output, store)
                 if watcher is None:
                     progress.advance(len(job.tasks))
                 else:
@@ -278,6 +311,8 @@ class Executor:
             return plan, []
         digest = generator_digest(generator) if store is not None else ""
         slots = list(range(len(tasks)))
+        if kind == "batch" and fits_per_window(generator):
+            return plan, self._fit_jobs(number, generator, plan, digest, store)
         if kind == "batch":
             keys = None
             if store is not None:
@@ -329,6 +364,33 @@ class Executor:
                     )
                 )
         return plan, jobs
+
+    @staticmethod
+    def _fit_jobs(
+        number: int,
+        generator: Generator,
+        plan: _Plan,
+        digest: str,
+        store: ChunkCache | None,
+    ) -> list[_Job]:
+        """Load the windows' stored fits; one job fits the missing ones together."""
+        plan.fitted = [None] * len(plan.tasks)
+        missing, keys = [], []
+        for slot, task in enumerate(plan.tasks):
+            if store is not None:
+                key = fit_key(digest, task)
+                fitted = store.load(key)
+                if fitted is not None:
+                    plan.fitted[slot] = fitted
+                    continue
+                keys.append(key)
+            missing.append(slot)
+        if not missing:
+            return []
+        tasks = [plan.tasks[slot] for slot in missing]
+        return [
+            _Job(number, "fits", generator, tasks, missing, keys if store is not None else None)
+        ]
 
     def _independent_jobs(
         self,
@@ -421,22 +483,34 @@ class Executor:
         job: _Job,
         output: _Output,
         store: ChunkCache | None,
-    ) -> None:
+    ) -> int:
+        """Keep a finished job's results; returns the windows it fitted."""
         for key, blob in [*output.entries, *output.fits]:
             if store is not None and key is not None and not store.path(key).exists():
                 store.store_bytes(key, blob)
         values = [pickle.loads(blob) for _, blob in output.entries]
+        if job.kind == "fits":
+            for slot, fitted in zip(job.slots, values, strict=True):
+                plan.fitted[slot] = fitted
+            return len(job.tasks)
+        if job.kind == "independent":
+            fitted = len(output.fits) if job.fit_keys is not None else len(job.tasks)
+        else:
+            fitted = len(job.tasks)
         if job.kind == "batch":
             for slot, forecasts in zip(job.slots, values[0]["forecasts"], strict=True):
                 plan.forecasts[slot] = forecasts
-            return
+            return fitted
         for slot, value in zip(job.slots, values, strict=True):
             plan.forecasts[slot], plan.records[slot] = value["forecasts"], value["record"]
+        return fitted
 
     def _assemble(self, spec: WalkForwardSpec, plan: _Plan) -> list[pd.Series]:
         generator = spec.generator
         if chunk_dependency(generator) == "carry" and plan.tasks:
             generator.collect(plan.records)
+        if plan.fitted:
+            plan.forecasts[:] = generator.predict_batch(plan.tasks, plan.fitted)
         outputs = [np.full(len(prices), np.nan) for prices in spec.inputs]
         for (source, chunk), forecasts in zip(plan.chunks, plan.forecasts, strict=True):
             values = np.asarray(forecasts, dtype=float)
@@ -547,6 +621,9 @@ def _compute(job: _Job, store: ChunkCache | None) -> _Output:
     generator = job.generator
     if job.kind == "batch":
         keep(0, {"forecasts": generator.fit_predict_batch(job.tasks), "record": None})
+    elif job.kind == "fits":
+        for position, fitted in enumerate(generator.fit_batch([task.train for task in job.tasks])):
+            keep(position, fitted)
     elif job.kind == "independent":
         # What Generator.fit_predict_batch does per task (clone, fit, predict_block), with
         # the fitted clone stored under its training window: a longer decision block

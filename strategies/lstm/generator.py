@@ -186,36 +186,77 @@ class LSTMGenerator(Generator):
             scale=scale,
         )
 
-    def prediction_inputs(
-        self, history: pd.Series | pd.DataFrame, n: int, sample: _Samples
-    ) -> np.ndarray:
-        """Standardized last ``sequence_length`` returns at each of the last ``n`` bars
-        (NaN rows where the history is too short)."""
+    def prediction_inputs(self, history: pd.Series | pd.DataFrame, n: int) -> np.ndarray:
+        """Standardized (with the fitted window's statistics) last ``sequence_length``
+        returns at each of the last ``n`` bars (NaN rows where the history is too short)."""
         returns = log_returns(history)
         steps = self.sequence_length
         out = np.full((n, steps, 1), np.nan)
         for i, end in enumerate(range(len(returns) - n, len(returns))):
             if end - steps + 1 >= 1:
-                out[i, :, 0] = (returns[end - steps + 1 : end + 1] - sample.mean) / sample.scale
+                out[i, :, 0] = (returns[end - steps + 1 : end + 1] - self.mean_) / self.scale_
         return out
 
-    def fit_predict_batch(self, tasks: Sequence[ChunkTask]) -> list[np.ndarray]:
-        """Train one model per (task, seed), together or one by one, and forecast."""
-        prepared = [self.samples(task.train) for task in tasks]
+    def fit_batch(self, trains: Sequence[pd.Series | pd.DataFrame]) -> list[LSTMGenerator]:
+        """Train one model per (window, seed), together or one by one.
+
+        Returns one fitted copy per window: its standardization and, per seed, the
+        best-validation weights, or None where the model diverged or the window is too
+        short to train. A window's models do not depend on the other windows trained
+        with them ("list" and "none": bit for bit; "padded": up to rounding).
+        """
+        prepared = [self.samples(train) for train in trains]
         jobs = [(t, s) for t, sample in enumerate(prepared) if sample.trainable for s in self.seeds]
         states: dict[tuple[int, int], list[torch.Tensor]] = {}
-        diverged: set[tuple[int, int]] = set()
-        layout = self.layout
         groups = [[job] for job in jobs] if self.batching == "none" else [jobs]
         for group in groups:
             if not group:
                 continue
-            outcome = self._train([prepared[t] for t, _ in group], [s for _, s in group], layout)
+            outcome = self._train(
+                [prepared[t] for t, _ in group], [s for _, s in group], self.layout
+            )
             for index, job in enumerate(group):
-                states[job] = outcome.states[index]
-                if not outcome.usable[index]:
-                    diverged.add(job)
-        return self._forecast(tasks, prepared, states, diverged)
+                if outcome.usable[index]:
+                    states[job] = outcome.states[index]
+        fitted = []
+        for t, sample in enumerate(prepared):
+            model = self.clone()
+            model.mean_, model.scale_ = sample.mean, sample.scale
+            model.states_ = [states.get((t, seed)) for seed in self.seeds]
+            fitted.append(model)
+        return fitted
+
+    def predict_batch(
+        self, tasks: Sequence[ChunkTask], fitted: Sequence[LSTMGenerator]
+    ) -> list[np.ndarray]:
+        """Average forecast of each window's seeds; a seed whose model diverged or could
+        not train uses the same seed's model of the asset's previous window (NaN when
+        there is none), and the number of such models is logged as a warning."""
+        forecasts: list[np.ndarray] = []
+        last_good: dict[tuple[int, int], tuple[list[torch.Tensor], LSTMGenerator]] = {}
+        fallbacks = 0
+        for task, model in zip(tasks, fitted, strict=True):
+            per_seed = []
+            for seed, state in zip(self.seeds, model.states_, strict=True):
+                if state is not None:
+                    last_good[task.source, seed] = (state, model)
+                else:
+                    fallbacks += 1
+                chosen = last_good.get((task.source, seed))
+                if chosen is None:
+                    per_seed.append(np.full(task.n, np.nan))
+                    continue
+                inputs = chosen[1].prediction_inputs(task.history, task.n)
+                per_seed.append(self._predict(chosen[0], inputs))
+            forecasts.append(np.mean(per_seed, axis=0))
+        if fallbacks:
+            log.warning(
+                "LSTM: %d of %d models diverged or could not train; their windows use the "
+                "previous window's model (or stay flat)",
+                fallbacks,
+                len(tasks) * len(self.seeds),
+            )
+        return forecasts
 
     @property
     def layout(self) -> str:
@@ -247,43 +288,6 @@ class LSTMGenerator(Generator):
             layout,
         )
 
-    def _forecast(
-        self,
-        tasks: Sequence[ChunkTask],
-        prepared: list[_Samples],
-        states: dict[tuple[int, int], list[torch.Tensor]],
-        diverged: set[tuple[int, int]],
-    ) -> list[np.ndarray]:
-        forecasts: list[np.ndarray] = []
-        last_good: dict[tuple[int, int], tuple[list[torch.Tensor], _Samples]] = {}
-        fallbacks = 0
-        for t, task in enumerate(tasks):
-            per_seed = []
-            for seed in self.seeds:
-                job = (t, seed)
-                if job in states and job not in diverged:
-                    model = (states[job], prepared[t])
-                    last_good[task.source, seed] = model
-                else:
-                    model = last_good.get((task.source, seed))
-                    fallbacks += 1
-                if model is None:
-                    per_seed.append(np.full(task.n, np.nan))
-                    continue
-                state, sample = model
-                per_seed.append(
-                    self._predict(state, self.prediction_inputs(task.history, task.n, sample))
-                )
-            forecasts.append(np.mean(per_seed, axis=0))
-        if fallbacks:
-            log.warning(
-                "LSTM: %d of %d models diverged or could not train; their windows use the "
-                "previous window's model (or stay flat)",
-                fallbacks,
-                len(tasks) * len(self.seeds),
-            )
-        return forecasts
-
     def _predict(self, state: list[torch.Tensor], inputs: np.ndarray) -> np.ndarray:
         network = SingleLSTM(0, 1, self.hidden_sizes, self.activation, state=state)
         valid = ~np.isnan(inputs).any(axis=(1, 2))
@@ -294,22 +298,16 @@ class LSTMGenerator(Generator):
         return out
 
     def fit(self, train: pd.Series | pd.DataFrame) -> LSTMGenerator:
-        """Train this window's models (one per seed); see :meth:`fit_predict_batch`."""
-        sample = self.samples(train)
-        self.sample_ = sample
-        self.states_ = []
-        if sample.trainable:
-            outcome = self._train([sample] * len(self.seeds), list(self.seeds), self.layout)
-            self.states_ = [
-                state
-                for state, usable in zip(outcome.states, outcome.usable, strict=True)
-                if usable
-            ]
+        """Train this window's models (one per seed); see :meth:`fit_batch`."""
+        vars(self).update(
+            {k: v for k, v in vars(self.fit_batch([train])[0]).items() if k.endswith("_")}
+        )
         return self
 
     def predict_block(self, history: pd.Series | pd.DataFrame, n: int) -> np.ndarray:
-        """Average forecast of the fitted seeds for the last ``n`` bars (NaN if none)."""
-        if not self.states_:
+        """Average forecast of the seeds that trained for the last ``n`` bars (NaN if none)."""
+        states = [state for state in self.states_ if state is not None]
+        if not states:
             return np.full(n, np.nan)
-        inputs = self.prediction_inputs(history, n, self.sample_)
-        return np.mean([self._predict(state, inputs) for state in self.states_], axis=0)
+        inputs = self.prediction_inputs(history, n)
+        return np.mean([self._predict(state, inputs) for state in states], axis=0)

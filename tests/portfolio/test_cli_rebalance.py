@@ -9,6 +9,8 @@ import pandas as pd
 import pytest
 
 from portfolio.cli import main
+from portfolio.composition import build, load_config
+from portfolio.orders import rebalance_orders
 from tests.portfolio.test_cli import aisfolio
 
 RUN = [
@@ -90,3 +92,45 @@ def test_an_unknown_mode_is_refused(work, monkeypatch, capsys):
     assert in_process("mode=rebalancing", "hydra.run.dir=run") == 2
     assert "config key 'mode'" in capsys.readouterr().err
     assert not (work / "run").exists()
+
+
+def test_appended_days_fit_only_the_new_windows_and_equal_a_fresh_run(us_markets, tmp_path):
+    """The weekly routine: the same price file with new days appended. The rebalance run
+    fits only the windows that the new days opened (LSTM, momentum and contrarian
+    windows are fitted once and cached) and decides what a run from scratch decides."""
+    prices_file = tmp_path / "prices.csv"
+    overrides = [
+        "mode=rebalance",
+        "data=file",
+        f"data.path={prices_file}",
+        f"execution.cache_dir={tmp_path / 'cache'}",
+        "execution.progress=off",
+        "rebalance.line=SP500/ensemble_I",
+    ]
+
+    def rebalance(*extra: str):
+        parts = build(load_config([*overrides, *extra]))
+        result, orders = rebalance_orders(parts.pipeline, parts.source.load(), parts.rebalance)
+        return parts.pipeline, result, orders
+
+    def windows(pipeline, result) -> int:
+        return sum(
+            len(strategy.walk_forward.plan(result.prices[asset].dropna().index, strategy.generator))
+            for strategy in pipeline.strategies.values()
+            for asset in result.prices.columns
+        )
+
+    us_markets.loc[:"2004-06-30"].rename_axis("date").to_csv(prices_file)
+    before, first, _ = rebalance()
+    assert before.execution.stats.fits == windows(before, first)
+    us_markets.loc[:"2005-08-31"].rename_axis("date").to_csv(prices_file)  # days appended
+    after, grown, orders = rebalance()
+    new_windows = windows(after, grown) - windows(before, first)
+    assert new_windows >= 9  # a new year of momentum and contrarian, 252 bars of LSTM
+    assert after.execution.stats.fits == new_windows
+    _, fresh, fresh_orders = rebalance(f"execution.cache_dir={tmp_path / 'empty'}")
+    pd.testing.assert_frame_equal(grown.forecasts, fresh.forecasts)
+    pd.testing.assert_frame_equal(grown.equity, fresh.equity)
+    pd.testing.assert_frame_equal(orders.table, fresh_orders.table)
+    again, _, _ = rebalance()
+    assert again.execution.stats.fits == 0

@@ -19,6 +19,7 @@ import pytest
 from strategies import Momentum, WalkForward
 from strategies.execution import ChunkCache, Executor, WalkForwardSpec, chunk_dependency
 from strategies.execution.keys import chunk_key, generator_digest
+from strategies.lstm import LSTMGenerator
 from strategies.walk_forward import chunk_task
 from tests.strategies.execution_helpers import (
     CountingMomentum,
@@ -47,7 +48,13 @@ def _specs(inputs, walk) -> list[WalkForwardSpec]:
         WalkForwardSpec(small_arima(), walk, inputs, "arima"),
         WalkForwardSpec(Momentum(lookback=20), WalkForward(refit="monthly"), inputs, "momentum"),
         WalkForwardSpec(MeanOfBatch(), walk, inputs, "batch"),
+        WalkForwardSpec(_tiny_lstm(), WalkForward(refit="yearly"), inputs, "lstm"),
     ]
+
+
+def _tiny_lstm() -> LSTMGenerator:
+    """A batch generator whose windows are fitted together and cached one by one."""
+    return LSTMGenerator(hidden_sizes=(4,), epochs=3, logger="none", accelerator="cpu")
 
 
 def _reference(inputs, walk) -> list[list[pd.Series]]:
@@ -59,6 +66,7 @@ def test_dependencies_are_read_from_the_generators():
     assert chunk_dependency(small_arima()) == "carry"
     assert chunk_dependency(Momentum()) == "independent"
     assert chunk_dependency(MeanOfBatch()) == "batch"
+    assert chunk_dependency(_tiny_lstm()) == "batch"
 
 
 @pytest.mark.parametrize("backend", ["sequential", "loky"])
@@ -172,6 +180,24 @@ def test_new_days_in_the_last_block_are_forecast_without_a_new_fit(sp500, tmp_pa
     assert again.stats.computed == 1  # the last chunk's forecasts, from its stored fit
     assert CountingMomentum.fits == fits
     assert same(grown, walk.run_many(Momentum(lookback=10), [longer]))
+
+
+def test_appended_days_fit_only_the_new_windows_of_a_batch_generator(inputs, tmp_path):
+    """Windows of a batch generator are cached one by one: a rerun on longer prices fits
+    the new windows only (together), reuses the others, and equals a run from scratch."""
+    walk = WalkForward(refit="yearly")
+    short = [series.loc[:"2004-03-31"] for series in inputs]
+    first = Executor(progress="off", cache=True, cache_dir=str(tmp_path))
+    first.run(_tiny_lstm(), walk, short)
+    windows = sum(len(walk.plan(series.index, _tiny_lstm())) for series in short)
+    assert first.stats.fits == first.stats.computed == windows > 3
+    again = Executor(progress="off", cache=True, cache_dir=str(tmp_path))
+    grown = again.run(_tiny_lstm(), walk, inputs)
+    longer = sum(len(walk.plan(series.index, _tiny_lstm())) for series in inputs)
+    assert longer == windows + len(inputs)  # one new year per asset, and days after it
+    assert again.stats.fits == again.stats.computed == len(inputs)
+    assert again.stats.cached == windows
+    assert same(grown, walk.run_many(_tiny_lstm(), inputs))
 
 
 def test_keys_follow_parameters_and_training_data(sp500):

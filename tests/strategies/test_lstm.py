@@ -93,7 +93,8 @@ def test_prediction_uses_the_last_returns_up_to_each_decision(sp500):
     history = sp500.iloc[:40]
     generator = LSTMGenerator(sequence_length=5, **TINY)
     sample = generator.samples(sp500.iloc[:30])
-    inputs = generator.prediction_inputs(history, 3, sample)
+    generator.mean_, generator.scale_ = sample.mean, sample.scale
+    inputs = generator.prediction_inputs(history, 3)
     returns = np.log(history / history.shift(1)).to_numpy()
     np.testing.assert_allclose(inputs[-1, :, 0], (returns[-5:] - sample.mean) / sample.scale)
     np.testing.assert_allclose(inputs[0, :, 0], (returns[-7:-2] - sample.mean) / sample.scale)
@@ -120,6 +121,17 @@ def test_batched_training_equals_one_by_one(sp500):
         np.testing.assert_array_equal(many, one)
         # Other kernels (batched matrix products): equal within float rounding.
         np.testing.assert_allclose(stacked, one, rtol=1e-5, atol=1e-6)
+
+
+def test_a_window_fit_does_not_depend_on_the_windows_fitted_with_it(sp500):
+    """What lets the execution layer cache each window's models on their own."""
+    trains = [task.train for task in _tasks(sp500.iloc[:480])]
+    together = LSTMGenerator(seeds=(0, 1), **TINY).fit_batch(trains)
+    alone = LSTMGenerator(seeds=(0, 1), **TINY).fit_batch(trains[2:3])[0]
+    assert (alone.mean_, alone.scale_) == (together[2].mean_, together[2].scale_)
+    for mine, theirs in zip(alone.states_, together[2].states_, strict=True):
+        for a, b in zip(mine, theirs, strict=True):
+            assert torch.equal(a, b)
 
 
 def test_same_seed_same_forecasts_and_seeds_are_averaged(sp500):
