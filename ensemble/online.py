@@ -31,6 +31,7 @@ ignores it.
 
 from __future__ import annotations
 
+import copy
 import inspect
 import json
 import math
@@ -164,6 +165,21 @@ class OnlineCombiner(ABC):
             self._consume(tail.to_numpy(dtype=float), list(tail.index), list(history.columns))
             self._seen = _Seen.of(history)
         return self.weights
+
+    def preview_at(self, history: pd.DataFrame) -> np.ndarray:
+        """The weights :meth:`weights_at` would give, leaving this combiner as it was
+        (computed by a copy).
+
+        Parameters
+        ----------
+        history : DataFrame
+            Simple returns of the streams, oldest first.
+
+        Returns
+        -------
+        ndarray of shape (K,)
+        """
+        return copy.deepcopy(self).weights_at(history)
 
     def get_params(self) -> dict[str, Any]:
         """Constructor parameters, as given."""

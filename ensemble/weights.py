@@ -12,7 +12,14 @@ __all__ = ["EqualWeight", "FixedWeights", "TargetWeights"]
 
 
 class TargetWeights(Protocol):
-    """Anything that gives target weights at a rebalance date from the past only."""
+    """Anything that gives target weights at a rebalance date from the past only.
+
+    A rule whose ``weights_at`` changes its own state (an online combiner, an allocator
+    keeping its decisions) also provides ``preview_at(history)``: the same weights,
+    leaving the rule as it was. :func:`portfolio.rebalance_streams` asks it for the
+    targets at the last close (what a rebalance today trades to); a rule without
+    ``preview_at`` is taken to be stateless and asked ``weights_at``.
+    """
 
     def weights_at(self, history: pd.DataFrame) -> np.ndarray:
         """Target weights of the streams (columns of ``history``: returns up to today)."""

@@ -6,7 +6,6 @@ gives target weights from the streams' past returns.
 
 from __future__ import annotations
 
-import copy
 from dataclasses import dataclass
 
 import numpy as np
@@ -129,11 +128,10 @@ def rebalance_streams(
     held[0] = np.nan
     index = equity.index
     if n > 1:
-        preview = _copy(targets)
-        if preview is not None:
-            # The rule's weights at the last close (what a rebalance today trades to),
-            # asked of a copy: a stateful rule (an online combiner) stays as it was.
-            decided[n - 1] = _checked(preview.weights_at(stream_returns), k)
+        # The rule's weights at the last close (what a rebalance today trades to); a
+        # stateful rule previews them and stays as it was.
+        preview = getattr(targets, "preview_at", targets.weights_at)
+        decided[n - 1] = _checked(preview(stream_returns), k)
     return RebalancedPortfolio(
         equity=pd.Series(np.cumprod(1.0 + returns), index=index),
         returns=pd.Series(returns, index=index),
@@ -145,14 +143,6 @@ def rebalance_streams(
             list(decided.values()), index=index[list(decided)], columns=equity.columns
         ),
     )
-
-
-def _copy(targets: TargetWeights) -> TargetWeights | None:
-    """A deep copy of a rule, or None when it cannot be copied (a compiled solver)."""
-    try:
-        return copy.deepcopy(targets)
-    except (TypeError, copy.Error, AttributeError):
-        return None
 
 
 def _checked(weights: np.ndarray, k: int) -> np.ndarray:

@@ -346,6 +346,19 @@ class Allocator:
         self.fit(history, current_weights=current)
         return self.fit_.weights.to_numpy()
 
+    def preview_at(self, history: pd.DataFrame) -> np.ndarray:
+        """The weights :meth:`weights_at` would give, leaving the decisions (``history_``)
+        and the weights later calls drift from as they were.
+
+        Only the solvers' warm starts keep the preview's solution.
+        """
+        decided, last = len(self.history_), getattr(self, "_last", None)
+        try:
+            return self.weights_at(history)
+        finally:
+            del self.history_[decided:]
+            self._last = last
+
     def report(self) -> pd.DataFrame:
         """Every decision so far: one row per date with the solver's diagnostics."""
         rows = [

@@ -228,3 +228,17 @@ def test_rebalancing_less_often_with_a_combiner(ais_equity):
         UniversalCombiner().update_many(history)[-1],
         rtol=1e-12,
     )
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_a_preview_gives_the_next_weights_and_changes_nothing(name):
+    history = _returns(120, 3, seed=5)
+    combiner = COMBINERS[name]()
+    combiner.weights_at(history.iloc[:100])
+    before = combiner.get_state()
+    preview = combiner.preview_at(history)
+    after = combiner.get_state()
+    assert before.keys() == after.keys()
+    for key, value in before.items():
+        np.testing.assert_array_equal(after[key], value)
+    np.testing.assert_array_equal(preview, combiner.weights_at(history))

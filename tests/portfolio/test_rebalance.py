@@ -63,18 +63,27 @@ def test_weights_sum_to_one_and_costs_are_never_negative(n, k, frequency, cost_r
 
 
 class _Recorder:
-    """Target weights that lean to the stream with the higher last return, recording calls."""
+    """Target weights that lean to the stream with the higher last return, recording the
+    decisions (``weights_at``) apart from the previews."""
 
     def __init__(self):
-        self.lengths = []
+        self.lengths, self.previews = [], []
 
-    def weights_at(self, history):
-        self.lengths.append(len(history))
+    @staticmethod
+    def _lean(history):
         return (
             np.array([0.7, 0.3])
             if history.iloc[-1, 0] >= history.iloc[-1, 1]
             else np.array([0.3, 0.7])
         )
+
+    def weights_at(self, history):
+        self.lengths.append(len(history))
+        return self._lean(history)
+
+    def preview_at(self, history):
+        self.previews.append(len(history))
+        return self._lean(history)
 
 
 def test_targets_are_those_of_each_rebalance_and_of_the_last_close():
@@ -93,5 +102,9 @@ def test_targets_are_those_of_each_rebalance_and_of_the_last_close():
         np.testing.assert_allclose(row, expected)
     # Held weights follow the targets decided at each rebalance (the last one is only decided).
     np.testing.assert_allclose(result.weights.iloc[1], result.targets.iloc[0])
-    # The last row is asked of a copy: the rule itself never saw the last return.
-    assert max(rule.lengths) < len(equity)
+    # The last row is asked of the rule as a preview, its decisions left as they were.
+    assert max(rule.lengths) < len(equity) and rule.previews == [len(equity)]
+    # A rule without preview_at is stateless: asked weights_at at the last close too.
+    stateless = EqualWeight()
+    last = rebalance_streams(equity, stateless, "quarterly").targets
+    assert list(last.index) == [*result.rebalances, index[-1]]

@@ -120,3 +120,18 @@ def test_forecast_variances_replace_the_diagonal_and_keep_correlations(index_ret
     np.testing.assert_allclose(fit.weights.to_numpy(), expected, atol=1e-6)
     with pytest.raises(ValueError, match="forecast_variances"):
         allocator.fit(window, forecast_variances=[1e-4, -1, 1e-4])
+
+
+def test_a_preview_gives_the_next_weights_and_keeps_the_decisions(index_returns):
+    allocator = Allocator("min_variance", turnover=0.2, lookback=60)
+    equity = (1 + index_returns).cumprod()
+    portfolio = rebalance_streams(equity.iloc[:400], allocator, "monthly")
+    decided = [fit.date for fit in allocator.history_]
+    assert decided == list(portfolio.rebalances)
+    # The last close's target was a preview: not among the decisions, yet on the line.
+    assert portfolio.targets.index[-1] == equity.index[399] not in decided
+    again = allocator.preview_at(index_returns.iloc[:400])
+    assert [fit.date for fit in allocator.history_] == decided
+    np.testing.assert_allclose(again, portfolio.targets.iloc[-1], atol=1e-6)
+    np.testing.assert_allclose(allocator.weights_at(index_returns.iloc[:400]), again, atol=1e-6)
+    assert len(allocator.history_) == len(decided) + 1
