@@ -5,9 +5,12 @@ Generators report trouble in two ways, and a run keeps both for its report:
 - warnings logged under the project's packages (``strategies``, ``ensemble``,
   ``portfolio``), e.g. the LSTM's diverged models or ARIMA-GARCH fallbacks, become rows of
   :attr:`portfolio.results.RunResult.events`;
-- a generator that counts failures in a ``failures_`` frame (rows: assets, columns:
-  kinds of failure, as :class:`strategies.arima_garch.ArimaGarch` does) has it copied to
-  :attr:`portfolio.results.RunResult.fit_failures`, under its strategy label.
+- a generator that records its failed fits in a ``failure_log_`` frame (columns
+  ``asset``, ``date``, ``kind``, ``count``: one row per date and kind of fallback, as
+  :class:`strategies.arima_garch.ArimaGarch` and :class:`strategies.lstm.LSTMGenerator`
+  do), or counts them in a ``failures_`` frame (rows: assets, columns: kinds, no dates),
+  has them copied to :attr:`portfolio.results.RunResult.fit_failure_log` under its
+  strategy label, and counted in :attr:`portfolio.results.RunResult.fit_failures`.
 
 :func:`collect_events` wraps :meth:`portfolio.Pipeline.run`; nothing else changes.
 """
@@ -22,10 +25,25 @@ from typing import Any
 
 import pandas as pd
 
-__all__ = ["EVENT_COLUMNS", "EventCollector", "collect_events", "empty_events", "failure_table"]
+__all__ = [
+    "EVENT_COLUMNS",
+    "FAILURE_COLUMNS",
+    "FAILURE_LOG_COLUMNS",
+    "EventCollector",
+    "collect_events",
+    "empty_events",
+    "failure_log",
+    "failure_table",
+]
 
 #: Columns of an events frame.
 EVENT_COLUMNS = ("time", "level", "source", "message")
+
+#: Columns of a failure log: one row per strategy, asset, date and kind of failure.
+FAILURE_LOG_COLUMNS = ("strategy", "asset", "date", "kind", "count")
+
+#: Columns of a failure table: counts per strategy, asset and kind, first and last date.
+FAILURE_COLUMNS = ("strategy", "asset", "kind", "count", "first", "last")
 
 #: Loggers whose warnings a run records.
 WATCHED = ("strategies", "ensemble", "portfolio")
@@ -64,31 +82,69 @@ class EventCollector(logging.Handler):
         return pd.DataFrame(self.rows, columns=list(EVENT_COLUMNS)) if self.rows else empty_events()
 
 
-def failure_table(failures: dict[str, pd.DataFrame]) -> pd.DataFrame:
-    """Counts of failed fits, one row per (strategy, asset, kind) with a non-zero count.
+def failure_log(generators: dict[str, Any]) -> pd.DataFrame:
+    """The failed fits recorded by generators, one row per (strategy, asset, date, kind).
 
     Parameters
     ----------
-    failures : dict of str to DataFrame
-        Strategy label -> a generator's ``failures_`` (assets x kinds of failure).
+    generators : dict of str to Generator
+        Strategy label -> its generator after the run. A ``failure_log_`` is taken as
+        it is; a ``failures_`` (assets x kinds of failure) gives undated rows (NaT).
 
     Returns
     -------
     DataFrame
-        Columns ``strategy``, ``asset``, ``kind``, ``count``.
+        Columns :data:`FAILURE_LOG_COLUMNS`, rows with a non-zero count.
     """
-    rows = [
-        {"strategy": label, "asset": str(asset), "kind": str(kind), "count": int(count)}
-        for label, table in failures.items()
-        for asset, row in table.iterrows()
-        for kind, count in row.items()
-        if pd.notna(count) and count
-    ]
-    return pd.DataFrame(rows, columns=["strategy", "asset", "kind", "count"])
+    frames = []
+    for label, generator in generators.items():
+        log_ = getattr(generator, "failure_log_", None)
+        counts = getattr(generator, "failures_", None)
+        if isinstance(log_, pd.DataFrame):
+            frame = log_.assign(strategy=label)
+        elif isinstance(counts, pd.DataFrame):
+            frame = (
+                counts.rename_axis(index="asset", columns="kind")
+                .stack()
+                .rename("count")
+                .reset_index()
+                .assign(strategy=label, date=pd.NaT)
+            )
+        else:
+            continue
+        frames.append(frame[list(FAILURE_LOG_COLUMNS)])
+    if not frames:
+        return pd.DataFrame(columns=list(FAILURE_LOG_COLUMNS))
+    rows = pd.concat(frames, ignore_index=True)
+    rows = rows[rows["count"].notna() & (rows["count"] != 0)]
+    return rows.astype({"asset": str, "kind": str, "count": int}).reset_index(drop=True)
+
+
+def failure_table(log_: pd.DataFrame, since: pd.Timestamp | None = None) -> pd.DataFrame:
+    """Counts of failed fits per (strategy, asset, kind), with their first and last dates.
+
+    Parameters
+    ----------
+    log_ : DataFrame
+        A :func:`failure_log`.
+    since : Timestamp, optional
+        Count only failures dated after it (undated ones are then left out).
+
+    Returns
+    -------
+    DataFrame
+        Columns :data:`FAILURE_COLUMNS`, in the order of first appearance.
+    """
+    rows = log_ if since is None else log_[log_["date"] > since]
+    if rows.empty:
+        return pd.DataFrame(columns=list(FAILURE_COLUMNS))
+    grouped = rows.groupby(["strategy", "asset", "kind"], sort=False)
+    table = grouped.agg(count=("count", "sum"), first=("date", "min"), last=("date", "max"))
+    return table.reset_index()[list(FAILURE_COLUMNS)]
 
 
 def collect_events(run: Callable[..., Any]) -> Callable[..., Any]:
-    """Decorate ``Pipeline.run``: record warnings logged and generators' ``failures_``."""
+    """Decorate ``Pipeline.run``: record warnings logged and generators' failed fits."""
 
     @functools.wraps(run)
     def wrapper(pipeline: Any, *args: Any, **kwargs: Any) -> Any:
@@ -102,13 +158,12 @@ def collect_events(run: Callable[..., Any]) -> Callable[..., Any]:
             for logger in loggers:
                 logger.removeHandler(collector)
         strategies = {**pipeline.strategies, **pipeline.stacked}
-        failures = {
-            label: strategy.generator.failures_
-            for label, strategy in strategies.items()
-            if isinstance(getattr(strategy.generator, "failures_", None), pd.DataFrame)
-        }
+        log_ = failure_log({label: strategy.generator for label, strategy in strategies.items()})
         return dataclasses.replace(
-            result, events=collector.frame(), fit_failures=failure_table(failures)
+            result,
+            events=collector.frame(),
+            fit_failures=failure_table(log_),
+            fit_failure_log=log_,
         )
 
     return wrapper

@@ -50,6 +50,9 @@ class OutputWriter:
         Bars of the rolling IR and of the trailing risk estimates.
     cvar_level : float, default 0.95
         Confidence level of the historical CVaR.
+    since : str, optional
+        Report the solver fallbacks and failed fits after this date only (the date of
+        the previous report); default: all of them.
     """
 
     def __init__(
@@ -62,12 +65,13 @@ class OutputWriter:
         benchmark: str | None = None,
         window: int = 252,
         cvar_level: float = 0.95,
+        since: str | None = None,
     ):
         self.plot = plot
         self.markdown = markdown
         self.parquet = parquet
         self.full_report = full_report
-        self.report_settings = ReportSettings(line, benchmark, window, cvar_level)
+        self.report_settings = ReportSettings(line, benchmark, window, cvar_level, since)
 
     def write(
         self,

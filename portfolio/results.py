@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 
 from portfolio.allocation.exposure import net_exposure
-from portfolio.events import empty_events
+from portfolio.events import FAILURE_COLUMNS, FAILURE_LOG_COLUMNS, empty_events
 from portfolio.metrics import summarize
 from portfolio.rebalance import union_equity
 from portfolio.tables import allocation_table, paper_table
@@ -87,7 +87,10 @@ class RunResult:
         Warnings logged during the run (time, level, source, message): fallbacks,
         diverged models (see :mod:`portfolio.events`).
     fit_failures : DataFrame
-        Failed fits counted by generators (strategy, asset, kind, count).
+        Failed fits counted by generators (strategy, asset, kind, count, first, last:
+        the first and last dates, NaT where a generator keeps no dates).
+    fit_failure_log : DataFrame
+        The same, one row per (strategy, asset, date, kind).
     """
 
     prices: pd.DataFrame
@@ -101,7 +104,10 @@ class RunResult:
     exposures: dict[str, pd.DataFrame] = field(default_factory=dict)
     events: pd.DataFrame = field(default_factory=empty_events)
     fit_failures: pd.DataFrame = field(
-        default_factory=lambda: pd.DataFrame(columns=["strategy", "asset", "kind", "count"])
+        default_factory=lambda: pd.DataFrame(columns=list(FAILURE_COLUMNS))
+    )
+    fit_failure_log: pd.DataFrame = field(
+        default_factory=lambda: pd.DataFrame(columns=list(FAILURE_LOG_COLUMNS))
     )
 
     @classmethod

@@ -13,6 +13,7 @@ import numpy as np
 import pandas as pd
 
 from portfolio.errors import ConfigError
+from portfolio.events import failure_table
 from portfolio.metrics import summarize
 from portfolio.orders import Orders
 from portfolio.report.risk import (
@@ -45,14 +46,24 @@ class ReportSettings:
         Bars of the rolling IR and of the trailing risk estimates.
     cvar_level : float, default 0.95
         Confidence level of the historical CVaR.
+    since : str, optional
+        List the solver fallbacks and failed fits dated after this date only (the date
+        of the previous report); default: every one of the run. Failures a generator
+        keeps without dates are then left out.
     """
 
     line: str | None = None
     benchmark: str | None = None
     window: int = 252
     cvar_level: float = 0.95
+    since: str | None = None
 
     def __post_init__(self) -> None:
+        if self.since is not None:
+            try:
+                pd.Timestamp(self.since)
+            except ValueError:
+                raise ConfigError(f"'{self.since}' is not a date", key="report.since") from None
         if self.window < 2:
             raise ConfigError(f"must be >= 2, got {self.window}", key="report.window")
         if not 0.0 < self.cvar_level < 1.0:
@@ -243,10 +254,12 @@ def _line_risk(
     return pd.DataFrame.from_dict(rows, orient="index").rename_axis("line")
 
 
-def _solver_fallbacks(result: RunResult) -> pd.DataFrame:
+def _solver_fallbacks(result: RunResult, since: pd.Timestamp | None) -> pd.DataFrame:
     frames = []
     for name, decisions in getattr(result, "allocations", {}).items():
         troubled = decisions["failed"].astype(bool) | (decisions["fallbacks"].astype(str) != "")
+        if since is not None:
+            troubled &= decisions.index > since
         rows = decisions.loc[troubled, ["solver", "status", "fallbacks", "failed", "reason"]]
         frames.append(rows.reset_index().assign(line=name))
     columns = ["line", "date", "solver", "status", "fallbacks", "failed", "reason"]
@@ -279,6 +292,7 @@ def build_report(
         When the configured line or benchmark is not a line of the run.
     """
     settings = settings or ReportSettings()
+    since = pd.Timestamp(settings.since) if settings.since is not None else None
     line = settings.line if settings.line is not None else default_line(result)
     if orders is not None:
         line = orders.targets.line
@@ -345,8 +359,8 @@ def build_report(
         correlation=stream_returns.corr(),
         ais_correlation=_group_returns(result, ais).iloc[-settings.window :].corr(),
         events=result.events,
-        fit_failures=result.fit_failures,
-        solver_fallbacks=_solver_fallbacks(result),
+        fit_failures=failure_table(result.fit_failure_log, since),
+        solver_fallbacks=_solver_fallbacks(result, since),
         settings=settings,
         orders=orders,
     )

@@ -175,7 +175,8 @@ def _risk(report: Report) -> Section:
 
 
 def _events(report: Report) -> Section:
-    notes = []
+    since = report.settings.since
+    notes = [f"Solver fallbacks and failed fits dated after {since}."] if since else []
     if report.events.empty and report.fit_failures.empty and report.solver_fallbacks.empty:
         notes.append("No warnings, fallbacks or failed fits during this run.")
     tables = []

@@ -99,6 +99,8 @@ class ArimaGarch(Generator):
         Per asset (rows): forecasts served by each fallback (columns ``reused``,
         ``arma00``, ``moments``) and ``search_failed``, candidate orders whose fit failed
         in the order searches (they are left out of the choice).
+    failure_log_ : DataFrame
+        The same by date: columns ``asset``, ``date``, ``kind``, ``count``.
 
     Notes
     -----
@@ -241,6 +243,7 @@ class ArimaGarch(Generator):
         rows = [row for chunk_rows in records for row in chunk_rows]
         self.diagnostics_ = self._frame(rows)
         self.failures_ = self._failures(self.diagnostics_)
+        self.failure_log_ = self._failure_log(self.diagnostics_)
         self._warn(self.failures_)
 
     # -- the protocol --------------------------------------------------------------------
@@ -345,6 +348,18 @@ class ArimaGarch(Generator):
         )
         counts["search_failed"] = grouped["search_failed"].sum()
         return counts
+
+    @staticmethod
+    def _failure_log(diagnostics: pd.DataFrame) -> pd.DataFrame:
+        """One row per day served by a fallback (kind: the status) and per order search
+        with failed candidates (kind ``search_failed``, count: the candidates)."""
+        rows = diagnostics.reset_index()
+        served = rows.loc[rows["status"].isin(FAILED), ["asset", "date", "status"]]
+        served = served.rename(columns={"status": "kind"}).assign(count=1)
+        searches = rows.loc[rows["search_failed"] > 0, ["asset", "date", "search_failed"]]
+        searches = searches.rename(columns={"search_failed": "count"}).assign(kind="search_failed")
+        columns = ["asset", "date", "kind", "count"]
+        return pd.concat([served[columns], searches[columns]]).sort_values("date", kind="stable")
 
     def _warn(self, failures: pd.DataFrame) -> None:
         for asset, row in failures.iterrows():

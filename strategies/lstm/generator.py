@@ -46,6 +46,11 @@ def log_returns(prices: pd.Series | pd.DataFrame) -> np.ndarray:
         return np.log1p(simple_returns(series).to_numpy(dtype=float))
 
 
+def _name(prices: pd.Series | pd.DataFrame) -> object:
+    """The asset's name: the Series' name (a frame of inputs has none)."""
+    return getattr(prices, "name", None)
+
+
 class LSTMGenerator(Generator):
     """Forecast the next log return from the last ``sequence_length`` log returns.
 
@@ -95,6 +100,13 @@ class LSTMGenerator(Generator):
         ``$AISFOLIO_RUN_DIR/mlruns``; the CLI sets the variable to the run directory) and
         are off when the variable is not set. TensorBoard needs ``aisfolio[tensorboard]``,
         MLflow ``aisfolio[mlflow]``.
+
+    Attributes
+    ----------
+    failure_log_ : DataFrame
+        Set by :meth:`predict_batch`: models that diverged or could not train, by
+        ``asset``, ``date`` (the refit date), ``kind`` (``previous_window`` or ``flat``,
+        what served the forecasts) and ``count`` (seeds).
 
     Notes
     -----
@@ -234,26 +246,35 @@ class LSTMGenerator(Generator):
         there is none), and the number of such models is logged as a warning."""
         forecasts: list[np.ndarray] = []
         last_good: dict[tuple[int, int], tuple[list[torch.Tensor], LSTMGenerator]] = {}
-        fallbacks = 0
+        failures: list[dict[str, object]] = []
         for task, model in zip(tasks, fitted, strict=True):
             per_seed = []
             for seed, state in zip(self.seeds, model.states_, strict=True):
                 if state is not None:
                     last_good[task.source, seed] = (state, model)
-                else:
-                    fallbacks += 1
                 chosen = last_good.get((task.source, seed))
+                if state is None:
+                    failures.append(
+                        {
+                            "asset": str(_name(task.history)),
+                            "date": task.train.index[-1],
+                            "kind": "previous_window" if chosen is not None else "flat",
+                        }
+                    )
                 if chosen is None:
                     per_seed.append(np.full(task.n, np.nan))
                     continue
                 inputs = chosen[1].prediction_inputs(task.history, task.n)
                 per_seed.append(self._predict(chosen[0], inputs))
             forecasts.append(np.mean(per_seed, axis=0))
-        if fallbacks:
+        columns = ["asset", "date", "kind"]
+        failed = pd.DataFrame(failures, columns=columns)
+        self.failure_log_ = failed.groupby(columns, sort=False).size().rename("count").reset_index()
+        if failures:
             log.warning(
                 "LSTM: %d of %d models diverged or could not train; their windows use the "
                 "previous window's model (or stay flat)",
-                fallbacks,
+                len(failures),
                 len(tasks) * len(self.seeds),
             )
         return forecasts

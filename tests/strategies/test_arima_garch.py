@@ -200,6 +200,10 @@ def test_failed_fits_use_the_last_good_model_and_are_counted(sp500, monkeypatch,
     reused = int((status == "reused").sum())
     assert reused == calls["n"] // 3 > 0
     assert generator.failures_.loc["SP500", "reused"] == reused
+    # The same failures by date: each day a refit failed and the last model served it.
+    logged = generator.failure_log_
+    assert list(logged["date"]) == list(status.index.get_level_values("date")[status == "reused"])
+    assert set(logged["kind"]) == {"reused"} and set(logged["count"]) == {1}
     assert "forecasts served by a fallback (reused" in caplog.text
     assert run.forecasts.notna().sum() == len(status)
 
@@ -216,6 +220,8 @@ def test_without_a_good_model_the_fallback_is_arma00_then_the_moments(sp500, mon
     assert diagnostics.status.iloc[0] == "arma00"
     assert (diagnostics[["p", "q"]].to_numpy() == 0).all()
     assert generator.failures_.loc["SP500", "search_failed"] == 4
+    search = generator.failure_log_.set_index("kind").loc["search_failed"]
+    assert (search["date"], search["count"]) == (diagnostics.index[0][1], 4)
 
     monkeypatch.setattr(engines.FastTrack, "cold", lambda self, x, p, q: None)
     monkeypatch.setattr(engines.FastTrack, "refit", lambda self, x, model: None)

@@ -158,6 +158,10 @@ def test_a_diverging_fit_falls_back_to_the_previous_window(sp500, caplog):
     with caplog.at_level("WARNING"):
         fallen = generator.fit_predict_batch(poisoned)
     assert "1 of 3 models diverged" in caplog.text
+    assert generator.failure_log_.to_dict("records") == [
+        {"asset": str(tasks[2].history.name), "date": tasks[2].train.index[-1],
+         "kind": "previous_window", "count": 1}
+    ]  # fmt: skip
     np.testing.assert_allclose(fallen[1], healthy[1], rtol=1e-5, atol=1e-7)
     # The third window is forecast by the second window's model on its own history.
     second_model = LSTMGenerator(**TINY).fit(tasks[1].train)
