@@ -30,6 +30,7 @@ import argparse
 import time
 import warnings
 from collections.abc import Callable
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -208,9 +209,20 @@ def evaluate(
 def synthetic(args: argparse.Namespace) -> None:
     X, y = make_friedman1(n_samples=args.rows, noise=args.noise, random_state=args.seed)
     models = base_regressors(X.shape[1], args.seed, args.n_jobs)
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always", ConvergenceWarning)
-        oof, base_time = out_of_fold_predictions(models, X, y, args.base_folds, args.seed)
+    stored = Path(args.oof_cache) if args.oof_cache else None
+    key = f"rows{args.rows}_noise{args.noise}_seed{args.seed}_folds{args.base_folds}"
+    caught: list[warnings.WarningMessage] = []
+    if stored is not None and (stored / f"{key}.parquet").exists():
+        oof = pd.read_parquet(stored / f"{key}.parquet")
+        base_time = float("nan")
+        print(f"(base OOF predictions read from {stored / key}.parquet)")
+    else:
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always", ConvergenceWarning)
+            oof, base_time = out_of_fold_predictions(models, X, y, args.base_folds, args.seed)
+        if stored is not None:
+            stored.mkdir(parents=True, exist_ok=True)
+            oof.to_parquet(stored / f"{key}.parquet")
     rmse = np.sqrt(((oof.to_numpy() - y[:, None]) ** 2).mean(axis=0))
     best = int(np.argmin(rmse))
     print(
@@ -335,6 +347,12 @@ def main() -> None:
     parser.add_argument("--meta-folds", type=int, default=5, help="outer folds of the meta")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--n-jobs", type=int, default=2, help="workers of kNN and forests")
+    parser.add_argument(
+        "--oof-cache",
+        default=None,
+        help="folder keeping the base models' OOF predictions between runs (they take"
+        " minutes; the meta-learners are timed on them either way)",
+    )
     parser.add_argument(
         "--grid", action="store_true", help="also time the stacker with GridSearchCV (slow)"
     )

@@ -91,6 +91,11 @@ def build(config: DictConfig) -> Components:
         benchmarks=list(config.benchmarks),
         allocations=group("allocator"),  # type: ignore[arg-type]
         execution=_instantiate(config.execution, "execution"),  # type: ignore[arg-type]
+        significance=(
+            _instantiate(config.significance, "significance")  # type: ignore[arg-type]
+            if config.get("significance") is not None
+            else None
+        ),
     )
     return Components(
         source=_instantiate(config.data, "data"),  # type: ignore[arg-type]

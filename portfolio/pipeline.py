@@ -23,6 +23,7 @@ from portfolio.events import collect_events
 from portfolio.metrics import number_of_trades, traded_notional
 from portfolio.rebalance import rebalance_streams, union_equity
 from portfolio.results import Line, RunResult
+from portfolio.winners import SignificanceSettings
 from strategies.execution import Executor, WalkForwardSpec
 from strategies.strategy import Strategy, StrategyRun
 
@@ -98,6 +99,9 @@ class Pipeline:
     execution : Executor, optional
         How walk-forwards run: backend, workers, result cache, progress (default: in
         this process, uncached). Results do not depend on it.
+    significance : SignificanceSettings, optional
+        Test every line against its benchmark (:mod:`portfolio.winners`); default: no
+        tests (the CLI's config runs them).
 
     Examples
     --------
@@ -120,6 +124,7 @@ class Pipeline:
         benchmarks: Sequence[str] = ("buy_and_hold",),
         allocations: Mapping[str, Allocation] | None = None,
         execution: Executor | None = None,
+        significance: SignificanceSettings | None = None,
     ):
         if not strategies:
             raise ConfigError("at least one strategy is needed", key="generators")
@@ -134,6 +139,7 @@ class Pipeline:
         self.benchmarks = tuple(benchmarks)
         self.allocations = dict(allocations or {})
         self.execution = execution if execution is not None else Executor(progress="off")
+        self.significance = significance
 
     @property
     def components(self) -> list[str]:
@@ -228,7 +234,12 @@ class Pipeline:
             for group in combination.groups(label, assets, self.components):
                 weights[group.name] = self._evaluate(group, lines)
         decisions = self._allocations(assets, lines, weights)
-        return RunResult.assemble(prices, runs, lines, weights, decisions)
+        result = RunResult.assemble(prices, runs, lines, weights, decisions)
+        if self.significance is not None and self.significance.enabled:
+            log.info("testing the lines against their benchmarks (%d bootstrap replications)",
+                     self.significance.reps)  # fmt: skip
+            result = result.with_significance(self.significance)
+        return result
 
     def _allocations(
         self, assets: list[str], lines: dict[str, Line], weights: dict[str, pd.DataFrame]

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 import pandas as pd
@@ -13,6 +13,7 @@ from portfolio.events import FAILURE_COLUMNS, FAILURE_LOG_COLUMNS, empty_events
 from portfolio.metrics import summarize
 from portfolio.rebalance import union_equity
 from portfolio.tables import allocation_table, paper_table
+from portfolio.winners import SIGNIFICANCE_COLUMNS, SignificanceSettings, significance_table
 from strategies.strategy import StrategyRun
 
 __all__ = ["Line", "RunResult"]
@@ -91,6 +92,10 @@ class RunResult:
         the first and last dates, NaT where a generator keeps no dates).
     fit_failure_log : DataFrame
         The same, one row per (strategy, asset, date, kind).
+    significance : DataFrame
+        Per line, the bootstrap tests against its benchmark
+        (:func:`portfolio.winners.significance_table`); empty when not run. Its
+        :data:`~portfolio.winners.SIGNIFICANCE_COLUMNS` are also in :attr:`metrics`.
     """
 
     prices: pd.DataFrame
@@ -109,6 +114,7 @@ class RunResult:
     fit_failure_log: pd.DataFrame = field(
         default_factory=lambda: pd.DataFrame(columns=list(FAILURE_LOG_COLUMNS))
     )
+    significance: pd.DataFrame = field(default_factory=pd.DataFrame)
 
     @classmethod
     def assemble(
@@ -179,6 +185,24 @@ class RunResult:
         if which == "allocations":
             return allocation_table(self.metrics, self.allocations)
         return paper_table(self.metrics, which)
+
+    def with_significance(self, settings: SignificanceSettings | None = None) -> RunResult:
+        """This result with every line tested against its benchmark.
+
+        Parameters
+        ----------
+        settings : SignificanceSettings, optional
+
+        Returns
+        -------
+        RunResult
+            With :attr:`significance` set and its columns appended to :attr:`metrics`.
+        """
+        returns = {name: line.equity.pct_change().iloc[1:] for name, line in self.lines.items()}
+        table = significance_table(self.metrics, returns, settings)
+        metrics = self.metrics.drop(columns=list(SIGNIFICANCE_COLUMNS), errors="ignore")
+        metrics = metrics.join(table[list(SIGNIFICANCE_COLUMNS)])
+        return replace(self, metrics=metrics, significance=table)
 
     def line(self, name: str) -> pd.Series:
         """Equity line ``name`` on its own calendar."""

@@ -162,13 +162,26 @@ def model_confidence_set(
         One row per strategy: ``pvalue`` (the MCS p-value) and ``included`` (bool).
     """
     losses = -_aligned(returns)
-    if block_size is None:
-        block_size = block_length(losses.sub(losses.mean(axis=1), axis=0))
-    mcs = MCS(losses, size=size, reps=reps, block_size=block_size, method=method, seed=seed)
-    mcs.compute()
-    out = pd.DataFrame({"pvalue": mcs.pvalues.iloc[:, 0]}).reindex(returns.columns)
-    out["included"] = out.index.isin(list(mcs.included))
-    out.index.name = "strategy"
+    # Identical candidates (a strategy that always holds what the benchmark holds) make
+    # the statistic's variance zero: the set is found on one of each, and a copy shares
+    # its original's verdict.
+    original = {
+        column: next(c for c in losses.columns if losses[c].equals(losses[column]))
+        for column in losses.columns
+    }
+    unique = losses[list(dict.fromkeys(original.values()))]
+    out = pd.DataFrame(
+        {"pvalue": 1.0, "included": True}, index=pd.Index(returns.columns, name="strategy")
+    )
+    if unique.shape[1] > 1:
+        if block_size is None:
+            block_size = block_length(unique.sub(unique.mean(axis=1), axis=0))
+        mcs = MCS(unique, size=size, reps=reps, block_size=block_size, method=method, seed=seed)
+        mcs.compute()
+        pvalues = mcs.pvalues.iloc[:, 0]
+        included = set(mcs.included)
+        out["pvalue"] = [float(pvalues[original[c]]) for c in returns.columns]
+        out["included"] = [original[c] in included for c in returns.columns]
     return out
 
 

@@ -6,6 +6,7 @@ import pandas as pd
 
 __all__ = [
     "PAPER_COLUMNS",
+    "SIGNIFICANCE_IN_TABLES",
     "TABLES",
     "allocation_table",
     "format_table",
@@ -15,6 +16,10 @@ __all__ = [
 
 #: Metric columns of the paper's tables, in order.
 PAPER_COLUMNS = ("aRC", "aSD", "MD", "MLD", "IR*", "IR**", "IR***", "trades")
+
+#: Significance columns shown in the tables when the run tested its lines
+#: (:mod:`portfolio.winners`): the group's SPA p-value and the line's verdicts.
+SIGNIFICANCE_IN_TABLES = ("SPA p", "beats benchmark", "in MCS")
 
 #: Table name -> (kinds of lines, index columns, file stem).
 TABLES = {
@@ -46,7 +51,12 @@ def paper_table(metrics: pd.DataFrame, which: str) -> pd.DataFrame:
         raise KeyError(f"unknown table '{which}'; choose one of {', '.join(TABLES)}")
     kinds, index, _ = TABLES[which]
     rows = metrics[metrics["kind"].isin(kinds)]
-    return rows.set_index(index)[list(PAPER_COLUMNS)]
+    return rows.set_index(index)[_columns(metrics)]
+
+
+def _columns(metrics: pd.DataFrame) -> list[str]:
+    """The paper's columns, then the significance columns the metrics have."""
+    return [*PAPER_COLUMNS, *[c for c in SIGNIFICANCE_IN_TABLES if c in metrics.columns]]
 
 
 def allocation_table(metrics: pd.DataFrame, decisions: dict[str, pd.DataFrame]) -> pd.DataFrame:
@@ -67,7 +77,7 @@ def allocation_table(metrics: pd.DataFrame, decisions: dict[str, pd.DataFrame]) 
         columns plus ``rebalances`` and ``failures`` (decisions for which every solver
         failed). Empty without allocations.
     """
-    columns = [*PAPER_COLUMNS, "rebalances", "failures"]
+    columns = [*_columns(metrics), "rebalances", "failures"]
     chosen = metrics[metrics.index.isin(list(decisions))]
     if chosen.empty:
         return pd.DataFrame(columns=columns)
@@ -77,7 +87,7 @@ def allocation_table(metrics: pd.DataFrame, decisions: dict[str, pd.DataFrame]) 
         order += list(metrics.index[same & (metrics["kind"] == "hedge")])
         order += list(chosen.index[(chosen["strategy"] == strategy) & (chosen["asset"] == asset)])
     rows = metrics.loc[order]
-    table = rows[list(PAPER_COLUMNS)].copy()
+    table = rows[_columns(metrics)].copy()
     table["rebalances"] = [len(decisions[n]) if n in decisions else None for n in rows.index]
     table["failures"] = [
         int(decisions[n]["failed"].sum()) if n in decisions else None for n in rows.index
@@ -100,6 +110,8 @@ def format_table(table: pd.DataFrame) -> pd.DataFrame:
             out[column] = values.map(lambda v: "" if pd.isna(v) else f"{v:.2f}")
         elif column in ("trades", "rebalances", "failures"):
             out[column] = values.map(lambda v: "" if pd.isna(v) else f"{int(v)}")
+        elif column in ("beats benchmark", "in MCS"):
+            out[column] = values.map(lambda v: "" if pd.isna(v) else ("yes" if v else "no"))
         else:
             out[column] = values.map(lambda v: "" if pd.isna(v) else f"{v:.3f}")
     return out

@@ -57,6 +57,8 @@ def _tables(report: Report) -> dict[str, pd.DataFrame]:
         "fit_failures.csv": report.fit_failures.set_index("strategy"),
         "solver_fallbacks.csv": report.solver_fallbacks.set_index("line"),
     }
+    if not report.significance.empty:
+        tables["significance.csv"] = report.significance
     if report.orders is not None:
         tables["orders.csv"] = report.orders.table
         tables["orders_summary.csv"] = pd.DataFrame([report.orders.summary]).set_index("as of")

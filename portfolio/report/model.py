@@ -116,6 +116,9 @@ class Report:
         status, fallbacks, failed, reason), from ``RunResult.allocations``.
     orders : Orders, optional
         Set by a rebalance (:mod:`portfolio.orders`): orders, their summary, targets.
+    significance : DataFrame
+        Per line, the tests against its benchmark (``RunResult.significance``; empty
+        when the run did not test).
     settings : ReportSettings
     """
 
@@ -144,6 +147,7 @@ class Report:
     solver_fallbacks: pd.DataFrame = field(default_factory=pd.DataFrame)
     settings: ReportSettings = field(default_factory=ReportSettings)
     orders: Orders | None = None
+    significance: pd.DataFrame = field(default_factory=pd.DataFrame)
 
 
 def _describe(result: RunResult) -> pd.DataFrame:
@@ -363,4 +367,5 @@ def build_report(
         solver_fallbacks=_solver_fallbacks(result, since),
         settings=settings,
         orders=orders,
+        significance=result.significance,
     )

@@ -78,6 +78,25 @@ def _performance(report: Report) -> Section:
     )
 
 
+def _winners(report: Report) -> Section | None:
+    if report.significance.empty:
+        return None
+    return Section(
+        "significance",
+        "Are the winners real?",
+        notes=[
+            "Each group of lines against one benchmark: the SPA p-value (Hansen) is the "
+            "probability of a best line this good if none beats the benchmark, corrected "
+            "for having picked the best of the group; 'beats benchmark' is its stepwise "
+            "verdict at the configured level. The model confidence set (benchmark "
+            "included) keeps the lines that cannot be told apart from the best. PSR: the "
+            "probability that the line's true Sharpe ratio is above zero. Stationary "
+            "block bootstrap of net daily returns.",
+        ],
+        tables=[_table("Tests against the benchmark", report.significance)],
+    )
+
+
 def _orders(report: Report) -> Section | None:
     if report.orders is None:
         return None
@@ -208,6 +227,7 @@ def report_sections(report: Report, plots: list[Plot]) -> list[Section]:
         for s in (
             _orders(report),
             _performance(report),
+            _winners(report),
             _weights(report),
             _signals(report),
             _risk(report),

@@ -33,6 +33,7 @@ from portfolio.report.markdown import render_markdown
 from portfolio.report.model import PERFORMANCE_COLUMNS
 from portfolio.report.plots import Plot, heatmap, to_data_uri
 from portfolio.report.sections import Section, Table
+from portfolio.significance import deflated_sharpe_ratio
 from portfolio.targets import default_line
 
 __all__ = [
@@ -74,6 +75,11 @@ class SweepSummary:
         Every line of every job (``metrics.csv`` with a ``job`` column).
     missing : list of str
         Job folders without a ``metrics.csv`` (failed or still running).
+    deflated_sharpe : float or None
+        Deflated Sharpe ratio of the best job's line (Bailey and Lopez de Prado): the
+        probability that its true Sharpe ratio is above zero after picking the best of
+        the jobs (:func:`portfolio.significance.deflated_sharpe_ratio`); None with fewer
+        than two jobs or without the jobs' ``equity.parquet``.
     """
 
     directory: Path
@@ -84,6 +90,7 @@ class SweepSummary:
     fixed: dict[str, str]
     metrics: pd.DataFrame
     missing: list[str]
+    deflated_sharpe: float | None = None
 
 
 def _value(text: str) -> object:
@@ -184,7 +191,29 @@ def collect_sweep(
         flag[scores.idxmin()] = "worst"
         flag[scores.idxmax()] = "best"
     jobs["flag"] = flag
-    return SweepSummary(folder, line, metric, jobs, swept, fixed, pd.concat(frames), missing)
+    deflated = _deflated_sharpe(folder, line, jobs)
+    return SweepSummary(
+        folder, line, metric, jobs, swept, fixed, pd.concat(frames), missing, deflated
+    )
+
+
+def _deflated_sharpe(folder: Path, line: str, jobs: pd.DataFrame) -> float | None:
+    """DSR of the best job's line among every job's per-period Sharpe ratio."""
+    best = jobs.index[jobs["flag"] == "best"]
+    files = {job: folder / job / "equity.parquet" for job in jobs.index}
+    if len(best) == 0 or not all(path.exists() for path in files.values()):
+        return None
+    returns = {
+        job: pd.read_parquet(path, columns=[line])[line].dropna().pct_change().iloc[1:]
+        for job, path in files.items()
+    }
+    sharpes = [r.mean() / r.std(ddof=1) for r in returns.values() if r.std(ddof=1) > 0]
+    if len(sharpes) < 2:
+        return None
+    try:
+        return deflated_sharpe_ratio(returns[best[0]], sharpes)
+    except ValueError:
+        return None
 
 
 def _sensitivity(summary: SweepSummary) -> list[Plot]:
@@ -262,6 +291,12 @@ def write_sweep_summary(summary: SweepSummary) -> list[Path]:
         if summary.missing:
             notes.append(
                 "Jobs without results (failed or unfinished): " + ", ".join(summary.missing)
+            )
+        if summary.deflated_sharpe is not None:
+            notes.append(
+                f"Deflated Sharpe ratio of the best job: {summary.deflated_sharpe:.3f}, the "
+                "probability that its line's true Sharpe ratio is above zero once the "
+                f"choice of the best of {len(summary.jobs)} settings is accounted for."
             )
         caption = "Jobs"
         sections = [

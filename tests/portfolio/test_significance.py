@@ -95,3 +95,18 @@ def test_deflating_lowers_the_probability_and_more_trials_lower_it_more():
     assert many < few < plain
     # Trials whose Sharpe ratios do not vary do not raise the threshold.
     assert deflated_sharpe_ratio(best, [0.01, 0.01, 0.01]) == pytest.approx(plain)
+
+
+def test_a_copy_in_the_confidence_set_shares_its_originals_verdict(sp500):
+    returns = sp500.pct_change().dropna().iloc[-1000:]
+    frame = pd.DataFrame(
+        {"hold": returns, "copy": returns, "oracle": returns.abs(), "short": -returns}
+    )
+    mcs = model_confidence_set(frame, reps=200)
+    assert mcs["included"].to_dict() == {
+        "hold": False,
+        "copy": False,
+        "oracle": True,
+        "short": False,
+    }
+    assert mcs.loc["copy", "pvalue"] == mcs.loc["hold", "pvalue"]

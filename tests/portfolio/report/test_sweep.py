@@ -5,12 +5,14 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 
 from portfolio.cli import main
 from portfolio.errors import DataError
 from portfolio.report.sweep import OVERFITTING_WARNING, collect_sweep
+from portfolio.significance import expected_maximum_sharpe, probabilistic_sharpe_ratio
 from tests.portfolio.test_cli import aisfolio
 
 SWEEP = [
@@ -22,6 +24,7 @@ SWEEP = [
     "hydra.sweep.dir=sweep",
     "report.full_report=false",  # the jobs' own reports are not needed here: quicker
     "report.plot=false",
+    "significance.enabled=false",
 ]
 MOMENTUM = "generators.momentum.generator.lookback"
 CONTRARIAN = "generators.contrarian.generator.lookback"
@@ -62,6 +65,17 @@ def test_the_multirun_writes_one_summary_of_every_job(sweep):
     html = (sweep / "sweep_summary.html").read_text()
     assert "overfitting" in html and 'class="best"' in html and 'class="worst"' in html
     assert "overfitting" in (sweep / "sweep_summary.md").read_text()
+    # The best job's deflated Sharpe ratio: its Sharpe ratio against the expected maximum
+    # of four settings' Sharpe ratios if none had any skill.
+    returns = {
+        job: pd.read_parquet(sweep / str(job) / "equity.parquet")[line].dropna().pct_change()
+        for job in summary.index
+    }
+    sharpes = [r.mean() / r.std() for r in returns.values()]
+    best = returns[summary["flag"].eq("best").idxmax()]
+    expected = probabilistic_sharpe_ratio(best, expected_maximum_sharpe(4, np.var(sharpes, ddof=1)))
+    assert collect_sweep(sweep).deflated_sharpe == pytest.approx(expected, rel=1e-9)
+    assert "Deflated Sharpe ratio of the best job" in html
 
 
 def test_summarize_rewrites_it_for_another_line_and_metric(sweep):

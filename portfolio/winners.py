@@ -1,0 +1,156 @@
+"""Which lines of a run beat their benchmark: bootstrap tests per group of lines.
+
+Lines are grouped by what they compete on, each group against one benchmark line, the
+buy-and-hold of its (first) asset:
+
+- per asset: its AIS and its type I ensemble, against that asset's buy-and-hold;
+- type II ensembles, hedges, combiners and allocations: each kind against the
+  buy-and-hold of the first asset of its lines (the hedged asset of a hedge).
+
+Per group, Hansen's SPA test asks whether any line beats the benchmark (the p-value
+accounts for having picked the best of the group: a data-snooping check), its stepwise
+selection names the lines that do, and the model confidence set (benchmark included)
+keeps the lines that cannot be told apart from the best. Per line, the probabilistic
+Sharpe ratio is the probability that its true Sharpe ratio is above zero. Net returns
+(costs included) on the evaluation period; see :mod:`portfolio.significance`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from portfolio.errors import ConfigError
+from portfolio.significance import model_confidence_set, probabilistic_sharpe_ratio, spa_test
+
+__all__ = ["SIGNIFICANCE_COLUMNS", "SignificanceSettings", "significance_table"]
+
+#: Columns of :func:`significance_table` shown next to the paper's metrics.
+SIGNIFICANCE_COLUMNS = ("SPA p", "beats benchmark", "MCS p", "in MCS", "PSR")
+
+
+@dataclass(frozen=True)
+class SignificanceSettings:
+    """The ``significance`` config node: how the winners are tested.
+
+    Parameters
+    ----------
+    enabled : bool, default True
+        Test the lines of every run (a few seconds per group of lines).
+    reps : int, default 500
+        Bootstrap replications (p-values within about 0.02 of their limit).
+    size : float, default 0.05
+        Level of the SPA test's stepwise selection of lines that beat the benchmark.
+    mcs_size : float, default 0.10
+        The model confidence set holds the best line with probability ``1 - mcs_size``.
+    block_size : int, optional
+        Mean block length of the stationary bootstrap; default Politis and White's.
+    seed : int, default 0
+        Seed of the bootstraps (same seed, same p-values).
+    benchmark : str, default "buy_and_hold"
+        Strategy label of the benchmark lines.
+    """
+
+    enabled: bool = True
+    reps: int = 500
+    size: float = 0.05
+    mcs_size: float = 0.10
+    block_size: int | None = None
+    seed: int = 0
+    benchmark: str = "buy_and_hold"
+
+    def __post_init__(self) -> None:
+        if self.reps < 10:
+            raise ConfigError(f"must be >= 10, got {self.reps}", key="significance.reps")
+        for key, value in (("size", self.size), ("mcs_size", self.mcs_size)):
+            if not 0.0 < value < 1.0:
+                raise ConfigError(f"must be in (0, 1), got {value}", key=f"significance.{key}")
+        if self.block_size is not None and self.block_size < 1:
+            raise ConfigError(f"must be >= 1, got {self.block_size}", key="significance.block_size")
+
+
+def _groups(metrics: pd.DataFrame, benchmark: str) -> dict[str, tuple[str, list[str]]]:
+    """Group name -> (benchmark line, candidate lines), in the order of ``metrics``."""
+    groups: dict[str, tuple[str, list[str]]] = {}
+    for line, row in metrics.iterrows():
+        if row["strategy"] == benchmark and row["kind"] == "AIS":
+            continue
+        asset = str(row["asset"])
+        if row["kind"] in ("AIS", "ensemble_I"):
+            name, first = asset, asset
+        else:
+            name = str(row["kind"])
+            members = metrics.loc[metrics["kind"] == row["kind"], "asset"].astype(str)
+            first = str(members.iloc[0]).split("+")[0]
+            first = first if first != "all" else str(metrics["asset"].iloc[0])
+        reference = f"{first}/{benchmark}"
+        if reference not in metrics.index:
+            continue
+        groups.setdefault(name, (reference, []))[1].append(str(line))
+    return groups
+
+
+def significance_table(
+    metrics: pd.DataFrame,
+    returns: Mapping[str, pd.Series],
+    settings: SignificanceSettings | None = None,
+) -> pd.DataFrame:
+    """Test every line against its group's benchmark.
+
+    Parameters
+    ----------
+    metrics : DataFrame
+        :attr:`portfolio.results.RunResult.metrics` (kind, asset, strategy per line).
+    returns : mapping of str to Series
+        Net simple returns of each line on its own calendar, over the evaluation.
+    settings : SignificanceSettings, optional
+
+    Returns
+    -------
+    DataFrame
+        Indexed by line (benchmark lines and lines without a benchmark left out):
+        ``group``, ``benchmark``, :data:`SIGNIFICANCE_COLUMNS` (``SPA p`` is the
+        group's consistent p-value, repeated on each of its lines).
+    """
+    settings = settings or SignificanceSettings()
+    rows: dict[str, dict[str, object]] = {}
+    for name, (benchmark, lines) in _groups(metrics, settings.benchmark).items():
+        frame = pd.DataFrame({line: returns[line] for line in lines})
+        reference = returns[benchmark]
+        spa = spa_test(
+            frame,
+            reference,
+            size=settings.size,
+            reps=settings.reps,
+            block_size=settings.block_size,
+            seed=settings.seed,
+        )
+        mcs = model_confidence_set(
+            frame.join(reference.rename(benchmark), how="inner"),
+            size=settings.mcs_size,
+            reps=settings.reps,
+            block_size=settings.block_size,
+            seed=settings.seed,
+        )
+        for line in lines:
+            rows[line] = {
+                "group": name,
+                "benchmark": benchmark,
+                "SPA p": spa.pvalue,
+                "beats benchmark": line in spa.better,
+                "MCS p": float(mcs.loc[line, "pvalue"]),
+                "in MCS": bool(mcs.loc[line, "included"]),
+                "PSR": _psr(returns[line]),
+            }
+    columns = ["group", "benchmark", *SIGNIFICANCE_COLUMNS]
+    return pd.DataFrame.from_dict(rows, orient="index", columns=columns).rename_axis("line")
+
+
+def _psr(returns: pd.Series) -> float:
+    try:
+        return probabilistic_sharpe_ratio(returns)
+    except ValueError:  # too short, or constant (a line that never trades)
+        return float(np.nan)
