@@ -77,6 +77,13 @@ def build(config: DictConfig) -> Components:
     validate_config(config)
 
     def group(name: str) -> dict[str, object]:
+        for label in config[name]:
+            if "_target_" not in config[name][label]:
+                raise ConfigError(
+                    f"'{label}' is configured but not selected; add it to the list, e.g. "
+                    f"{name}=[...,{label}]",
+                    key=f"{name}.{label}",
+                )
         return {
             str(label): _instantiate(config[name][label], f"{name}.{label}")
             for label in config[name]

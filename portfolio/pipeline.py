@@ -32,6 +32,10 @@ __all__ = ["BacktestSettings", "Pipeline"]
 log = logging.getLogger(__name__)
 
 
+#: How the evaluation starts of the assets are set (see :class:`BacktestSettings`).
+ALIGNMENTS = ("common", "per_asset")
+
+
 @dataclass(frozen=True)
 class BacktestSettings:
     """How AIS are evaluated.
@@ -42,18 +46,26 @@ class BacktestSettings:
         Cost per unit of traded notional (0.05%: long -> short costs 0.1%).
     start : str, optional
         First evaluation date; default (and at the earliest) the first date on which
-        every strategy has a position on every asset. Earlier data are history only.
+        every strategy has a position on every asset (each asset, with ``align:
+        per_asset``). Earlier data are history only.
     end : str, optional
         Last date used at all (later prices are ignored).
     periods_per_year : float, optional
         Periods per year of every calendar; default inferred from each calendar
         (252 exchange days, 365 for 7-day markets).
+    align : {"common", "per_asset"}, default "common"
+        ``common``: every line starts on the same date. ``per_asset``: each asset's
+        lines start when its own strategies all have a position, so an asset with a
+        shorter history (Bitcoin from 2014 next to the S&P 500 from 2004) does not cut
+        the others'; a group line (ensemble, hedge, allocation) starts when its last
+        member does.
     """
 
     cost_rate: float = 0.0005
     start: str | None = None
     end: str | None = None
     periods_per_year: float | None = None
+    align: str = "common"
 
     def __post_init__(self) -> None:
         if not self.cost_rate >= 0:
@@ -61,6 +73,10 @@ class BacktestSettings:
         if self.periods_per_year is not None and not self.periods_per_year > 0:
             raise ConfigError(
                 f"must be > 0, got {self.periods_per_year}", key="backtest.periods_per_year"
+            )
+        if self.align not in ALIGNMENTS:
+            raise ConfigError(
+                f"'{self.align}' is not one of {', '.join(ALIGNMENTS)}", key="backtest.align"
             )
         for key in ("start", "end"):
             value = getattr(self, key)
@@ -213,11 +229,11 @@ class Pipeline:
                     forecasts=stacked.forecasts.reindex(calendars[asset].index),
                     positions=stacked.positions.reindex(calendars[asset].index),
                 )
-        start = self._evaluation_start(calendars, runs)
+        starts = self._evaluation_starts(calendars, runs)
         lines: dict[str, Line] = {}
         for (asset, label), run in runs.items():
             outcome = backtest_positions(
-                calendars[asset], run.positions, self.backtest.cost_rate, start
+                calendars[asset], run.positions, self.backtest.cost_rate, starts[asset]
             )
             positions = outcome.positions.to_numpy()
             lines[line_name(asset, label)] = Line(
@@ -288,11 +304,13 @@ class Pipeline:
             prices = prices.loc[: pd.Timestamp(self.backtest.end)]
         return prices.dropna(how="all")
 
-    def _evaluation_start(
+    def _evaluation_starts(
         self, calendars: Mapping[str, pd.Series], runs: Mapping[tuple[str, str], StrategyRun]
-    ) -> pd.Timestamp:
-        """The first date on which every strategy has a position on every asset."""
-        firsts = []
+    ) -> dict[str, pd.Timestamp]:
+        """Each asset's first evaluation date: the first date on which every strategy has
+        a position on every asset (``common``) or on that asset (``per_asset``), or
+        ``backtest.start`` when later."""
+        firsts: dict[str, pd.Timestamp] = {}
         for (asset, label), run in runs.items():
             decided = run.positions.notna().to_numpy()
             if not decided.any():
@@ -300,25 +318,36 @@ class Pipeline:
                     f"too short for strategy '{label}': no decision in {len(decided)} bars",
                     column=asset,
                 )
-            firsts.append(run.positions.index[int(np.argmax(decided))])
-        start = max(firsts)
-        if self.backtest.start is not None:
-            wanted = pd.Timestamp(self.backtest.start)
-            if wanted > start:
-                start = wanted
-            elif wanted < start:
+            first = run.positions.index[int(np.argmax(decided))]
+            firsts[asset] = max(first, firsts.get(asset, first))
+        if self.backtest.align == "common":
+            latest = max(firsts.values())
+            firsts = dict.fromkeys(firsts, latest)
+        wanted = pd.Timestamp(self.backtest.start) if self.backtest.start is not None else None
+        starts = {}
+        for asset, first in firsts.items():
+            if wanted is not None and wanted > first:
+                first = wanted
+            elif wanted is not None and wanted < first:
                 log.warning(
-                    "backtest.start %s is before the first decision; starting on %s",
+                    "backtest.start %s is before the first decision on %s; starting on %s",
                     wanted.date(),
-                    start,
+                    asset,
+                    first.date(),
                 )
-        for asset, series in calendars.items():
-            if (series.index >= start).sum() < 2:
+            if (calendars[asset].index >= first).sum() < 2:
                 raise DataError(
-                    f"fewer than 2 bars from the evaluation start {start.date()}", column=asset
+                    f"fewer than 2 bars from the evaluation start {first.date()}", column=asset
                 )
-        log.info("evaluation starts on %s", start.date())
-        return start
+            starts[asset] = first
+        if len(set(starts.values())) == 1:
+            log.info("evaluation starts on %s", next(iter(starts.values())).date())
+        else:
+            log.info(
+                "evaluation starts: %s",
+                ", ".join(f"{a} {d.date()}" for a, d in starts.items()),
+            )
+        return starts
 
     def _periods_per_year(self, index: pd.DatetimeIndex) -> float:
         if self.backtest.periods_per_year is not None:
@@ -346,8 +375,14 @@ class Pipeline:
 
     def _evaluate(self, group: EnsembleGroup, lines: dict[str, Line]) -> pd.DataFrame:
         """Backtest one group, add its line, return the weights it held."""
-        # Every member line starts at 1.0 on its first evaluation bar; before it, it is flat.
-        equity = union_equity({m: lines[m].equity for m in group.members}).fillna(1.0)
+        members = {m: lines[m].equity for m in group.members}
+        # Members start at 1.0 on their first evaluation bar and are flat before it. With
+        # per-asset starts the group waits for its last member (on a common start the
+        # first bars differ only where a calendar has no bar on the start date).
+        firsts = [line.index[0] for line in members.values()]
+        start = max(firsts) if self.backtest.align == "per_asset" else min(firsts)
+        equity = union_equity(members).loc[start:]
+        equity = (equity / equity.iloc[0].fillna(1.0)).fillna(1.0)
         cost = group.cost_rate if group.cost_rate is not None else self.backtest.cost_rate
         portfolio = rebalance_streams(equity, group.targets, group.rebalance, group.every, cost)
         traded = portfolio.traded.to_numpy()

@@ -54,3 +54,27 @@ def test_a_typo_in_an_override_is_a_config_error():
 
 def test_nodes_without_target_are_left_alone():
     validate_config(OmegaConf.create({"free": {"anything": [1, {"x": 2}]}}))
+
+
+def test_a_generator_configured_but_not_selected_is_named():
+    overrides = ["generators=[buy_and_hold,momentum]", "+generators.arima_garch.generator.max_p=5"]
+    with pytest.raises(ConfigError, match=r"generators\.arima_garch.*not selected"):
+        build(load_config(overrides))
+
+
+def test_the_paper_experiment_builds_the_papers_protocol(tmp_path):
+    prices = tmp_path / "paper.csv"
+    prices.write_text("date,SPY,BTC,GLD,UNG,WHEAT\n")
+    parts = build(load_config(["experiment=paper", f"data.path={prices}"]))
+    strategies = parts.pipeline.strategies
+    assert list(strategies) == [
+        "buy_and_hold", "lstm_paper", "arima_garch_paper", "momentum", "contrarian"
+    ]  # fmt: skip
+    arima = strategies["arima_garch_paper"].generator
+    assert (arima.max_p, arima.max_q, arima.refit_every, arima.criterion) == (5, 5, 1, "aic")
+    lstm = strategies["lstm_paper"].generator
+    assert (lstm.hidden_sizes, lstm.epochs, lstm.activation) == ((512, 256, 128), 300, "relu")
+    assert parts.pipeline.backtest.align == "per_asset"
+    assert parts.pipeline.ensembles.hedge_base == "SP500"
+    assert parts.source.columns == {"SPY": "SP500", "BTC": "BTC", "GLD": "GOLD",
+                                    "UNG": "NATGAS", "WHEAT": "WHEAT"}  # fmt: skip

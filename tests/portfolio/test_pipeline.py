@@ -15,7 +15,7 @@ def default_run(us_markets):
 def test_default_run_has_every_line_of_the_paper_tables(default_run):
     kinds = default_run.metrics["kind"].value_counts().to_dict()
     assert kinds == {"AIS": 12, "hedge": 10, "ensemble_I": 3, "ensemble_II": 3}
-    assert default_run.table("ais").shape == (12, 8)
+    assert default_run.table("ais").shape == (12, 11)  # the paper's 8 and 3 significance columns
     assert list(default_run.table("hedges").index.get_level_values("asset").unique()) == [
         "SP500+NASDAQ",
         "SP500+WTI",
@@ -111,9 +111,44 @@ def test_start_and_end_cut_the_evaluation(us_markets):
     )
 
 
+def test_per_asset_starts_keep_each_assets_history(us_markets_short):
+    """An asset with a shorter history does not cut the others' (align: per_asset)."""
+    prices = us_markets_short.copy()
+    prices.loc[:"2004-06-30", "WTI"] = np.nan
+    strategies = {"buy_and_hold": Strategy(BuyAndHold()), "momentum": Strategy(Momentum(1))}
+    settings = pf.BacktestSettings(align="per_asset")
+    result = pf.Pipeline(strategies, settings, PaperEnsembles()).run(prices)
+    starts = result.metrics["start"]
+    assert starts["WTI/momentum"] == prices["WTI"].dropna().index[1]
+    assert starts["SP500/momentum"] == starts["NASDAQ/momentum"] < starts["WTI/momentum"]
+    # Each asset's lines are those of a run on that asset alone.
+    alone = pf.Pipeline(strategies, settings, None).run(prices[["SP500"]])
+    pd.testing.assert_series_equal(result.line("SP500/momentum"), alone.line("SP500/momentum"))
+    # A group starts with its last member: a 50/50 quarterly mix of the member lines
+    # from the later start on, each restarted at 1.0 there.
+    assert starts["hedge/SP500+NASDAQ/momentum"] == starts["SP500/momentum"]
+    assert starts["hedge/SP500+WTI/momentum"] == starts["ensemble_II/momentum"]
+    assert starts["hedge/SP500+WTI/momentum"] == starts["WTI/momentum"]
+    members = pf.union_equity({m: result.line(m) for m in ("SP500/momentum", "WTI/momentum")}).loc[
+        starts["WTI/momentum"] :
+    ]
+    expected = pf.rebalance_streams(
+        members / members.iloc[0], EqualWeight(), "quarterly", cost_rate=0.0005
+    ).equity
+    np.testing.assert_allclose(
+        result.line("hedge/SP500+WTI/momentum").to_numpy(), expected.to_numpy(), rtol=1e-12
+    )
+    common = pf.Pipeline(strategies, pf.BacktestSettings(), PaperEnsembles()).run(prices)
+    assert common.metrics["start"].nunique() == 1
+
+
 @pytest.mark.parametrize(
     ("settings", "key"),
-    [({"cost_rate": -0.1}, "backtest.cost_rate"), ({"start": "someday"}, "backtest.start")],
+    [
+        ({"cost_rate": -0.1}, "backtest.cost_rate"),
+        ({"start": "someday"}, "backtest.start"),
+        ({"align": "each"}, "backtest.align"),
+    ],
 )
 def test_bad_backtest_settings_name_their_key(settings, key):
     with pytest.raises(pf.ConfigError, match=key):

@@ -306,6 +306,6 @@ def test_the_config_group_is_sweepable_and_the_paper_preset_composes():
             )
         )
     paper = build(load_config(["experiment=arima_garch_paper"])).pipeline.strategies
-    generator = paper["arima_garch"].generator
+    generator = paper["arima_garch_paper"].generator
     assert (generator.max_p, generator.max_q, generator.refit_every) == (5, 5, 1)
     assert {"buy_and_hold", "momentum", "contrarian"} <= set(paper)
