@@ -254,7 +254,7 @@ class Pipeline:
         if self.significance is not None and self.significance.enabled:
             log.info("testing the lines against their benchmarks (%d bootstrap replications)",
                      self.significance.reps)  # fmt: skip
-            result = result.with_significance(self.significance)
+            result = result.with_significance(self.significance, self.execution.store)
         return result
 
     def _allocations(

@@ -14,6 +14,7 @@ from portfolio.metrics import summarize
 from portfolio.rebalance import union_equity
 from portfolio.tables import allocation_table, paper_table
 from portfolio.winners import SIGNIFICANCE_COLUMNS, SignificanceSettings, significance_table
+from strategies.execution import ChunkCache
 from strategies.strategy import StrategyRun
 
 __all__ = ["Line", "RunResult"]
@@ -186,12 +187,16 @@ class RunResult:
             return allocation_table(self.metrics, self.allocations)
         return paper_table(self.metrics, which)
 
-    def with_significance(self, settings: SignificanceSettings | None = None) -> RunResult:
+    def with_significance(
+        self, settings: SignificanceSettings | None = None, store: ChunkCache | None = None
+    ) -> RunResult:
         """This result with every line tested against its benchmark.
 
         Parameters
         ----------
         settings : SignificanceSettings, optional
+        store : ChunkCache, optional
+            Result cache for the tests (see :func:`portfolio.winners.significance_table`).
 
         Returns
         -------
@@ -199,7 +204,7 @@ class RunResult:
             With :attr:`significance` set and its columns appended to :attr:`metrics`.
         """
         returns = {name: line.equity.pct_change().iloc[1:] for name, line in self.lines.items()}
-        table = significance_table(self.metrics, returns, settings)
+        table = significance_table(self.metrics, returns, settings, store)
         metrics = self.metrics.drop(columns=list(SIGNIFICANCE_COLUMNS), errors="ignore")
         metrics = metrics.join(table[list(SIGNIFICANCE_COLUMNS)])
         return replace(self, metrics=metrics, significance=table)

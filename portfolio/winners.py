@@ -17,6 +17,7 @@ Sharpe ratio is the probability that its true Sharpe ratio is above zero. Net re
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Mapping
 from dataclasses import dataclass
 
@@ -25,6 +26,7 @@ import pandas as pd
 
 from portfolio.errors import ConfigError
 from portfolio.significance import model_confidence_set, probabilistic_sharpe_ratio, spa_test
+from strategies.execution import ChunkCache
 
 __all__ = ["SIGNIFICANCE_COLUMNS", "SignificanceSettings", "significance_table"]
 
@@ -93,10 +95,24 @@ def _groups(metrics: pd.DataFrame, benchmark: str) -> dict[str, tuple[str, list[
     return groups
 
 
+def _group_key(
+    name: str, benchmark: str, lines: list[str], returns: Mapping[str, pd.Series], settings: object
+) -> str:
+    """Cache key of one group's tests: the settings and every return series they read."""
+    digest = hashlib.sha256(f"significance|1|{settings!r}|{name}|{benchmark}".encode())
+    for line in [benchmark, *lines]:
+        series = returns[line]
+        digest.update(line.encode())
+        digest.update(series.index.asi8.tobytes())
+        digest.update(series.to_numpy(dtype=float).tobytes())
+    return digest.hexdigest()
+
+
 def significance_table(
     metrics: pd.DataFrame,
     returns: Mapping[str, pd.Series],
     settings: SignificanceSettings | None = None,
+    store: ChunkCache | None = None,
 ) -> pd.DataFrame:
     """Test every line against its group's benchmark.
 
@@ -107,6 +123,9 @@ def significance_table(
     returns : mapping of str to Series
         Net simple returns of each line on its own calendar, over the evaluation.
     settings : SignificanceSettings, optional
+    store : ChunkCache, optional
+        Result cache: a group whose settings and returns were tested before is read
+        back instead of bootstrapped again.
 
     Returns
     -------
@@ -118,35 +137,54 @@ def significance_table(
     settings = settings or SignificanceSettings()
     rows: dict[str, dict[str, object]] = {}
     for name, (benchmark, lines) in _groups(metrics, settings.benchmark).items():
-        frame = pd.DataFrame({line: returns[line] for line in lines})
-        reference = returns[benchmark]
-        spa = spa_test(
-            frame,
-            reference,
-            size=settings.size,
-            reps=settings.reps,
-            block_size=settings.block_size,
-            seed=settings.seed,
-        )
-        mcs = model_confidence_set(
-            frame.join(reference.rename(benchmark), how="inner"),
-            size=settings.mcs_size,
-            reps=settings.reps,
-            block_size=settings.block_size,
-            seed=settings.seed,
-        )
-        for line in lines:
-            rows[line] = {
-                "group": name,
-                "benchmark": benchmark,
-                "SPA p": spa.pvalue,
-                "beats benchmark": line in spa.better,
-                "MCS p": float(mcs.loc[line, "pvalue"]),
-                "in MCS": bool(mcs.loc[line, "included"]),
-                "PSR": _psr(returns[line]),
-            }
+        key = _group_key(name, benchmark, lines, returns, settings)
+        cached = store.load(key) if store is not None else None
+        if cached is None:
+            cached = _test_group(name, benchmark, lines, returns, settings)
+            if store is not None:
+                store.store(key, cached)
+        rows.update(cached)
     columns = ["group", "benchmark", *SIGNIFICANCE_COLUMNS]
     return pd.DataFrame.from_dict(rows, orient="index", columns=columns).rename_axis("line")
+
+
+def _test_group(
+    name: str,
+    benchmark: str,
+    lines: list[str],
+    returns: Mapping[str, pd.Series],
+    settings: SignificanceSettings,
+) -> dict[str, dict[str, object]]:
+    """The rows of one group: SPA, model confidence set and PSR of each line."""
+    frame = pd.DataFrame({line: returns[line] for line in lines})
+    reference = returns[benchmark]
+    spa = spa_test(
+        frame,
+        reference,
+        size=settings.size,
+        reps=settings.reps,
+        block_size=settings.block_size,
+        seed=settings.seed,
+    )
+    mcs = model_confidence_set(
+        frame.join(reference.rename(benchmark), how="inner"),
+        size=settings.mcs_size,
+        reps=settings.reps,
+        block_size=settings.block_size,
+        seed=settings.seed,
+    )
+    return {
+        line: {
+            "group": name,
+            "benchmark": benchmark,
+            "SPA p": spa.pvalue,
+            "beats benchmark": line in spa.better,
+            "MCS p": float(mcs.loc[line, "pvalue"]),
+            "in MCS": bool(mcs.loc[line, "included"]),
+            "PSR": _psr(returns[line]),
+        }
+        for line in lines
+    }
 
 
 def _psr(returns: pd.Series) -> float:

@@ -90,3 +90,20 @@ def test_runs_test_their_lines_in_the_tables_and_the_report(us_markets_short, tm
 def test_bad_settings_name_the_key(override, key):
     with pytest.raises(ConfigError, match=key.replace(".", r"\.")):
         pf.Pipeline.from_config([f"significance.{override}"])
+
+
+def test_groups_tested_before_are_read_from_the_cache(sp500, tmp_path, monkeypatch):
+    from portfolio import winners
+    from strategies.execution import ChunkCache
+
+    returns = sp500.pct_change().dropna().iloc[-500:]
+    lines = {"SP500/buy_and_hold": returns, "SP500/short": -returns}
+    metrics = _metrics({n: ("AIS", "SP500", n.split("/")[1]) for n in lines})
+    store = ChunkCache(tmp_path)
+    settings = SignificanceSettings(reps=50)
+    first = significance_table(metrics, lines, settings, store)
+    monkeypatch.setattr(winners, "spa_test", lambda *a, **k: pytest.fail("tested again"))
+    pd.testing.assert_frame_equal(significance_table(metrics, lines, settings, store), first)
+    changed = {**lines, "SP500/short": -returns * 1.01}
+    with pytest.raises(pytest.fail.Exception, match="tested again"):
+        significance_table(metrics, changed, settings, store)  # other returns: a new key
