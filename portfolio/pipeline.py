@@ -329,7 +329,9 @@ class Pipeline:
             if wanted is not None and wanted > first:
                 first = wanted
             elif wanted is not None and wanted < first:
-                log.warning(
+                # Expected with per-asset starts (an asset with a shorter history).
+                report = log.info if self.backtest.align == "per_asset" else log.warning
+                report(
                     "backtest.start %s is before the first decision on %s; starting on %s",
                     wanted.date(),
                     asset,
