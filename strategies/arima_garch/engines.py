@@ -28,6 +28,7 @@ from strategies.arima_garch.fitting import (
     select,
 )
 from strategies.arima_garch.model import Spec, Window, filter_window, natural
+from strategies.execution.processes import process_map
 
 __all__ = ["FastEngine", "FastModel", "Selection"]
 
@@ -92,6 +93,7 @@ class FastTrack:
             engine.distribution,
             previous=self.previous,
             max_iter=engine.max_iter,
+            mapper=process_map(),
         )
         self.previous = fits
         order, criteria = select(fits, engine.criterion, window.n)

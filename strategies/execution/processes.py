@@ -1,0 +1,79 @@
+"""Worker processes that the execution layer grants a job for its own inner parallelism.
+
+A job runs inside :func:`granted_processes`; code in it (a generator) that has
+independent pieces of work asks :func:`process_map` for a ``map`` to run them with. With
+more than one process granted, that ``map`` runs on a pool the job starts on first use
+and shuts down when it ends; otherwise it is the builtin ``map``. Either way the
+results are the same, in the same order: a generator never decides its parallelism
+itself, so a run with ``n_jobs=1`` stays sequential.
+
+The pool's processes are forked from a ``forkserver`` (never from the job's process,
+which may hold threads) that has imported the mapped function's module once, and run
+one BLAS thread each.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import ProcessPoolExecutor
+from contextlib import contextmanager
+from contextvars import ContextVar
+from dataclasses import dataclass, field
+from typing import Any
+
+__all__ = ["granted_processes", "process_map"]
+
+
+@dataclass
+class _Grant:
+    processes: int
+    pool: ProcessPoolExecutor | None = field(default=None)
+
+    def map(self, function: Callable[..., Any], items: Iterable[Any]) -> Iterator[Any]:
+        if self.pool is None:
+            self.pool = ProcessPoolExecutor(
+                self.processes,
+                mp_context=multiprocessing.get_context("fork"),
+                initializer=_one_thread,
+            )
+        return self.pool.map(function, items)
+
+
+_grant: ContextVar[_Grant | None] = ContextVar("granted_processes", default=None)
+
+
+def _one_thread() -> None:
+    from threadpoolctl import threadpool_limits
+
+    threadpool_limits(limits=1)
+
+
+@contextmanager
+def granted_processes(processes: int) -> Iterator[None]:
+    """Let the code run inside use up to ``processes`` worker processes (1: none).
+
+    The pool, if any was started, is shut down on exit.
+    """
+    if processes < 1:
+        raise ValueError(f"processes must be >= 1, got {processes}")
+    grant = _Grant(processes)
+    token = _grant.set(grant if processes > 1 else None)
+    try:
+        yield
+    finally:
+        _grant.reset(token)
+        if grant.pool is not None:
+            grant.pool.shutdown(wait=True, cancel_futures=True)
+
+
+def process_map() -> Callable[[Callable[..., Any], Iterable[Any]], Iterable[Any]]:
+    """``map(function, items)`` over the processes granted to the running job.
+
+    The builtin ``map`` outside :func:`granted_processes` or with one process granted.
+    Otherwise the function and the items are pickled to the pool's processes: the
+    function must be importable (a module-level function or a ``functools.partial``
+    of one) and the items small.
+    """
+    grant = _grant.get()
+    return map if grant is None else grant.map
