@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from functools import partial
 
 import numpy as np
@@ -16,6 +17,10 @@ from tests.strategies.execution_helpers import (
     assets,
     quarterly_from,
     same,
+)
+
+pytestmark = pytest.mark.skipif(
+    not sys.platform.startswith("linux"), reason="the pools fork: Linux only"
 )
 
 
