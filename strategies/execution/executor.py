@@ -164,7 +164,7 @@ class Executor:
         other thread counts (torch's reductions), so set it (e.g. 1) for forecasts that
         are bit-identical across backends with such generators.
     processes_per_job : int, optional
-        Worker processes a job may start for its own parallelism (see
+        Processes a job may run on for its own parallelism, its own included (see
         :mod:`strategies.execution.processes`: ARIMA-GARCH spreads each order search's
         fits over them). Default with ``loky``: twice the job's share of the workers, at
         most all of them (``min(workers, 2 * (workers // running jobs))``, so a lone job
@@ -380,7 +380,7 @@ class Executor:
         return max(1, (os.cpu_count() or 1) + 1 + self.n_jobs)
 
     def _processes(self, running: int) -> int:
-        """Worker processes each of ``running`` jobs run together may start."""
+        """Processes each of ``running`` jobs run together may use (its own included)."""
         if self.processes_per_job is not None:
             return self.processes_per_job
         workers = self._workers()

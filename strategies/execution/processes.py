@@ -2,8 +2,9 @@
 
 A job runs inside :func:`granted_processes`; code in it (a generator) that has
 independent pieces of work asks :func:`process_map` for a ``map`` to run them with. With
-more than one process granted, that ``map`` runs on a pool the job starts on first use
-and shuts down when it ends; otherwise it is the builtin ``map``. Either way the
+``n > 1`` processes granted, that ``map`` runs on the job's own process and a pool of
+``n - 1`` more, which the job starts on first use and shuts down when it ends;
+otherwise it is the builtin ``map``. Either way the
 results are the same, in the same order: a generator never decides its parallelism
 itself, so a run with ``n_jobs=1`` stays sequential.
 
@@ -32,17 +33,32 @@ _FORK = sys.platform.startswith("linux")
 
 @dataclass
 class _Grant:
+    """``processes`` granted: this one and a pool of ``processes - 1`` started on first use."""
+
     processes: int
     pool: ProcessPoolExecutor | None = field(default=None)
 
-    def map(self, function: Callable[..., Any], items: Iterable[Any]) -> Iterator[Any]:
+    def map(self, function: Callable[..., Any], items: Iterable[Any]) -> list[Any]:
+        items = list(items)
         if self.pool is None:
             self.pool = ProcessPoolExecutor(
-                self.processes,
+                self.processes - 1,
                 mp_context=multiprocessing.get_context("fork"),
                 initializer=_one_thread,
             )
-        return self.pool.map(function, items)
+        futures = [self.pool.submit(function, item) for item in items]
+        here: dict[int, Any] = {}
+        # The pool takes the items from the first, this process from the last, each one
+        # it can still cancel in the pool (not yet sent): no item waits for a process,
+        # and those done here are not pickled.
+        for position in reversed(range(len(items))):
+            if not futures[position].cancel():
+                break
+            here[position] = function(items[position])
+        return [
+            here[position] if position in here else future.result()
+            for position, future in enumerate(futures)
+        ]
 
 
 _grant: ContextVar[_Grant | None] = ContextVar("granted_processes", default=None)
@@ -56,9 +72,10 @@ def _one_thread() -> None:
 
 @contextmanager
 def granted_processes(processes: int) -> Iterator[None]:
-    """Let the code run inside use up to ``processes`` worker processes (1: none).
+    """Let the code run inside use up to ``processes`` processes, this one included
+    (1: this one only).
 
-    The pool, if any was started, is shut down on exit.
+    The pool of the others, if it was started, is shut down on exit.
     """
     if processes < 1:
         raise ValueError(f"processes must be >= 1, got {processes}")

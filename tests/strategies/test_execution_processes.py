@@ -32,7 +32,7 @@ def test_process_map_is_the_builtin_map_unless_processes_are_granted():
     assert process_map() is map
     with granted_processes(1):
         assert process_map() is map
-    with granted_processes(3):
+    with granted_processes(3):  # this process and two more
         mapper = process_map()
         assert mapper is not map
         assert list(mapper(partial(_square, offset=1.0), range(7))) == [x * x + 1 for x in range(7)]
