@@ -10,7 +10,10 @@ questions about a window of returns (percent log returns, oldest first):
   return the mean and variance of the next return, the log-likelihood of ``x`` and the
   number of returns in it.
 
-Fits that fail return ``None``; the generator decides what to fall back on.
+Fits that fail return ``None``; the generator decides what to fall back on. An order
+search spreads its fits over the processes that the execution layer grants the running
+job (:func:`strategies.execution.processes.process_map`; none outside it), with the
+same results.
 """
 
 from __future__ import annotations
