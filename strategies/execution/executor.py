@@ -15,6 +15,10 @@ Work is planned per generator by how its chunks depend on each other
     the generator's ``fit_predict_batch`` sees every task of the walk-forward at once
     (it trains them together): one job and one entry for all of them.
 
+With ``loky``, each job may also run on a few processes of its own (see
+:mod:`strategies.execution.processes` and ``processes_per_job``): a chain alone in the
+tail of a run then still uses the cores that the finished chains left idle.
+
 Every path calls the same generator methods on the same tasks in the same order as
 :meth:`strategies.WalkForward.run_many`, so results do not depend on the backend, the
 number of workers or what the cache held. Workers write each finished chunk's entry
