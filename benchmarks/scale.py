@@ -118,7 +118,7 @@ def part_one(start: str, end: str, cores: int) -> None:
     many = time.perf_counter() - wall
     print(
         f"n_jobs={cores} (loky):      {many:7.1f} s wall "
-        f"({every._processes(len(cpu))} search processes per chain job)"
+        f"({every._processes(len(cpu))} processes per chain job for its searches)"
     )
     same = all(
         np.array_equal(a.to_numpy(), b.to_numpy(), equal_nan=True)
