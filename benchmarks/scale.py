@@ -9,7 +9,7 @@ prints both wall times, their ratio, checks that the forecasts are identical, an
 bounds from the chains' CPU times. The generator carries warm starts from one quarter
 to the next of an asset, so one asset's chain is one job: as indivisible jobs (scheduled
 longest first), 3 chains on 2 cores cannot exceed 3 / 2 (two chains, then one). But
-each job may spread its order searches (95% of the CPU time) over worker processes that
+each job may spread its order searches (most of the CPU time) over worker processes that
 the execution layer grants it (:mod:`strategies.execution.processes`), so a lone chain
 in the tail uses the idle core: the second bound lets every chain's search work spread
 over the cores, only its daily re-estimations (the evaluations outside the searches)
