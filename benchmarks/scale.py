@@ -12,8 +12,8 @@ longest first), 3 chains on 2 cores cannot exceed 3 / 2 (two chains, then one). 
 each job may spread its order searches (most of the CPU time) over worker processes that
 the execution layer grants it (:mod:`strategies.execution.processes`), so a lone chain
 in the tail uses the idle core: the second bound lets every chain's search work spread
-over the cores, only its daily re-estimations (the evaluations outside the searches)
-staying serial.
+over the cores, only the rest of it (daily re-estimations and forecasts: its CPU time
+outside the searches, timed in the sequential run) staying serial.
 
 Part 2, the default ``aisfolio`` run (the packaged config, embedded data: buy-and-hold,
 momentum, contrarian and the LSTM), as a user runs it (a subprocess) with an empty
