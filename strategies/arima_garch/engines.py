@@ -10,7 +10,10 @@ questions about a window of returns (percent log returns, oldest first):
   return the mean and variance of the next return, the log-likelihood of ``x`` and the
   number of returns in it.
 
-Fits that fail return ``None``; the generator decides what to fall back on.
+Fits that fail return ``None``; the generator decides what to fall back on. An order
+search spreads its fits over the processes that the execution layer grants the running
+job (:func:`strategies.execution.processes.process_map`; none outside it), with the
+same results.
 """
 
 from __future__ import annotations
@@ -28,6 +31,7 @@ from strategies.arima_garch.fitting import (
     select,
 )
 from strategies.arima_garch.model import Spec, Window, filter_window, natural
+from strategies.execution.processes import process_map
 
 __all__ = ["FastEngine", "FastModel", "Selection"]
 
@@ -92,6 +96,7 @@ class FastTrack:
             engine.distribution,
             previous=self.previous,
             max_iter=engine.max_iter,
+            mapper=process_map(),
         )
         self.previous = fits
         order, criteria = select(fits, engine.criterion, window.n)

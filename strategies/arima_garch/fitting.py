@@ -11,8 +11,9 @@ derivatives (a Schur-complement update), so BFGS takes Newton-like steps at once
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, replace
+from functools import partial
 
 import numpy as np
 
@@ -31,10 +32,13 @@ __all__ = [
     "CRITERIA",
     "MAX_MODES",
     "Fit",
+    "Mapper",
+    "Start",
     "best_with_modes",
     "criterion_value",
     "fit_cold",
     "fit_from",
+    "fit_start",
     "refit_modes",
     "search_orders",
     "select",
@@ -208,6 +212,62 @@ def _common_factor_starts(
     return starts
 
 
+@dataclass(frozen=True)
+class Start:
+    """One start of an order search: ``u`` (and ``hinv``, or None for finite differences)
+    given, or extended from the optimum of a ``nested`` model by a zero at ``position``
+    (see :func:`_extend`).
+
+    Small and picklable: it is what a search sends to another process.
+    """
+
+    spec: Spec
+    u: np.ndarray | None = None
+    hinv: np.ndarray | None = None
+    nested: Fit | None = None
+    position: int = 0
+
+
+def fit_start(window: Window, start: Start, max_iter: int = 200) -> Fit:
+    """Maximize the likelihood of ``start.spec`` on ``window`` from ``start``."""
+    if start.nested is not None:
+        u0, hinv0 = _extend(window, start.nested, start.spec, start.position)
+        return fit_from(window, start.spec, u0, hinv0, max_iter)
+    return fit_from(window, start.spec, start.u, start.hinv, max_iter)
+
+
+def _starts(
+    window: Window,
+    spec: Spec,
+    fits: Mapping[tuple[int, int], Fit],
+    previous: Mapping[tuple[int, int], Fit],
+    factor_pairs: tuple[tuple[float, float], ...],
+) -> list[Start]:
+    """Every start of ``spec``, in the order of its results (``fits``: the smaller
+    orders' optima)."""
+    p, q = spec.p, spec.q
+    starts = []
+    if p == q == 0:
+        starts.append(Start(spec, default_start(window, spec)))
+    if p > 0:
+        starts.append(Start(spec, nested=replace(fits[p - 1, q], modes=()), position=p))
+    if q > 0:
+        starts.append(Start(spec, nested=replace(fits[p, q - 1], modes=()), position=p + q))
+    earlier = previous.get((p, q))
+    if earlier is not None and earlier.spec == spec:
+        # The last search's best of this order (its other modes rarely add a maximum
+        # that no other start finds, at twice the cost).
+        starts.append(Start(spec, earlier.u, earlier.hinv))
+    if p > 0 and q > 0 and factor_pairs:
+        for u in _common_factor_starts(fits[p - 1, q - 1], spec, factor_pairs):
+            starts.append(Start(spec, u))
+    return starts
+
+
+#: ``map`` with one iterable: the function's results in the order of the inputs.
+Mapper = Callable[[Callable[[Start], Fit], Iterable[Start]], Iterable[Fit]]
+
+
 def search_orders(
     window: Window,
     max_p: int,
@@ -216,6 +276,7 @@ def search_orders(
     previous: Mapping[tuple[int, int], Fit] | None = None,
     max_iter: int = 200,
     factor_pairs: tuple[tuple[float, float], ...] = FACTOR_PAIRS,
+    mapper: Mapper = map,
 ) -> dict[tuple[int, int], Fit]:
     """Fit every ARMA(p, q)-GARCH(1, 1) with ``p <= max_p``, ``q <= max_q`` on ``window``.
 
@@ -228,6 +289,22 @@ def search_orders(
     distribution : {"normal", "t"}
     previous : mapping, optional
         Fits of the same orders on an earlier window, used as extra starts.
+    max_iter : int
+        BFGS iterations per start.
+    factor_pairs : tuple of (float, float)
+        Near-common factors of the extra starts of every ARMA(p, q) with p, q >= 1
+        (empty: none).
+    mapper : callable, default map
+        ``mapper(function, starts)`` returns ``function(start)`` for every start, in
+        order: the builtin ``map``, or one that spreads the fits over processes (see
+        :func:`strategies.execution.processes.process_map`). The fits are the same
+        whatever it is.
+
+    Returns
+    -------
+    dict
+        ``(p, q) -> Fit``: for each order the best of its starts (converged ones first),
+        with the other local maxima found in ``modes``.
 
     Notes
     -----
@@ -237,43 +314,24 @@ def search_orders(
     nested starts reached the best maximum in 75% of the (window, order) cases and were
     the only ones to reach it in 17%; the common-factor starts were the only ones in 7%,
     the previous optimum in 1%.
-    max_iter : int
-        BFGS iterations per start.
-    factor_pairs : tuple of (float, float)
-        Near-common factors of the extra starts of every ARMA(p, q) with p, q >= 1
-        (empty: none).
 
-    Returns
-    -------
-    dict
-        ``(p, q) -> Fit``: for each order the best of its starts (converged ones first),
-        with the other local maxima found in ``modes``.
+    Every start of an order needs only the optima of smaller orders, so the orders are
+    searched by diagonals ``p + q = d``: all starts of all orders of a diagonal go
+    through ``mapper`` at once (up to 30 independent fits for orders up to (5, 5)).
     """
     if window.m < max_p:
         raise ValueError(f"the window conditions on {window.m} returns, fewer than max_p={max_p}")
     fits: dict[tuple[int, int], Fit] = {}
+    run = partial(fit_start, window, max_iter=max_iter)
     for total in range(max_p + max_q + 1):
-        for p in range(max(0, total - max_q), min(max_p, total) + 1):
-            q = total - p
-            spec = Spec(p, q, distribution)
-            results = []
-            if total == 0:
-                results.append(fit_cold(window, spec, max_iter))
-            if p > 0:
-                u0, h0 = _extend(window, fits[p - 1, q], spec, p)
-                results.append(fit_from(window, spec, u0, h0, max_iter))
-            if q > 0:
-                u0, h0 = _extend(window, fits[p, q - 1], spec, 1 + p + q - 1)
-                results.append(fit_from(window, spec, u0, h0, max_iter))
-            earlier = (previous or {}).get((p, q))
-            if earlier is not None and earlier.spec == spec:
-                # The last search's best of this order (its other modes rarely add a
-                # maximum that no other start finds, at twice the cost).
-                results.append(fit_from(window, spec, earlier.u, earlier.hinv, max_iter))
-            if p > 0 and q > 0 and factor_pairs:
-                for start in _common_factor_starts(fits[p - 1, q - 1], spec, factor_pairs):
-                    results.append(fit_from(window, spec, start, None, max_iter))
-            fits[p, q] = best_with_modes(results)
+        orders = [(p, total - p) for p in range(max(0, total - max_q), min(max_p, total) + 1)]
+        starts = {
+            order: _starts(window, Spec(*order, distribution), fits, previous or {}, factor_pairs)
+            for order in orders
+        }
+        results = iter(mapper(run, [s for order in orders for s in starts[order]]))
+        for order in orders:
+            fits[order] = best_with_modes([next(results) for _ in starts[order]])
     return fits
 
 

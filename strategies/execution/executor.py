@@ -18,6 +18,10 @@ Work is planned per generator by how its chunks depend on each other
     to the prices then cost only the fits of the new windows. A generator that overrides
     ``fit_predict_batch`` is run as one job with one entry for all its tasks.
 
+With ``loky``, each job may also run on a few processes of its own (see
+:mod:`strategies.execution.processes` and ``processes_per_job``): a chain alone in the
+tail of a run then still uses the cores that the finished chains left idle.
+
 Every path calls the same generator methods on the same tasks in the same order as
 :meth:`strategies.WalkForward.run_many`, so results do not depend on the backend, the
 number of workers or what the cache held. Workers write each finished chunk's entry
@@ -46,6 +50,7 @@ import pandas as pd
 from strategies.base import ChunkTask, Generator
 from strategies.execution.cache import ChunkCache, default_cache_dir
 from strategies.execution.keys import chunk_key, fit_key, generator_digest
+from strategies.execution.processes import granted_processes
 from strategies.execution.progress import PROGRESS_MODES, Progress
 from strategies.run_context import RUN_DIR_VARIABLE
 from strategies.walk_forward import Chunk, WalkForward, chunk_task
@@ -195,6 +200,14 @@ class Executor:
         in this process use it too: numerical libraries may round differently with
         other thread counts (torch's reductions), so set it (e.g. 1) for forecasts that
         are bit-identical across backends with such generators.
+    processes_per_job : int, optional
+        Processes a job may run on for its own parallelism, its own included (see
+        :mod:`strategies.execution.processes`: ARIMA-GARCH spreads each order search's
+        fits over them). Default with ``loky``: twice the job's share of the workers, at
+        most all of them (``min(workers, 2 * (workers // running jobs))``, so a lone job
+        in the tail of a run, when the other workers are done, still uses them, while
+        the jobs running together oversubscribe the cores at most twice); with
+        ``sequential``, ``ray`` or one worker: 1 (none). Results do not depend on it.
     min_parallel_seconds : float, default 2.0
         Independent chunks are cheap for most generators: the first job of them runs in
         this process, and the rest goes to the workers only when it is estimated to take
@@ -210,6 +223,7 @@ class Executor:
     log_interval: float = 30.0
     address: str | None = None
     threads_per_job: int | None = None
+    processes_per_job: int | None = None
     min_parallel_seconds: float = 2.0
     stats: ExecutionStats = field(default_factory=ExecutionStats, init=False, repr=False)
 
@@ -222,6 +236,8 @@ class Executor:
             raise ValueError(f"n_jobs must be a non-zero integer, got {self.n_jobs!r}")
         if self.threads_per_job is not None and self.threads_per_job < 1:
             raise ValueError(f"threads_per_job must be >= 1, got {self.threads_per_job}")
+        if self.processes_per_job is not None and self.processes_per_job < 1:
+            raise ValueError(f"processes_per_job must be >= 1, got {self.processes_per_job}")
         if self.min_parallel_seconds < 0:
             raise ValueError(f"min_parallel_seconds must be >= 0, got {self.min_parallel_seconds}")
         if self.log_interval <= 0:
@@ -429,13 +445,23 @@ class Executor:
             return self.n_jobs
         return max(1, (os.cpu_count() or 1) + 1 + self.n_jobs)
 
+    def _processes(self, running: int) -> int:
+        """Processes each of ``running`` jobs run together may use (its own included)."""
+        if self.processes_per_job is not None:
+            return self.processes_per_job
+        workers = self._workers()
+        if self.backend != "loky" or workers == 1:
+            return 1
+        return min(workers, 2 * max(1, workers // max(1, min(workers, running))))
+
     def _dispatch(
         self, jobs: list[_Job], store: ChunkCache | None
     ) -> Iterator[tuple[_Job, _Output]]:
         env = {RUN_DIR_VARIABLE: os.environ.get(RUN_DIR_VARIABLE)}
+        alone = self._processes(1)  # a job in this process runs alone
         if self.backend == "sequential" or self._workers() == 1 or len(jobs) <= 1:
             for job in jobs:
-                yield job, _run_job(job, store, env, self.threads_per_job)
+                yield job, _run_job(job, store, env, self.threads_per_job, alone)
             return
         heavy = [job for job in jobs if job.kind != "independent"]
         light = [job for job in jobs if job.kind == "independent"]
@@ -451,7 +477,7 @@ class Executor:
                 light = []
         remote = heavy + light
         if len(remote) == 1:
-            yield remote[0], _run_job(remote[0], store, env, self.threads_per_job)
+            yield remote[0], _run_job(remote[0], store, env, self.threads_per_job, alone)
         elif remote:
             yield from self._parallel(remote, store, env)
 
@@ -461,6 +487,7 @@ class Executor:
         from joblib import Parallel, delayed, parallel_config
 
         threads = self.threads_per_job or max(1, (os.cpu_count() or 1) // self._workers())
+        processes = self._processes(len(jobs))
         options: dict[str, Any] = {"backend": self.backend, "n_jobs": self.n_jobs}
         if self.backend == "ray":
             _connect_ray(self.address)
@@ -471,7 +498,7 @@ class Executor:
         return_as = "list" if self.backend == "ray" else "generator_unordered"
         with parallel_config(**options):
             results = Parallel(return_as=return_as)(
-                delayed(_run_indexed)(index, job, store, env, threads)
+                delayed(_run_indexed)(index, job, store, env, threads, processes)
                 for index, job in enumerate(jobs)
             )
             for index, entries in results:
@@ -578,20 +605,36 @@ def _connect_ray(address: str | None) -> None:
 
 
 def _run_indexed(
-    index: int, job: _Job, store: ChunkCache | None, env: dict[str, str | None], threads: int
+    index: int,
+    job: _Job,
+    store: ChunkCache | None,
+    env: dict[str, str | None],
+    threads: int,
+    processes: int,
 ) -> tuple[int, _Output]:
-    return index, _run_job(job, store, env, threads)
+    return index, _run_job(job, store, env, threads, processes)
 
 
 def _run_job(
-    job: _Job, store: ChunkCache | None, env: dict[str, str | None], threads: int | None
+    job: _Job,
+    store: ChunkCache | None,
+    env: dict[str, str | None],
+    threads: int | None,
+    processes: int = 1,
 ) -> _Output:
-    """Compute a job's chunks; each entry is pickled (and stored) as soon as it is done."""
+    """Compute a job's chunks with ``threads`` BLAS/torch threads (None: as they are)
+    and ``processes`` granted (see :mod:`strategies.execution.processes`); each entry is
+    pickled (and stored) as soon as it is done."""
     for name, value in env.items():
         if value is None:
             os.environ.pop(name, None)
         else:
             os.environ[name] = value
+    with granted_processes(processes):
+        return _run_threads(job, store, threads)
+
+
+def _run_threads(job: _Job, store: ChunkCache | None, threads: int | None) -> _Output:
     if threads is None:
         return _compute(job, store)
     from threadpoolctl import threadpool_limits

@@ -11,6 +11,7 @@ from portfolio.datasets import load_dataset
 from strategies import Generator, Momentum, WalkForward
 from strategies.arima_garch import ArimaGarch
 from strategies.base import ChunkTask
+from strategies.execution.processes import process_map
 
 
 class CountingMomentum(Momentum):
@@ -37,6 +38,23 @@ class MeanOfBatch(Generator):
 def small_arima() -> ArimaGarch:
     """The ARIMA-GARCH protocol, small: orders up to (1, 1), 2-year windows."""
     return ArimaGarch(max_p=1, max_q=1, window_years=2, refit_every=10, min_observations=100)
+
+
+class PoolReportingArima(ArimaGarch):
+    """``small_arima`` whose ``pooled_`` (set by ``collect``) says whether every chunk
+    ran with worker processes granted (its order searches spread over them)."""
+
+    def __init__(self):
+        super().__init__(max_p=1, max_q=1, window_years=2, refit_every=10, min_observations=100)
+
+    def fit_predict_carried(self, task, carry):
+        forecasts, rows, chain = super().fit_predict_carried(task, carry)
+        pooled = process_map() is not map
+        return forecasts, [{**row, "pooled": pooled} for row in rows], chain
+
+    def collect(self, records):
+        self.pooled_ = all(row["pooled"] for rows in records for row in rows)
+        super().collect(records)
 
 
 def assets(start: str = "2001-01-01", end: str = "2005-06-30") -> list[pd.Series]:

@@ -1,0 +1,98 @@
+"""Worker processes granted to jobs: the order searches spread over them, same results."""
+
+from __future__ import annotations
+
+import sys
+from functools import partial
+
+import numpy as np
+import pytest
+
+from strategies.arima_garch.fitting import search_orders
+from strategies.arima_garch.model import Window
+from strategies.execution import Executor
+from strategies.execution.processes import granted_processes, process_map
+from tests.strategies.execution_helpers import (
+    PoolReportingArima,
+    assets,
+    quarterly_from,
+    same,
+)
+
+pytestmark = pytest.mark.skipif(
+    not sys.platform.startswith("linux"), reason="the pools fork: Linux only"
+)
+
+
+def _square(x: float, offset: float = 0.0) -> float:
+    return x * x + offset
+
+
+def test_process_map_is_the_builtin_map_unless_processes_are_granted():
+    assert process_map() is map
+    with granted_processes(1):
+        assert process_map() is map
+    with granted_processes(3):  # this process and two more
+        mapper = process_map()
+        assert mapper is not map
+        assert list(mapper(partial(_square, offset=1.0), range(7))) == [x * x + 1 for x in range(7)]
+    assert process_map() is map
+    with pytest.raises(ValueError, match="processes"):
+        with granted_processes(0):
+            pass
+
+
+def _same_fits(left, right) -> bool:
+    def same_fit(a, b):
+        return (
+            a.spec == b.spec
+            and np.array_equal(a.u, b.u)
+            and np.array_equal(a.hinv, b.hinv)
+            and a.nll == b.nll
+            and (a.converged, a.iterations, a.evaluations)
+            == (b.converged, b.iterations, b.evaluations)
+            and len(a.modes) == len(b.modes)
+            and all(same_fit(m, n) for m, n in zip(a.modes, b.modes, strict=True))
+        )
+
+    return list(left) == list(right) and all(same_fit(left[k], right[k]) for k in left)
+
+
+def test_a_search_over_processes_equals_the_sequential_search(sp500):
+    returns = 100 * np.diff(np.log(sp500.loc["2012":"2015"].to_numpy()))
+    first, second = Window.of(returns[:750], 3), Window.of(returns[60:810], 3)
+    sequential = search_orders(first, 3, 3)
+    warm = search_orders(second, 3, 3, previous=sequential)
+    with granted_processes(2):
+        pooled = search_orders(first, 3, 3, mapper=process_map())
+        pooled_warm = search_orders(second, 3, 3, previous=pooled, mapper=process_map())
+    assert _same_fits(sequential, pooled)
+    assert _same_fits(warm, pooled_warm)
+    assert sum(len(fit.modes) for fit in warm.values()) > 0  # the modes were compared too
+
+
+def test_jobs_get_processes_only_when_the_executor_has_several_workers():
+    assert Executor(backend="sequential", n_jobs=4)._processes(1) == 1
+    assert Executor(backend="loky", n_jobs=1)._processes(1) == 1
+    assert Executor(backend="ray", n_jobs=2)._processes(3) == 1
+    assert Executor(backend="loky", n_jobs=2)._processes(3) == 2  # a lone job in the tail
+    assert Executor(backend="loky", n_jobs=2)._processes(1) == 2
+    assert Executor(backend="loky", n_jobs=8)._processes(3) == 4
+    assert Executor(backend="loky", n_jobs=8)._processes(8) == 2
+    assert Executor(backend="loky", n_jobs=2, processes_per_job=3)._processes(3) == 3
+    with pytest.raises(ValueError, match="processes_per_job"):
+        Executor(processes_per_job=0)
+
+
+def test_chains_with_pooled_searches_give_the_sequential_forecasts():
+    inputs = assets()
+    walk = quarterly_from(inputs, "2004-07-01")
+    sequential = PoolReportingArima()
+    expected = Executor(backend="sequential", progress="off").run(sequential, walk, inputs)
+    assert not sequential.pooled_
+    for chains in (inputs, inputs[:1]):  # three jobs on two workers; one in this process
+        generator = PoolReportingArima()
+        executor = Executor(backend="loky", n_jobs=2, progress="off")
+        outputs = executor.run(generator, walk, chains)
+        assert generator.pooled_
+        assert same(expected[: len(chains)], outputs)
