@@ -39,8 +39,9 @@ log = logging.getLogger(__name__)
 
 #: Fewest streams for which the working set is used (below, the full problem is small).
 MIN_STREAMS = 64
-#: Slot counts of the small problems (each compiled when first needed).
-SLOTS = (32, 64, 128, 256)
+#: The small problems have a multiple of this many streams (each size compiled when
+#: first needed), fewer than the full problem's.
+SLOTS = 16
 #: Streams not held that join the first working set of a date, at least.
 MARGIN = 16
 #: Working-set rounds per date before giving up (the full problem then solves it).
@@ -149,17 +150,18 @@ class WorkingSet:
         self.previous = weights.copy()
 
     def solve(self, data: ProblemData) -> np.ndarray | None:
-        """Certified optimal weights, or None (too many rounds, a working set too large
-        for the slots, or a solver that failed: the caller solves the full problem)."""
+        """Certified optimal weights, or None (too many rounds, a working set as large
+        as the full problem, or a solver that failed: the caller solves the full
+        problem)."""
         n = len(self.upper)
         start = self.previous if self.previous is not None else np.full(n, self.budget / n)
-        # The first date starts with no stream held: the best-looking ones at equal
-        # weights, twice as many as the caps need.
+        # The streams held last time and half as many best-looking others; the first
+        # date: the best-looking at equal weights, twice as many as the caps need.
         held = start > HELD if self.previous is not None else np.zeros(n, dtype=bool)
         gradient = self._start_gradient(start, data)
         outside = np.flatnonzero(~held)
         least = int(np.ceil(self.budget / np.max(self.upper)))
-        extra = max(MARGIN, int(held.sum()), 2 * least)
+        extra = max(MARGIN, int(held.sum()) // 2, least if held.any() else 2 * least)
         chosen = np.union1d(np.flatnonzero(held), outside[np.argsort(gradient[outside])[:extra]])
         for _ in range(ROUNDS):
             chosen = self._filled(chosen, gradient)
@@ -195,8 +197,8 @@ class WorkingSet:
         streams (no slot is left empty: a slot capped at zero would leave an
         interior-point solver no interior), or None when no slot count fits."""
         n = len(self.upper)
-        slots = next((k for k in SLOTS if k >= chosen.size), None)
-        if slots is None or slots >= n:
+        slots = SLOTS * int(np.ceil(chosen.size / SLOTS))
+        if slots >= n:
             return None
         others = np.setdiff1d(np.arange(n), chosen)
         fill = others[np.argsort(gradient[others], kind="stable")[: slots - chosen.size]]
