@@ -557,7 +557,9 @@ class Allocator:
         root = np.sqrt(unit)
         pad = self.lookback - t
         d = factors.d / root
-        if self._risk_rows() == n:
+        if spec.name == "min_cvar":  # no covariance term: skip its square root
+            a = np.zeros((self._risk_rows(), n))
+        elif self._risk_rows() == n:
             a = square_root(factors.covariance / unit)
             d = np.zeros(n)
         else:

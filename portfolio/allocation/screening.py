@@ -13,9 +13,14 @@ where ``0 < w_i < u_i``, ``g_i >= lam`` where ``w_i = 0`` and ``g_i <= lam`` whe
 and the small problem is solved again; an answer is returned only once the full
 conditions hold, so it is the full problem's optimum within the tolerance.
 
-For the variance ``g = 2 S w``. For the CVaR (a linear program in Rockafellar-Uryasev
-form) ``g = -R' pi`` with ``pi`` the scenario constraints' multipliers of the small
-problem, which are feasible multipliers of the full problem's scenario constraints.
+For the variance ``g = 2 S w``; interior-point weights only give the active set, and
+the weights are recomputed exactly from it (a linear system) before the check. For the
+CVaR (a linear program in Rockafellar-Uryasev form) ``g = -R' pi`` with ``pi`` the
+scenario constraints' multipliers of the small problem. The CVaR's scenarios are
+screened the same way: the small problem keeps the scenarios of the largest losses;
+a scenario left out must have its loss at most ``alpha`` (its excess is then zero and
+its multiplier zero), else it joins. With both checks the small problem's primal and
+dual answers are feasible and complementary for the full linear program.
 """
 
 from __future__ import annotations
@@ -81,7 +86,9 @@ def screenable(objective: Objective, constraints: ResolvedConstraints) -> bool:
 
 
 class _Small:
-    """The problem on ``k`` streams of the working set, compiled once per ``k``."""
+    """The problem on ``k`` streams and (CVaR) ``rows`` scenarios of the working set,
+    compiled once per size; scenario slots beyond the working set's are zero rows of
+    probability zero, which constrain nothing."""
 
     def __init__(self, name: str, k: int, rows: int, budget: float, level: float):
         self.v = cp.Variable(k, name="slot_weights")
@@ -94,11 +101,11 @@ class _Small:
         else:
             self.scenarios = cp.Parameter((rows, k), name="slot_scenarios")
             self.probabilities = cp.Parameter(rows, nonneg=True, name="slot_probabilities")
-            alpha = cp.Variable()
+            self.alpha = cp.Variable()
             excess = cp.Variable(rows, nonneg=True)
-            self.scenario_rule = excess >= -self.scenarios @ self.v - alpha
+            self.scenario_rule = excess >= -self.scenarios @ self.v - self.alpha
             rules.append(self.scenario_rule)
-            goal = alpha + self.probabilities @ excess / (1.0 - level)
+            goal = self.alpha + self.probabilities @ excess / (1.0 - level)
         self.problem = cp.Problem(cp.Minimize(goal), rules)
 
 
@@ -143,7 +150,7 @@ class WorkingSet:
         self.previous: np.ndarray | None = None
         self.rounds = 0
         self.misses = 0
-        self._small: dict[int, _Small] = {}
+        self._small: dict[tuple[int, int], _Small] = {}
 
     def remember(self, weights: np.ndarray) -> None:
         """Weights decided by other means (the full problem): the next start."""
@@ -163,14 +170,20 @@ class WorkingSet:
         least = int(np.ceil(self.budget / np.max(self.upper)))
         extra = max(MARGIN, int(held.sum()) // 2, least if held.any() else 2 * least)
         chosen = np.union1d(np.flatnonzero(held), outside[np.argsort(gradient[outside])[:extra]])
+        scenes = self._start_scenes(start, data)
         for _ in range(ROUNDS):
             chosen = self._filled(chosen, gradient)
             if chosen is None:
                 break
-            found = self._solve_on(chosen, data)
+            found = self._solve_on(chosen, scenes, data)
             if found is None:
                 break
-            weights, gradient, lam = found
+            weights, gradient, lam, alpha = found
+            if scenes is not None:
+                missing = self._scenes_broken(weights, alpha, scenes, data)
+                if missing.size:  # the losses of these scenarios exceed alpha: add them
+                    scenes = np.union1d(scenes, missing)
+                    continue
             late = self._violations(weights, gradient, lam, chosen)
             if late is None:
                 break  # the small problem's own answer does not meet them: inaccurate
@@ -192,6 +205,29 @@ class WorkingSet:
         worst = live & (losses >= np.quantile(losses[live], self.level))
         return -data.scenarios[worst].mean(axis=0)
 
+    def _start_scenes(self, weights: np.ndarray, data: ProblemData) -> np.ndarray | None:
+        """CVaR: the scenarios of the largest losses of the start weights, three times
+        as many as the tail holds (None: the variance, which has no scenarios)."""
+        if self.name != "min_cvar":
+            return None
+        live = np.flatnonzero(data.probabilities > 0)
+        losses = -data.scenarios[live] @ weights
+        tail = int(np.ceil((1.0 - self.level) * live.size))
+        count = max(2 * MARGIN, 3 * tail)
+        return np.sort(live[np.argsort(-losses, kind="stable")[:count]])
+
+    def _scenes_broken(
+        self, weights: np.ndarray, alpha: float, scenes: np.ndarray, data: ProblemData
+    ) -> np.ndarray:
+        """Scenarios left out whose loss exceeds ``alpha`` (their excess would not be
+        zero), worst first."""
+        live = data.probabilities > 0
+        live[scenes] = False
+        losses = -data.scenarios @ weights
+        tolerance = TOLERANCE * max(abs(alpha), float(np.max(np.abs(losses))), 1e-12)
+        broken = np.flatnonzero(live & (losses > alpha + tolerance))
+        return broken[np.argsort(-losses[broken], kind="stable")]
+
     def _filled(self, chosen: np.ndarray, gradient: np.ndarray) -> np.ndarray | None:
         """The working set topped up to a slot count with the best-looking other
         streams (no slot is left empty: a slot capped at zero would leave an
@@ -205,22 +241,32 @@ class WorkingSet:
         return np.union1d(chosen, fill)
 
     def _solve_on(
-        self, chosen: np.ndarray, data: ProblemData
-    ) -> tuple[np.ndarray, np.ndarray, float] | None:
-        """Weights on the working set, the full gradient there and the budget's
-        multiplier, or None."""
+        self, chosen: np.ndarray, scenes: np.ndarray | None, data: ProblemData
+    ) -> tuple[np.ndarray, np.ndarray, float, float] | None:
+        """Weights on the working set, the full (sub)gradient there, the budget's
+        multiplier and (CVaR) alpha, or None."""
         slots = chosen.size
-        small = self._small.get(slots)
+        if scenes is not None:
+            rows = SLOTS * int(np.ceil(scenes.size / SLOTS))
+            if rows >= self.rows:  # as many as the full problem: take them all
+                scenes, rows = np.arange(self.rows), self.rows
+        else:
+            rows = 0
+        small = self._small.get((slots, rows))
         if small is None:
-            small = _Small(self.name, slots, self.rows, self.budget, self.level)
-            self._small[slots] = small
+            small = _Small(self.name, slots, rows, self.budget, self.level)
+            self._small[(slots, rows)] = small
         small.upper.value = self.upper[chosen]
-        if self.name == "min_variance":
+        if scenes is None:
             a, d = data.a[:, chosen], data.d[chosen]
             small.root.value = square_root(a.T @ a + np.diag(d**2))
         else:
-            small.scenarios.value = data.scenarios[:, chosen]
-            small.probabilities.value = data.probabilities
+            scenarios = np.zeros((rows, slots))
+            scenarios[: scenes.size] = data.scenarios[np.ix_(scenes, chosen)]
+            probabilities = np.zeros(rows)
+            probabilities[: scenes.size] = data.probabilities[scenes]
+            small.scenarios.value = scenarios
+            small.probabilities.value = probabilities
         try:
             small.problem.solve(solver=self.solver, warm_start=True, **_LOOSE.get(self.solver, {}))
         except (cp.SolverError, ValueError, ArithmeticError):
@@ -231,14 +277,17 @@ class WorkingSet:
         weights = np.zeros(len(self.upper))
         weights[chosen] = np.clip(np.asarray(small.v.value, dtype=float), 0.0, None)
         weights[chosen] = np.minimum(weights[chosen], self.upper[chosen])
-        if self.name == "min_variance":
-            return _polished(weights, chosen, self.upper, self.budget, data)
+        if scenes is None:
+            polished = _polished(weights, chosen, self.upper, self.budget, data)
+            return None if polished is None else (*polished, 0.0)
         assert small.scenario_rule is not None
         pi = small.scenario_rule.dual_value
-        if pi is None or not np.isfinite(pi).all():
+        if pi is None or not np.isfinite(pi).all() or small.alpha.value is None:
             return None
-        gradient = -data.scenarios.T @ np.asarray(pi, dtype=float)
-        return weights, gradient, float(np.max(gradient[weights > HELD]))
+        # Scenarios left out have multiplier zero.
+        gradient = -data.scenarios[scenes].T @ np.asarray(pi, dtype=float)[: scenes.size]
+        lam = float(np.max(gradient[weights > HELD]))
+        return weights, gradient, lam, float(small.alpha.value)
 
     def _violations(
         self, weights: np.ndarray, gradient: np.ndarray, lam: float, chosen: np.ndarray

@@ -56,13 +56,23 @@ def test_min_variance_on_the_working_set_is_the_exact_optimum(returns, estimator
     assert (got > 1e-6).sum(axis=1).max() < N // 2  # the working set is the point
 
 
-def test_min_cvar_on_the_working_set_equals_the_full_problem(returns, monkeypatch):
+@pytest.mark.parametrize("misleading", [False, True])
+def test_min_cvar_on_the_working_set_equals_the_full_problem(returns, monkeypatch, misleading):
+    """Streams and scenarios screened (the small problems have fewer rows than the
+    window); a misleading start (the scenarios of the smallest losses) only adds rounds."""
+    if misleading:
+        monkeypatch.setattr(
+            screening.WorkingSet,
+            "_start_scenes",
+            lambda self, w, data: np.argsort(data.scenarios @ w)[-20:],
+        )
     dates = [WINDOW, WINDOW + 5, WINDOW + 30, WINDOW + 60]
     options = {"lookback": WINDOW, "min_observations": WINDOW, "upper": 0.08}
     screened = Allocator("min_cvar", **options)
     got = _fits(screened, returns, dates)
     working = screened._problems["min_cvar"].working_set
     assert working is not None and working.misses == 0
+    assert min(rows for _, rows in working._small) < WINDOW
     monkeypatch.setattr(problem_module, "screenable", lambda *args: False)
     full = Allocator("min_cvar", **options)
     expected = _fits(full, returns, dates)
