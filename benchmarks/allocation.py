@@ -13,7 +13,7 @@ Contestants, in one process and on the same windows:
 - ``parametrized``: :class:`portfolio.allocation.Allocator` (``risk="sample"``), its
   cvxpy problems compiled once per stream set and re-solved with new parameter values
   (its default solver chain; Clarabel first for the variance, HiGHS for the CVaR), at
-  every weekly date. With 64 streams or more both objectives are first solved on a
+  every weekly date. With 32 streams or more both objectives are first solved on a
   working set of streams (last date's holdings and the best-looking others, a small
   problem compiled once per size) whose answer is certified by the full problem's
   optimality conditions (:mod:`portfolio.allocation.screening`); the full compiled

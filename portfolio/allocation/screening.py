@@ -4,7 +4,7 @@ Long-only minimum variance and minimum CVaR with a budget and per-stream caps ho
 a few dozen of hundreds of streams, and from one rebalance to the next mostly the same
 ones. The streams held last time (plus the most promising others) form a working set;
 the problem is solved on the working set alone (the other weights at their lower bound,
-zero), a small problem compiled once per slot count with cvxpy parameters; then the
+zero), a small problem compiled once per size with cvxpy parameters; then the
 optimality conditions of the full problem are checked at that answer. For
 ``min f(w)`` subject to ``sum(w) = b`` and ``0 <= w <= u``, weights ``w`` are optimal
 when, with ``g`` a (sub)gradient of ``f`` at ``w``, some ``lam`` has ``g_i = lam``
@@ -43,7 +43,7 @@ __all__ = ["WorkingSet", "screenable"]
 log = logging.getLogger(__name__)
 
 #: Fewest streams for which the working set is used (below, the full problem is small).
-MIN_STREAMS = 64
+MIN_STREAMS = 32
 #: The small problems have a multiple of this many streams (each size compiled when
 #: first needed), fewer than the full problem's.
 SLOTS = 16
