@@ -58,8 +58,8 @@ HELD = 1e-6
 TOLERANCE = 1e-7
 
 _ACCEPTED = (cp.OPTIMAL, cp.OPTIMAL_INACCURATE)
-#: Options of the small problems' solver: only their active set is used (the weights
-#: are recomputed exactly), so looser interior-point tolerances do.
+#: Options of the variance's small problems' solver: only their active set is used (the
+#: weights are recomputed exactly), so looser interior-point tolerances do.
 _LOOSE = {"CLARABEL": {"tol_gap_abs": 1e-6, "tol_gap_rel": 1e-6, "tol_feas": 1e-6}}
 
 
@@ -268,7 +268,8 @@ class WorkingSet:
             small.scenarios.value = scenarios
             small.probabilities.value = probabilities
         try:
-            small.problem.solve(solver=self.solver, warm_start=True, **_LOOSE.get(self.solver, {}))
+            options = _LOOSE.get(self.solver, {}) if scenes is None else {}
+            small.problem.solve(solver=self.solver, warm_start=True, **options)
         except (cp.SolverError, ValueError, ArithmeticError):
             return None
         self.rounds += 1
