@@ -11,10 +11,17 @@ loadings plus idiosyncratic noise of random size, seed ``--seed``).
 Contestants, in one process and on the same windows:
 
 - ``parametrized``: :class:`portfolio.allocation.Allocator` (``risk="sample"``), its
-  cvxpy problem compiled once per stream set and re-solved with new parameter values
-  (its default solver chain; Clarabel first), at every weekly date.
-- ``rebuild``: the same formulation written with constants and built anew at each date
-  (``cp.Problem(...).solve(solver=...)``), as code without parameters does.
+  cvxpy problems compiled once per stream set and re-solved with new parameter values
+  (its default solver chain; Clarabel first for the variance, HiGHS for the CVaR), at
+  every weekly date. With 32 streams or more both objectives are first solved on a
+  working set of streams (last date's holdings and the best-looking others, a small
+  problem compiled once per size) whose answer is certified by the full problem's
+  optimality conditions (:mod:`portfolio.allocation.screening`); the full compiled
+  problem answers when that fails (counted as ``ws_misses``).
+- ``rebuild``: the problem written with constants and built anew at each date
+  (``cp.Problem(...).solve(solver=...)``), as code without parameters does: the
+  variance as a dense ``quad_form`` (the fastest cold form found), the CVaR as the
+  allocator's linear program.
 - ``skfolio``: ``MeanRisk(risk_measure=VARIANCE or CVAR, min_weights=0,
   max_weights=cap, budget=1, solver=...)`` with ``EmpiricalPrior`` and
   ``EmpiricalCovariance`` (``ddof=1``), fitted on the same window.
@@ -82,12 +89,13 @@ def rebuild(objective: str, window: np.ndarray, cap: float, solver: str) -> np.n
     w = cp.Variable(n)
     rules = [cp.sum(w) == 1, w >= 0, w <= cap]
     if objective == "min_variance":
-        # As the allocator writes it: divided by the mean variance, and a Cholesky
-        # factor of the covariance when there are fewer streams than rows.
+        # The covariance as a dense quadratic form (divided by the mean variance), the
+        # fastest cold form measured: 1.4x to 2.4x faster with Clarabel than the
+        # allocator's factor form sum_squares(A w), which a compiled problem needs (a
+        # parameter covariance matrix in quad_form is not DPP).
         centred = (window - window.mean(axis=0)) / np.sqrt(t - 1)
         covariance = centred.T @ centred
-        factor = centred if n >= t else np.linalg.cholesky(covariance).T
-        goal = cp.sum_squares(factor @ w) / np.mean(np.diag(covariance))
+        goal = cp.quad_form(w, cp.psd_wrap(covariance / np.mean(np.diag(covariance))))
     else:
         alpha = cp.Variable()
         excess = cp.Variable(t, nonneg=True)
@@ -143,6 +151,7 @@ def run_one(objective: str, n: int, args: argparse.Namespace) -> dict[str, objec
             first = time.perf_counter() - started  # includes the one compilation
     total = time.perf_counter() - started
     failures = int(allocator.report()["failed"].sum())
+    working = allocator._problems[objective].working_set
     solvers = allocator.report()["solver"].value_counts().to_dict()
     every = args.baseline_every or max(1, len(dates) // 40)
     sampled = dates[::every]
@@ -156,6 +165,8 @@ def run_one(objective: str, n: int, args: argparse.Namespace) -> dict[str, objec
         "baseline_dates": len(sampled),
         "failures": failures,
         "solvers": solvers,
+        "ws_rounds": working.rounds if working is not None else 0,
+        "ws_misses": working.misses if working is not None else 0,
     }
     # The baselines use the solver the allocator used most.
     solver = max(solvers, key=solvers.get)
@@ -224,7 +235,8 @@ def main() -> None:
                     if "skfolio_max_weight_diff" in row
                     else ""
                 )
-                + f"; failures {row['failures']}, solvers {row['solvers']}",
+                + f"; failures {row['failures']}, solvers {row['solvers']}, working set: "
+                + f"{row['ws_rounds']} small solves, {row['ws_misses']} without certificate",
                 flush=True,
             )
     table = pd.DataFrame(rows).set_index(["objective", "streams"])

@@ -17,7 +17,7 @@ from portfolio.allocation.constraints import (
 )
 from portfolio.allocation.objectives import OBJECTIVES, Objective, cvar, risk_contributions
 from portfolio.allocation.problem import CompiledProblem, ProblemData, solver_chain
-from portfolio.allocation.risk import RiskFactors, RiskModel
+from portfolio.allocation.risk import RiskFactors, RiskModel, square_root
 from portfolio.errors import ConfigError
 
 __all__ = ["Allocator", "Fit"]
@@ -488,14 +488,14 @@ class Allocator:
             own = np.sum(factors.a**2, axis=0) + factors.d**2
             scale = np.sqrt(variances / np.where(own > 0, own, variances))
             factors = RiskFactors(factors.a * scale, factors.d * scale, factors.mean)
-        covariance = factors.covariance
         mu = factors.mean if mean is None else mean
         beta = None
         problem_beta = self._problem(spec).beta is not None
         if problem_beta:
             j = self._resolved.target
             assert j is not None
-            beta = covariance[:, j] / covariance[j, j] if covariance[j, j] > 0 else np.zeros(n)
+            column = factors.times(np.eye(n)[j])  # S[:, j]
+            beta = column / column[j] if column[j] > 0 else np.zeros(n)
             clash = self._beta_clash(beta)
             if clash:
                 return self._fallback_fit(date, rows, current, "none", clash)
@@ -507,7 +507,7 @@ class Allocator:
             target = data.target
             if self._resolved.violation(target, current, beta) <= 1e-12:
                 return self._record(
-                    date, target, "closed_form", "optimal", (), 0.0, t, covariance, rows, mu, data
+                    date, target, "closed_form", "optimal", (), 0.0, t, factors, rows, mu, data
                 )
         outcome = self._problem(spec).solve(data)
         if outcome.weights is None:
@@ -515,7 +515,7 @@ class Allocator:
             return self._fallback_fit(date, rows, current, "none", reason)
         return self._record(
             date, outcome.weights, outcome.solver or "", outcome.status, outcome.fallbacks,
-            outcome.seconds, t, covariance, rows, mu, data,
+            outcome.seconds, t, factors, rows, mu, data,
         )  # fmt: skip
 
     def _beta_clash(self, beta: np.ndarray) -> str:
@@ -557,8 +557,10 @@ class Allocator:
         root = np.sqrt(unit)
         pad = self.lookback - t
         d = factors.d / root
-        if self._risk_rows() == n:
-            a = _square_root(factors.covariance / unit)
+        if spec.name == "min_cvar":  # no covariance term: skip its square root
+            a = np.zeros((self._risk_rows(), n))
+        elif self._risk_rows() == n:
+            a = square_root(factors.covariance / unit)
             d = np.zeros(n)
         else:
             a = np.vstack([np.zeros((self._risk_rows() - t, n)), factors.a / root])
@@ -594,19 +596,20 @@ class Allocator:
     def _measure(
         self,
         w: np.ndarray,
-        covariance: np.ndarray,
+        factors: RiskFactors,
         rows: np.ndarray,
         mu: np.ndarray,
         target: np.ndarray,
     ) -> float:
-        variance = float(w @ covariance @ w)
+        marginal = factors.times(w)
+        variance = float(w @ marginal)
         name = self.objective
         if name == "min_variance":
             return variance
         if name == "min_tracking_error":
             assert self._benchmark is not None
             gap = w - np.eye(len(w))[self._benchmark]
-            return float(gap @ covariance @ gap)
+            return float(gap @ factors.times(gap))
         if name == "mean_variance":
             return float(mu @ w) - 0.5 * self.risk_aversion * variance
         if name == "max_sharpe":
@@ -615,12 +618,13 @@ class Allocator:
             return cvar(-rows @ w, self.cvar_level)
         if name == "max_diversification":
             return (
-                float(np.sqrt(np.diag(covariance)) @ w) / np.sqrt(variance)
+                float(np.sqrt(factors.variances) @ w) / np.sqrt(variance)
                 if variance > 0
                 else np.nan
             )
         if name in ("risk_parity", "risk_budgeting"):
-            return float(np.max(np.abs(risk_contributions(w, covariance) - self._budgets)))
+            shares = risk_contributions(w, None, marginal)
+            return float(np.max(np.abs(shares - self._budgets)))
         return float(np.sum((w - target) ** 2))
 
     def _record(
@@ -632,7 +636,7 @@ class Allocator:
         fallbacks: tuple[str, ...],
         seconds: float,
         t: int,
-        covariance: np.ndarray,
+        factors: RiskFactors,
         rows: np.ndarray,
         mu: np.ndarray,
         data: ProblemData,
@@ -642,13 +646,15 @@ class Allocator:
         return Fit(
             date=date,
             weights=pd.Series(weights, index=names, name=date),
-            objective_value=self._measure(weights, covariance, rows, mu, data.target),
+            objective_value=self._measure(weights, factors, rows, mu, data.target),
             solver=solver,
             status=status,
             fallbacks=fallbacks,
             failed=False,
             reason="",
-            risk_contributions=pd.Series(risk_contributions(weights, covariance), index=names),
+            risk_contributions=pd.Series(
+                risk_contributions(weights, None, factors.times(weights)), index=names
+            ),
             observations=t,
             seconds=seconds,
         )
@@ -674,8 +680,8 @@ class Allocator:
             weights = self._warm_up(rows, n)
         self._last = (date, weights.copy())
         if rows.shape[0] >= 2:
-            covariance = self.risk_model.factors(rows).covariance
-            contributions = risk_contributions(weights, covariance)
+            factors = self.risk_model.factors(rows)
+            contributions = risk_contributions(weights, None, factors.times(weights))
         else:
             contributions = np.full(n, np.nan)
         return Fit(
@@ -748,16 +754,6 @@ def _extreme(
         if room <= 0:
             break
     return float(beta @ w)
-
-
-def _square_root(covariance: np.ndarray) -> np.ndarray:
-    """``A`` with ``A.T @ A = covariance``: Cholesky (upper triangle, half the nonzeros),
-    or the eigen-decomposition when the matrix is singular."""
-    try:
-        return np.linalg.cholesky(covariance).T
-    except np.linalg.LinAlgError:
-        values, vectors = np.linalg.eigh(covariance)
-        return (vectors * np.sqrt(np.maximum(values, 0.0))).T
 
 
 def _vector(values: Sequence[float] | pd.Series, names: list[str], what: str) -> np.ndarray:

@@ -62,9 +62,14 @@ OBJECTIVES: dict[str, Objective] = {
 }
 
 
-def risk_contributions(w: np.ndarray, covariance: np.ndarray) -> np.ndarray:
-    """Shares of the portfolio variance, ``w_i (S w)_i / w' S w`` (they sum to 1)."""
-    marginal = covariance @ w
+def risk_contributions(
+    w: np.ndarray, covariance: np.ndarray | None, marginal: np.ndarray | None = None
+) -> np.ndarray:
+    """Shares of the portfolio variance, ``w_i (S w)_i / w' S w`` (they sum to 1);
+    ``marginal`` is ``S w`` when already known (then ``covariance`` may be None)."""
+    if marginal is None:
+        assert covariance is not None
+        marginal = covariance @ w
     total = float(w @ marginal)
     return w * marginal / total if total > 0 else np.full(len(w), np.nan)
 

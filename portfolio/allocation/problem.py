@@ -16,6 +16,7 @@ import numpy as np
 
 from portfolio.allocation.constraints import ResolvedConstraints
 from portfolio.allocation.objectives import Objective, Terms, expression
+from portfolio.allocation.screening import WorkingSet, screenable
 
 __all__ = ["SOLVER_CHAINS", "CompiledProblem", "ProblemData", "SolveOutcome", "solver_chain"]
 
@@ -98,6 +99,9 @@ class CompiledProblem:
         Position of the benchmark stream (minimum tracking error).
     solvers : list of str
         The solver chain.
+    screen : bool, default True
+        Solve on a working set of streams first when the problem allows it
+        (:mod:`portfolio.allocation.screening`); the full problem is the fallback.
     """
 
     def __init__(
@@ -112,6 +116,7 @@ class CompiledProblem:
         budgets: np.ndarray,
         benchmark: int | None,
         solvers: list[str],
+        screen: bool = True,
     ):
         n = len(constraints.names)
         self.budgets = budgets
@@ -173,6 +178,11 @@ class CompiledProblem:
         self._used = {parameter.id for parameter in self.problem.parameters()}
         if not self.problem.is_dcp(dpp=True):
             raise RuntimeError(f"the {objective.name} problem is not DPP")  # a bug, not input
+        self.working_set = (
+            WorkingSet(objective, constraints, rows, level, solvers[0])
+            if screen and screenable(objective, constraints)
+            else None
+        )
 
     def load(self, data: ProblemData) -> None:
         """Set the parameters the problem uses from one date's data (cvxpy checks each
@@ -200,9 +210,19 @@ class CompiledProblem:
         A solver's answer is usable when its status is optimal (or optimal but
         inaccurate) and the weights are finite and meet every constraint within
         ``1e-5``. Every other outcome is kept as ``"SOLVER: reason"``.
+
+        Where a working set applies, it is tried first with the chain's first solver;
+        when it gives no certified answer the chain solves the full problem (that is
+        not a failure: nothing is recorded).
         """
-        self.load(data)
         started = time.perf_counter()
+        if self.working_set is not None:
+            weights = self.working_set.solve(data)
+            if weights is not None and self.constraints.violation(weights, None, None) <= 1e-5:
+                return SolveOutcome(
+                    weights, self.solvers[0], cp.OPTIMAL, (), time.perf_counter() - started
+                )
+        self.load(data)
         failures: list[str] = []
         for solver in self.solvers:
             try:
@@ -226,6 +246,8 @@ class CompiledProblem:
             if worst > 1e-5:
                 failures.append(f"{solver}: {status} but a constraint is off by {worst:.2g}")
                 continue
+            if self.working_set is not None:
+                self.working_set.remember(weights)
             return SolveOutcome(
                 weights, solver, status, tuple(failures), time.perf_counter() - started
             )

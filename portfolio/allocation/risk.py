@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 from sklearn.covariance import LedoitWolf
 
-__all__ = ["ESTIMATORS", "RiskFactors", "RiskModel"]
+__all__ = ["ESTIMATORS", "RiskFactors", "RiskModel", "square_root"]
 
 #: Names of the covariance estimators.
 ESTIMATORS = ("sample", "ledoit_wolf", "ewma")
@@ -42,6 +42,16 @@ class RiskFactors:
     def covariance(self) -> np.ndarray:
         """The ``n x n`` covariance matrix."""
         return self.a.T @ self.a + np.diag(self.d**2)
+
+    @property
+    def variances(self) -> np.ndarray:
+        """The covariance's diagonal."""
+        return np.sum(self.a**2, axis=0) + self.d**2
+
+    def times(self, w: np.ndarray) -> np.ndarray:
+        """``S @ w`` from the factors (``T n`` operations instead of ``n^2``; the
+        ``n x n`` matrix is not formed)."""
+        return self.a.T @ (self.a @ w) + self.d**2 * w
 
 
 @dataclass(frozen=True)
@@ -98,3 +108,13 @@ class RiskModel:
         scale = float(np.einsum("ij,ij->", centred, centred)) / (t * n)  # trace(S) / n
         a = np.sqrt((1.0 - shrinkage) / t) * centred
         return RiskFactors(a, np.full(n, np.sqrt(shrinkage * scale)), mean)
+
+
+def square_root(covariance: np.ndarray) -> np.ndarray:
+    """``A`` with ``A.T @ A = covariance``: Cholesky (upper triangle, half the nonzeros),
+    or the eigen-decomposition when the matrix is singular."""
+    try:
+        return np.linalg.cholesky(covariance).T
+    except np.linalg.LinAlgError:
+        values, vectors = np.linalg.eigh(covariance)
+        return (vectors * np.sqrt(np.maximum(values, 0.0))).T
