@@ -18,7 +18,18 @@ from portfolio.allocation.constraints import ResolvedConstraints
 from portfolio.allocation.objectives import Objective, Terms, expression
 from portfolio.allocation.screening import WorkingSet, screenable
 
-__all__ = ["SOLVER_CHAINS", "CompiledProblem", "ProblemData", "SolveOutcome", "solver_chain"]
+__all__ = [
+    "FEASIBILITY_TOLERANCE",
+    "SOLVER_CHAINS",
+    "CompiledProblem",
+    "ProblemData",
+    "SolveOutcome",
+    "solver_chain",
+]
+
+#: Largest constraint violation of an accepted solution (interior-point solvers stop at
+#: about 1e-8 relative gaps; weights, group totals and betas are then off by up to 1e-6).
+FEASIBILITY_TOLERANCE = 1e-5
 
 #: Solvers tried in order for each problem class (those not installed are skipped).
 #: Quadratic and exponential-cone problems: the interior-point Clarabel first (accurate,
@@ -209,7 +220,7 @@ class CompiledProblem:
 
         A solver's answer is usable when its status is optimal (or optimal but
         inaccurate) and the weights are finite and meet every constraint within
-        ``1e-5``. Every other outcome is kept as ``"SOLVER: reason"``.
+        :data:`FEASIBILITY_TOLERANCE`. Every other outcome is kept as ``"SOLVER: reason"``.
 
         Where a working set applies, it is tried first with the chain's first solver;
         when it gives no certified answer the chain solves the full problem (that is
@@ -218,7 +229,11 @@ class CompiledProblem:
         started = time.perf_counter()
         if self.working_set is not None:
             weights = self.working_set.solve(data)
-            if weights is not None and self.constraints.violation(weights, None, None) <= 1e-5:
+            feasible = (
+                weights is not None
+                and self.constraints.violation(weights, None, None) <= FEASIBILITY_TOLERANCE
+            )
+            if feasible:
                 return SolveOutcome(
                     weights, self.solvers[0], cp.OPTIMAL, (), time.perf_counter() - started
                 )
@@ -243,7 +258,7 @@ class CompiledProblem:
             worst = self.constraints.violation(
                 weights, data.current if data.turnover < 1e5 else None, data.beta
             )
-            if worst > 1e-5:
+            if worst > FEASIBILITY_TOLERANCE:
                 failures.append(f"{solver}: {status} but a constraint is off by {worst:.2g}")
                 continue
             if self.working_set is not None:

@@ -6,11 +6,12 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from portfolio.allocation import Allocator
+from portfolio.allocation.problem import FEASIBILITY_TOLERANCE
 from portfolio.errors import ConfigError
 from portfolio.rebalance import rebalance_streams
 from tests.portfolio.allocation.conftest import synthetic
 
-TOL = 1e-6
+TOL = FEASIBILITY_TOLERANCE  # what the allocator promises of an accepted solution
 
 
 def check_fit(fit, allocator, current, beta):
