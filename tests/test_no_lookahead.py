@@ -32,6 +32,11 @@ QUICK = {
         "generators.arima_garch.generator.max_q=0",
         "generators.arima_garch.generator.refit_every=21",
     ],
+    "arima_garch_paper": [
+        "generators.arima_garch_paper.generator.max_p=1",
+        "generators.arima_garch_paper.generator.max_q=0",
+        "generators.arima_garch_paper.generator.refit_every=21",
+    ],
     "lstm": ["generators.lstm.generator.hidden_sizes=[4]", "generators.lstm.generator.epochs=2"],
     "lstm_paper": [
         "generators.lstm_paper.generator.hidden_sizes=[4]",
