@@ -252,8 +252,10 @@ class Pipeline:
         decisions = self._allocations(assets, lines, weights)
         result = RunResult.assemble(prices, runs, lines, weights, decisions)
         if self.significance is not None and self.significance.enabled:
-            log.info("testing the lines against their benchmarks (%d bootstrap replications)",
-                     self.significance.reps)  # fmt: skip
+            log.info(
+                "testing the lines against their benchmarks (%d bootstrap replications)",
+                self.significance.reps,
+            )
             result = result.with_significance(self.significance, self.execution.store)
         return result
 

@@ -57,6 +57,11 @@ class Line:
         """The paper's measures and companions (:func:`portfolio.metrics.summarize`)."""
         return summarize(self.equity.to_numpy(), self.periods_per_year, self.traded, self.trades)
 
+    @property
+    def returns(self) -> pd.Series:
+        """Simple returns of the equity line, from its second bar."""
+        return self.equity.pct_change().iloc[1:]
+
 
 @dataclass(frozen=True)
 class RunResult:
@@ -203,7 +208,7 @@ class RunResult:
         RunResult
             With :attr:`significance` set and its columns appended to :attr:`metrics`.
         """
-        returns = {name: line.equity.pct_change().iloc[1:] for name, line in self.lines.items()}
+        returns = {name: line.returns for name, line in self.lines.items()}
         table = significance_table(self.metrics, returns, settings, store)
         metrics = self.metrics.drop(columns=list(SIGNIFICANCE_COLUMNS), errors="ignore")
         metrics = metrics.join(table[list(SIGNIFICANCE_COLUMNS)])

@@ -76,18 +76,20 @@ class SignificanceSettings:
 
 def _groups(metrics: pd.DataFrame, benchmark: str) -> dict[str, tuple[str, list[str]]]:
     """Group name -> (benchmark line, candidate lines), in the order of ``metrics``."""
+    # The asset a kind of line is measured against: that of its first line (a hedge's
+    # hedged asset; the run's first asset for type II ensembles, which cover them all).
+    first_of_kind = {
+        kind: str(asset).split("+")[0] if asset != "all" else str(metrics["asset"].iloc[0])
+        for kind, asset in metrics.groupby("kind", sort=False)["asset"].first().items()
+    }
     groups: dict[str, tuple[str, list[str]]] = {}
     for line, row in metrics.iterrows():
         if row["strategy"] == benchmark and row["kind"] == "AIS":
             continue
-        asset = str(row["asset"])
         if row["kind"] in ("AIS", "ensemble_I"):
-            name, first = asset, asset
+            name = first = str(row["asset"])
         else:
-            name = str(row["kind"])
-            members = metrics.loc[metrics["kind"] == row["kind"], "asset"].astype(str)
-            first = str(members.iloc[0]).split("+")[0]
-            first = first if first != "all" else str(metrics["asset"].iloc[0])
+            name, first = str(row["kind"]), first_of_kind[row["kind"]]
         reference = f"{first}/{benchmark}"
         if reference not in metrics.index:
             continue

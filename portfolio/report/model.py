@@ -241,10 +241,10 @@ def _line_risk(
     result: RunResult, names: list[str], benchmark: str | None, settings: ReportSettings
 ) -> pd.DataFrame:
     rows = {}
-    target = result.lines[benchmark].equity.pct_change().iloc[1:] if benchmark else None
+    target = result.lines[benchmark].returns if benchmark else None
     for name in names:
         line = result.lines[name]
-        returns = line.equity.pct_change().iloc[1:]
+        returns = line.returns
         recent = returns.iloc[-settings.window :]
         scale = np.sqrt(line.periods_per_year)
         rows[name] = {

@@ -46,11 +46,6 @@ def log_returns(prices: pd.Series | pd.DataFrame) -> np.ndarray:
         return np.log1p(simple_returns(series).to_numpy(dtype=float))
 
 
-def _name(prices: pd.Series | pd.DataFrame) -> object:
-    """The asset's name: the Series' name (a frame of inputs has none)."""
-    return getattr(prices, "name", None)
-
-
 class LSTMGenerator(Generator):
     """Forecast the next log return from the last ``sequence_length`` log returns.
 
@@ -256,7 +251,7 @@ class LSTMGenerator(Generator):
                 if state is None:
                     failures.append(
                         {
-                            "asset": str(_name(task.history)),
+                            "asset": str(getattr(task.history, "name", None)),
                             "date": task.train.index[-1],
                             "kind": "previous_window" if chosen is not None else "flat",
                         }
