@@ -112,3 +112,5 @@ def test_an_unknown_line_names_the_key(run_result):
         build_report(run_result, ReportSettings(line="SP500/nothing"))
     with pytest.raises(ConfigError, match=r"report\.window"):
         ReportSettings(window=1)
+    with pytest.raises(ConfigError, match=r"report\.since.*'last week' is not a date"):
+        ReportSettings(since="last week")
