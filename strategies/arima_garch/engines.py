@@ -12,7 +12,7 @@ questions about a window of returns (percent log returns, oldest first):
 
 Fits that fail return ``None``; the generator decides what to fall back on. An order
 search spreads its fits over the processes that the execution layer grants the running
-job (:func:`strategies.execution.processes.process_map`; none outside it), with the
+job (:func:`strategies.execution.processes.process_dataflow`; none outside it), with the
 same results.
 """
 
@@ -31,7 +31,7 @@ from strategies.arima_garch.fitting import (
     select,
 )
 from strategies.arima_garch.model import Spec, Window, filter_window, natural
-from strategies.execution.processes import process_map
+from strategies.execution.processes import process_dataflow
 
 __all__ = ["FastEngine", "FastModel", "Selection"]
 
@@ -96,7 +96,7 @@ class FastTrack:
             engine.distribution,
             previous=self.previous,
             max_iter=engine.max_iter,
-            mapper=process_map(),
+            dataflow=process_dataflow(),
         )
         self.previous = fits
         order, criteria = select(fits, engine.criterion, window.n)

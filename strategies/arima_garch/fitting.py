@@ -11,7 +11,7 @@ derivatives (a Schur-complement update), so BFGS takes Newton-like steps at once
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from functools import partial
 
@@ -27,12 +27,12 @@ from strategies.arima_garch.model import (
     unconstrained,
 )
 from strategies.arima_garch.optimize import Minimum, bfgs, fd_hessian, positive_inverse
+from strategies.execution.processes import Dataflow, Piece, run_in_process
 
 __all__ = [
     "CRITERIA",
     "MAX_MODES",
     "Fit",
-    "Mapper",
     "Start",
     "best_with_modes",
     "criterion_value",
@@ -236,36 +236,45 @@ def fit_start(window: Window, start: Start, max_iter: int = 200) -> Fit:
     return fit_from(window, start.spec, start.u, start.hinv, max_iter)
 
 
-def _starts(
-    window: Window,
-    spec: Spec,
-    fits: Mapping[tuple[int, int], Fit],
-    previous: Mapping[tuple[int, int], Fit],
-    factor_pairs: tuple[tuple[float, float], ...],
+def _independent_starts(
+    window: Window, spec: Spec, previous: Mapping[tuple[int, int], Fit]
 ) -> list[Start]:
-    """Every start of ``spec``, in the order of its results (``fits``: the smaller
-    orders' optima)."""
-    p, q = spec.p, spec.q
+    """The starts of ``spec`` that need no other fit of this search."""
     starts = []
-    if p == q == 0:
+    if spec.p == spec.q == 0:
         starts.append(Start(spec, default_start(window, spec)))
-    if p > 0:
-        starts.append(Start(spec, nested=replace(fits[p - 1, q], modes=()), position=p))
-    if q > 0:
-        starts.append(Start(spec, nested=replace(fits[p, q - 1], modes=()), position=p + q))
-    earlier = previous.get((p, q))
+    earlier = previous.get((spec.p, spec.q))
     if earlier is not None and earlier.spec == spec:
         # The last search's best of this order (its other modes rarely add a maximum
         # that no other start finds, at twice the cost).
         starts.append(Start(spec, earlier.u, earlier.hinv))
-    if p > 0 and q > 0 and factor_pairs:
-        for u in _common_factor_starts(fits[p - 1, q - 1], spec, factor_pairs):
-            starts.append(Start(spec, u))
     return starts
 
 
-#: ``map`` with one iterable: the function's results in the order of the inputs.
-Mapper = Callable[[Callable[[Start], Fit], Iterable[Start]], Iterable[Fit]]
+def _dependent_starts(
+    spec: Spec,
+    fits: Mapping[tuple[int, int], Fit],
+    factor_pairs: tuple[tuple[float, float], ...],
+) -> tuple[list[Start], list[Start]]:
+    """The starts of ``spec`` from the smaller orders' optima in ``fits``: the nested
+    ones and the common-factor ones."""
+    p, q = spec.p, spec.q
+    nested = []
+    if p > 0:
+        nested.append(Start(spec, nested=replace(fits[p - 1, q], modes=()), position=p))
+    if q > 0:
+        nested.append(Start(spec, nested=replace(fits[p, q - 1], modes=()), position=p + q))
+    factors = []
+    if p > 0 and q > 0 and factor_pairs:
+        corner = fits[p - 1, q - 1]
+        factors = [Start(spec, u) for u in _common_factor_starts(corner, spec, factor_pairs)]
+    return nested, factors
+
+
+def _needs(order: tuple[int, int]) -> list[tuple[int, int]]:
+    """The smaller orders whose optima the starts of ``order`` extend."""
+    p, q = order
+    return [o for o in ((p - 1, q), (p, q - 1), (p - 1, q - 1)) if min(o) >= 0]
 
 
 def search_orders(
@@ -276,7 +285,7 @@ def search_orders(
     previous: Mapping[tuple[int, int], Fit] | None = None,
     max_iter: int = 200,
     factor_pairs: tuple[tuple[float, float], ...] = FACTOR_PAIRS,
-    mapper: Mapper = map,
+    dataflow: Dataflow = run_in_process,
 ) -> dict[tuple[int, int], Fit]:
     """Fit every ARMA(p, q)-GARCH(1, 1) with ``p <= max_p``, ``q <= max_q`` on ``window``.
 
@@ -294,45 +303,85 @@ def search_orders(
     factor_pairs : tuple of (float, float)
         Near-common factors of the extra starts of every ARMA(p, q) with p, q >= 1
         (empty: none).
-    mapper : callable, default map
-        ``mapper(function, starts)`` returns ``function(start)`` for every start, in
-        order: the builtin ``map``, or one that spreads the fits over processes (see
-        :func:`strategies.execution.processes.process_map`). The fits are the same
+    dataflow : callable, default run_in_process
+        Runs the fits (see :data:`strategies.execution.processes.Dataflow`): in this
+        process, or spread over processes
+        (:func:`strategies.execution.processes.process_dataflow`). The fits are the same
         whatever it is.
 
     Returns
     -------
     dict
         ``(p, q) -> Fit``: for each order the best of its starts (converged ones first),
-        with the other local maxima found in ``modes``.
+        with the other local maxima found in ``modes``, by diagonals ``p + q``.
 
     Notes
     -----
-    Starts per order: the cold default (ARMA(0, 0) only), both nested neighbours,
-    the previous search's optimum, and for p, q >= 1 two common-factor starts. On 12
-    quarterly searches of S&P 500, NASDAQ and WTI (with four common-factor starts) the
-    nested starts reached the best maximum in 75% of the (window, order) cases and were
-    the only ones to reach it in 17%; the common-factor starts were the only ones in 7%,
-    the previous optimum in 1%.
+    Starts per order, in this order: the cold default (ARMA(0, 0) only), both nested
+    neighbours, the previous search's optimum, and for p, q >= 1 two common-factor
+    starts. On 12 quarterly searches of S&P 500, NASDAQ and WTI (with four common-factor
+    starts) the nested starts reached the best maximum in 75% of the (window, order)
+    cases and were the only ones to reach it in 17%; the common-factor starts were the
+    only ones in 7%, the previous optimum in 1%.
 
-    Every start of an order needs only the optima of smaller orders, so the orders are
-    searched by diagonals ``p + q = d``: all starts of all orders of a diagonal go
-    through ``mapper`` at once (up to 30 independent fits for orders up to (5, 5)).
+    The starts are independent fits. The cold default and the previous optima need
+    nothing and are ready at once; the other starts of an order are released as soon as
+    the three smaller orders they extend (``(p-1, q)``, ``(p, q-1)``, ``(p-1, q-1)``) are
+    done. Smaller diagonals ``p + q`` go first. An order's result is the same whatever
+    the order in which its starts finish.
     """
     if window.m < max_p:
         raise ValueError(f"the window conditions on {window.m} returns, fewer than max_p={max_p}")
+    previous = previous or {}
+    orders = [
+        (p, total - p)
+        for total in range(max_p + max_q + 1)
+        for p in range(max(0, total - max_q), min(max_p, total) + 1)
+    ]
+    specs = {order: Spec(*order, distribution) for order in orders}
+    independent = {order: _independent_starts(window, specs[order], previous) for order in orders}
     fits: dict[tuple[int, int], Fit] = {}
-    run = partial(fit_start, window, max_iter=max_iter)
-    for total in range(max_p + max_q + 1):
-        orders = [(p, total - p) for p in range(max(0, total - max_q), min(max_p, total) + 1)]
-        starts = {
-            order: _starts(window, Spec(*order, distribution), fits, previous or {}, factor_pairs)
-            for order in orders
-        }
-        results = iter(mapper(run, [s for order in orders for s in starts[order]]))
-        for order in orders:
-            fits[order] = best_with_modes([next(results) for _ in starts[order]])
-    return fits
+    results: dict[tuple[int, int], dict[int, Fit]] = {order: {} for order in orders}
+    expected: dict[tuple[int, int], int | None] = dict.fromkeys(orders)  # None: not released
+
+    def pieces(order: tuple[int, int], positions: list[int], starts: list[Start]) -> list[Piece]:
+        rank = (order[0] + order[1], order[0])
+        return [(rank, (order, i), start) for i, start in zip(positions, starts, strict=True)]
+
+    # An order's starts by position (the order of best_with_modes' ties): the cold
+    # default (ARMA(0, 0) only), the nested ones, the previous optimum, the common factors.
+    def release(order: tuple[int, int]) -> list[Piece]:
+        nested, factors = _dependent_starts(specs[order], fits, factor_pairs)
+        default = int(order == (0, 0))
+        after = len(independent[order]) + len(nested)  # the first common-factor start
+        expected[order] = after + len(factors)
+        positions = [default + i for i in range(len(nested))]
+        positions += [after + i for i in range(len(factors))]
+        return pieces(order, positions, nested + factors)
+
+    def finished(key: tuple[tuple[int, int], int], fit: Fit) -> list[Piece]:
+        order, position = key
+        results[order][position] = fit
+        if expected[order] is None or len(results[order]) < expected[order]:
+            return []
+        fits[order] = best_with_modes([results[order][i] for i in range(len(results[order]))])
+        released: list[Piece] = []
+        for later in orders:
+            if expected[later] is None and all(need in fits for need in _needs(later)):
+                released.extend(release(later))
+        return released
+
+    ready: list[Piece] = []
+    for order in orders:
+        starts = independent[order]
+        if order == (0, 0):  # the cold default, then the previous optimum
+            ready.extend(pieces(order, list(range(len(starts))), starts))
+        else:  # the previous optimum, after the nested starts
+            nested = (order[0] > 0) + (order[1] > 0)
+            ready.extend(pieces(order, [nested] * len(starts), starts))
+    ready.extend(release((0, 0)))  # extends nothing: nothing to wait for
+    dataflow(partial(fit_start, window, max_iter=max_iter), ready, finished)
+    return {order: fits[order] for order in orders}
 
 
 #: Local maxima kept per model (the best and MAX_MODES - 1 others).

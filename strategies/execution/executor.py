@@ -15,7 +15,10 @@ Work is planned per generator by how its chunks depend on each other
     the windows' fits are computed together (``fit_batch``): every training window's
     fitted generator is its own entry, the missing ones are fitted in one job, and
     ``predict_batch`` turns them into forecasts (cheap) in the driver. New days appended
-    to the prices then cost only the fits of the new windows. A generator that overrides
+    to the prices then cost only the fits of the new windows. The forecasts of all the
+    tasks, with the learned attributes ``predict_batch`` left on the generator (its
+    ``failure_log_``), are one more entry: a rerun on the same data loads them and no
+    fit at all (an LSTM's fits would import torch). A generator that overrides
     ``fit_predict_batch`` is run as one job with one entry for all its tasks.
 
 With ``loky``, each job may also run on a few processes of its own (see
@@ -167,6 +170,7 @@ class _Plan:
     forecasts: list[np.ndarray | None]
     records: list[Any]
     fitted: list[Any] = field(default_factory=list)  # per-window fits of "batch" generators
+    forecasts_key: str | None = None  # where the forecasts made from those fits are stored
 
 
 @dataclass
@@ -307,7 +311,7 @@ class Executor:
             self.n_jobs,
             stats.cached,
         )
-        return [self._assemble(spec, plan) for spec, plan in zip(specs, plans, strict=True)]
+        return [self._assemble(spec, plan, store) for spec, plan in zip(specs, plans, strict=True)]
 
     # -- planning ----------------------------------------------------------------------
 
@@ -328,12 +332,18 @@ class Executor:
         digest = generator_digest(generator) if store is not None else ""
         slots = list(range(len(tasks)))
         if kind == "batch" and fits_per_window(generator):
+            if store is not None:
+                plan.forecasts_key = _batch_key("forecasts", digest, tasks)
+                entry = store.load(plan.forecasts_key)
+                if entry is not None:
+                    plan.forecasts[:] = entry["forecasts"]
+                    vars(generator).update(entry["learned"])
+                    return plan, []
             return plan, self._fit_jobs(number, generator, plan, digest, store)
         if kind == "batch":
             keys = None
             if store is not None:
-                parts = "|".join(f"{task.source}:{chunk_key(digest, task)}" for task in tasks)
-                keys = [hashlib.sha256(f"batch|{parts}".encode()).hexdigest()]
+                keys = [_batch_key("batch", digest, tasks)]
                 entry = store.load(keys[0])
                 if entry is not None:
                     plan.forecasts[:] = entry["forecasts"]
@@ -532,12 +542,24 @@ class Executor:
             plan.forecasts[slot], plan.records[slot] = value["forecasts"], value["record"]
         return fitted
 
-    def _assemble(self, spec: WalkForwardSpec, plan: _Plan) -> list[pd.Series]:
+    def _assemble(
+        self, spec: WalkForwardSpec, plan: _Plan, store: ChunkCache | None
+    ) -> list[pd.Series]:
         generator = spec.generator
         if chunk_dependency(generator) == "carry" and plan.tasks:
             generator.collect(plan.records)
         if plan.fitted:
             plan.forecasts[:] = generator.predict_batch(plan.tasks, plan.fitted)
+            if store is not None and plan.forecasts_key is not None:
+                learned = {
+                    name: value
+                    for name, value in vars(generator).items()
+                    if name.endswith("_") and not name.startswith("_")
+                }
+                entry = {"forecasts": list(plan.forecasts), "learned": learned}
+                store.store_bytes(
+                    plan.forecasts_key, pickle.dumps(entry, protocol=pickle.HIGHEST_PROTOCOL)
+                )
         outputs = [np.full(len(prices), np.nan) for prices in spec.inputs]
         for (source, chunk), forecasts in zip(plan.chunks, plan.forecasts, strict=True):
             values = np.asarray(forecasts, dtype=float)
@@ -592,6 +614,12 @@ class _Watcher:
         self.done.set()
         if self.thread.is_alive():
             self.thread.join()
+
+
+def _batch_key(kind: str, digest: str, tasks: Sequence[ChunkTask]) -> str:
+    """One key for a result that depends on every task of a batch generator."""
+    parts = "|".join(f"{task.source}:{chunk_key(digest, task)}" for task in tasks)
+    return hashlib.sha256(f"{kind}|{parts}".encode()).hexdigest()
 
 
 def _connect_ray(address: str | None) -> None:

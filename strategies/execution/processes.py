@@ -1,34 +1,82 @@
 """Worker processes that the execution layer grants a job for its own inner parallelism.
 
 A job runs inside :func:`granted_processes`; code in it (a generator) that has
-independent pieces of work asks :func:`process_map` for a ``map`` to run them with. With
-``n > 1`` processes granted, that ``map`` runs on the job's own process and a pool of
+independent pieces of work asks :func:`process_dataflow` for a way to run them. With
+``n > 1`` processes granted, the pieces run on the job's own process and on a pool of
 ``n - 1`` more, which the job starts on first use and shuts down when it ends;
-otherwise it is the builtin ``map``. Either way the
-results are the same, in the same order: a generator never decides its parallelism
-itself, so a run with ``n_jobs=1`` stays sequential.
+otherwise they run one after the other in the job's process. Either way the results
+are the same: a generator never decides its parallelism itself, so a run with
+``n_jobs=1`` stays sequential.
+
+The work is a *dataflow*: pieces are given with a priority, and each finished piece may
+release new ones (an order search fits an order as soon as the smaller orders it starts
+from are done, rather than waiting for all orders of the same size).
 
 The pool's processes are forked from the job's process, so they start in milliseconds
 with its modules imported (a ``forkserver`` or ``spawn`` child imports SciPy and the
-generator again: about a second of CPU each), and run one BLAS thread each. They only run the
-mapped function (NumPy). Fork is used only on Linux (unsafe on macOS); elsewhere
-:func:`process_map` is the builtin ``map``.
+generator again: about a second of CPU each), and run one BLAS thread each. They only
+run the given function (NumPy). Fork is used only on Linux (unsafe on macOS); elsewhere
+:func:`process_dataflow` runs everything in the job's process.
 """
 
 from __future__ import annotations
 
+import heapq
+import itertools
 import multiprocessing
 import sys
-from collections.abc import Callable, Iterable, Iterator
-from concurrent.futures import ProcessPoolExecutor
+from collections.abc import Callable, Hashable, Iterable, Iterator
+from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass, field
 from typing import Any
 
-__all__ = ["granted_processes", "process_map"]
+__all__ = ["Dataflow", "Piece", "granted_processes", "process_dataflow", "run_in_process"]
 
 _FORK = sys.platform.startswith("linux")
+
+#: A piece of work: ``(priority, key, item)``; smaller priorities run first.
+Piece = tuple[Any, Hashable, Any]
+
+#: ``dataflow(function, pieces, finished)`` calls ``function(item)`` for every piece
+#: given or released, and ``finished(key, result)`` with each result, which returns
+#: the pieces it releases. ``finished`` is called in this process, one call at a time.
+Dataflow = Callable[
+    [Callable[[Any], Any], Iterable[Piece], Callable[[Hashable, Any], Iterable[Piece]]], None
+]
+
+
+class _Ready:
+    """Pieces ready to run, by priority (then in the order given)."""
+
+    def __init__(self) -> None:
+        self._heap: list[tuple[Any, int, Hashable, Any]] = []
+        self._counter = itertools.count()
+
+    def add(self, pieces: Iterable[Piece]) -> None:
+        for priority, key, item in pieces:
+            heapq.heappush(self._heap, (priority, next(self._counter), key, item))
+
+    def pop(self) -> tuple[Hashable, Any]:
+        _, _, key, item = heapq.heappop(self._heap)
+        return key, item
+
+    def __bool__(self) -> bool:
+        return bool(self._heap)
+
+
+def run_in_process(
+    function: Callable[[Any], Any],
+    pieces: Iterable[Piece],
+    finished: Callable[[Hashable, Any], Iterable[Piece]],
+) -> None:
+    """The dataflow in this process: the ready piece of smallest priority, one by one."""
+    ready = _Ready()
+    ready.add(pieces)
+    while ready:
+        key, item = ready.pop()
+        ready.add(finished(key, function(item)))
 
 
 @dataclass
@@ -38,27 +86,37 @@ class _Grant:
     processes: int
     pool: ProcessPoolExecutor | None = field(default=None)
 
-    def map(self, function: Callable[..., Any], items: Iterable[Any]) -> list[Any]:
-        items = list(items)
+    def dataflow(
+        self,
+        function: Callable[[Any], Any],
+        pieces: Iterable[Piece],
+        finished: Callable[[Hashable, Any], Iterable[Piece]],
+    ) -> None:
         if self.pool is None:
             self.pool = ProcessPoolExecutor(
                 self.processes - 1,
                 mp_context=multiprocessing.get_context("fork"),
                 initializer=_one_thread,
             )
-        futures = [self.pool.submit(function, item) for item in items]
-        here: dict[int, Any] = {}
-        # The pool takes the items from the first, this process from the last, each one
-        # it can still cancel in the pool (not yet sent): no item waits for a process,
-        # and those done here are not pickled.
-        for position in reversed(range(len(items))):
-            if not futures[position].cancel():
-                break
-            here[position] = function(items[position])
-        return [
-            here[position] if position in here else future.result()
-            for position, future in enumerate(futures)
-        ]
+        # Each pool process has one piece running and one waiting, so it never idles
+        # while this process runs a piece itself; the rest waits here, by priority.
+        depth = 2 * (self.processes - 1)
+        ready = _Ready()
+        ready.add(pieces)
+        running: dict[Future[Any], Hashable] = {}
+        while ready or running:
+            while ready and len(running) < depth:
+                key, item = ready.pop()
+                running[self.pool.submit(function, item)] = key
+            done = {future for future in running if future.done()}
+            if not done and ready:
+                key, item = ready.pop()
+                ready.add(finished(key, function(item)))
+                continue
+            if not done:
+                done, _ = wait(running, return_when=FIRST_COMPLETED)
+            for future in done:
+                ready.add(finished(running.pop(future), future.result()))
 
 
 _grant: ContextVar[_Grant | None] = ContextVar("granted_processes", default=None)
@@ -89,14 +147,13 @@ def granted_processes(processes: int) -> Iterator[None]:
             grant.pool.shutdown(wait=True, cancel_futures=True)
 
 
-def process_map() -> Callable[[Callable[..., Any], Iterable[Any]], Iterable[Any]]:
-    """``map(function, items)`` over the processes granted to the running job.
+def process_dataflow() -> Dataflow:
+    """A :data:`Dataflow` runner over the processes granted to the running job.
 
-    The builtin ``map`` outside :func:`granted_processes`, with one process granted, or
-    off Linux.
-    Otherwise the function and the items are pickled to the pool's processes: the
-    function must be importable (a module-level function or a ``functools.partial``
-    of one) and the items small.
+    :func:`run_in_process` outside :func:`granted_processes`, with one process granted,
+    or off Linux. Otherwise the function and the items are pickled to the pool's
+    processes: the function must be importable (a module-level function or a
+    ``functools.partial`` of one) and the items small.
     """
     grant = _grant.get()
-    return map if grant is None or not _FORK else grant.map
+    return run_in_process if grant is None or not _FORK else grant.dataflow

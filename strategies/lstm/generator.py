@@ -5,22 +5,26 @@ from __future__ import annotations
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
-import torch
 from numpy.lib.stride_tricks import sliding_window_view
 
 from strategies.base import ChunkTask, Generator
-from strategies.lstm.losses import LOSSES
-from strategies.lstm.network import ACTIVATIONS, SingleLSTM
-from strategies.lstm.training import TrainingOutcome, check_logger, train_models
+from strategies.lstm.options import ACTIVATION_NAMES, BATCHING, LOSS_NAMES, check_logger
 from strategies.returns import simple_returns
 
-__all__ = ["BATCHING", "LSTMGenerator"]
+if TYPE_CHECKING:
+    import torch
 
-#: Ways to train a walk-forward's models (see :class:`LSTMGenerator`).
-BATCHING = ("auto", "padded", "list", "none")
+    from strategies.lstm.training import TrainingOutcome
+
+# torch and Lightning are imported where a model is trained or evaluated, not here: a
+# run whose forecasts all come from the result cache builds this generator but never
+# needs them (importing them takes seconds).
+
+__all__ = ["BATCHING", "LSTMGenerator"]
 
 log = logging.getLogger(__name__)
 
@@ -129,10 +133,12 @@ class LSTMGenerator(Generator):
         accelerator: str = "auto",
         logger: str = "csv",
     ):
-        if loss not in LOSSES:
-            raise ValueError(f"loss must be one of {list(LOSSES)}, got '{loss}'")
-        if activation not in ACTIVATIONS:
-            raise ValueError(f"activation must be one of {list(ACTIVATIONS)}, got '{activation}'")
+        if loss not in LOSS_NAMES:
+            raise ValueError(f"loss must be one of {list(LOSS_NAMES)}, got '{loss}'")
+        if activation not in ACTIVATION_NAMES:
+            raise ValueError(
+                f"activation must be one of {list(ACTIVATION_NAMES)}, got '{activation}'"
+            )
         if dropout != 0.0:
             raise ValueError("dropout is not supported (the paper uses 0)")
         if not 0.0 < validation_fraction < 1.0:
@@ -280,6 +286,8 @@ class LSTMGenerator(Generator):
         if self.batching == "padded":
             return "padded"
         if self.batching == "auto":
+            import torch
+
             on_gpu = self.accelerator in ("gpu", "cuda") or (
                 self.accelerator == "auto" and torch.cuda.is_available()
             )
@@ -287,6 +295,8 @@ class LSTMGenerator(Generator):
         return "list"
 
     def _train(self, samples: list[_Samples], seeds: list[int], layout: str) -> TrainingOutcome:
+        from strategies.lstm.training import train_models
+
         return train_models(
             [s.fit for s in samples],
             [s.validation for s in samples],
@@ -305,6 +315,10 @@ class LSTMGenerator(Generator):
         )
 
     def _predict(self, state: list[torch.Tensor], inputs: np.ndarray) -> np.ndarray:
+        import torch
+
+        from strategies.lstm.network import SingleLSTM
+
         network = SingleLSTM(0, 1, self.hidden_sizes, self.activation, state=state)
         valid = ~np.isnan(inputs).any(axis=(1, 2))
         out = np.full(len(inputs), np.nan)

@@ -10,7 +10,6 @@ stops training there and is reported.
 
 from __future__ import annotations
 
-import importlib.util
 import logging
 import os
 import warnings
@@ -23,6 +22,7 @@ from torch.utils.data import DataLoader, Dataset
 
 from strategies.lstm.losses import LOSSES, gmadl
 from strategies.lstm.network import BatchedLSTM, LSTMList
+from strategies.lstm.options import LOGGERS, check_logger
 from strategies.run_context import RUN_DIR_VARIABLE
 
 __all__ = [
@@ -222,27 +222,6 @@ class BatchedForecaster(pl.LightningModule):
             self.best[i] = torch.where(mask, weight, self.best[i].to(weight.device))
         self.log(
             "validation_loss", torch.where(torch.isfinite(loss), loss, 0.0).mean(), batch_size=1
-        )
-
-
-#: Lightning loggers and the packages each needs (any one of them).
-LOGGERS: dict[str, tuple[str, ...]] = {
-    "csv": (),
-    "tensorboard": ("tensorboard", "tensorboardX"),
-    "mlflow": ("mlflow",),
-    "none": (),
-}
-
-
-def check_logger(kind: str) -> None:
-    """Refuse an unknown logger, or one whose package is not installed, with the fix."""
-    if kind not in LOGGERS:
-        raise ValueError(f"logger must be one of {list(LOGGERS)}, got '{kind}'")
-    packages = LOGGERS[kind]
-    if packages and not any(importlib.util.find_spec(name) for name in packages):
-        raise ValueError(
-            f"logger '{kind}' needs the {' or '.join(packages)} package: "
-            f"pip install 'aisfolio[{kind}]'"
         )
 
 

@@ -11,7 +11,7 @@ from portfolio.datasets import load_dataset
 from strategies import Generator, Momentum, WalkForward
 from strategies.arima_garch import ArimaGarch
 from strategies.base import ChunkTask
-from strategies.execution.processes import process_map
+from strategies.execution.processes import process_dataflow, run_in_process
 
 
 class CountingMomentum(Momentum):
@@ -49,7 +49,7 @@ class PoolReportingArima(ArimaGarch):
 
     def fit_predict_carried(self, task, carry):
         forecasts, rows, chain = super().fit_predict_carried(task, carry)
-        pooled = process_map() is not map
+        pooled = process_dataflow() is not run_in_process
         return forecasts, [{**row, "pooled": pooled} for row in rows], chain
 
     def collect(self, records):

@@ -200,6 +200,36 @@ def test_appended_days_fit_only_the_new_windows_of_a_batch_generator(inputs, tmp
     assert same(grown, walk.run_many(_tiny_lstm(), inputs))
 
 
+def test_a_rerun_of_a_batch_generator_loads_its_forecasts_and_no_fit(inputs, tmp_path, monkeypatch):
+    """The forecasts made from a batch generator's fits are stored too: the same run again
+    reads them, with the generator's failure log, and neither loads a fit nor predicts."""
+    walk = WalkForward(refit="yearly")
+    short = [series.loc[:"2003-12-31"] for series in inputs]
+    model = _tiny_lstm()
+    first = Executor(progress="off", cache=True, cache_dir=str(tmp_path)).run(model, walk, short)
+
+    def refuse(*args, **kwargs):
+        raise AssertionError("a fit was loaded or a forecast made again")
+
+    monkeypatch.setattr(ChunkCache, "load", _loads_only_forecasts(ChunkCache.load))
+    monkeypatch.setattr(LSTMGenerator, "predict_batch", refuse)
+    again = Executor(progress="off", cache=True, cache_dir=str(tmp_path))
+    rerun = _tiny_lstm()
+    second = again.run(rerun, walk, short)
+    assert same(first, second)
+    assert again.stats.computed == again.stats.fits == 0
+    pd.testing.assert_frame_equal(rerun.failure_log_, model.failure_log_)
+
+
+def _loads_only_forecasts(load):
+    def checked(store, key):
+        value = load(store, key)
+        assert value is None or isinstance(value, dict), "a fitted window was loaded"
+        return value
+
+    return checked
+
+
 def test_keys_follow_parameters_and_training_data(sp500):
     chunk = WalkForward(refit="yearly", min_train=300).plan(sp500.index, Momentum())[2]
     task = chunk_task(sp500, chunk)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import random
 import sys
 from functools import partial
 
@@ -11,7 +12,7 @@ import pytest
 from strategies.arima_garch.fitting import search_orders
 from strategies.arima_garch.model import Window
 from strategies.execution import Executor
-from strategies.execution.processes import granted_processes, process_map
+from strategies.execution.processes import granted_processes, process_dataflow, run_in_process
 from tests.strategies.execution_helpers import (
     PoolReportingArima,
     assets,
@@ -28,18 +29,43 @@ def _square(x: float, offset: float = 0.0) -> float:
     return x * x + offset
 
 
-def test_process_map_is_the_builtin_map_unless_processes_are_granted():
-    assert process_map() is map
+def _chain(limit: int):
+    """A dataflow whose pieces release more: each result x < limit releases x + 1 and
+    x + 2 (so most numbers come twice, by two paths)."""
+    results: list[tuple[int, float]] = []
+
+    def finished(key, value):
+        results.append((key, value))
+        return [(key + step, key + step, key + step) for step in (1, 2) if key + step <= limit]
+
+    return results, finished
+
+
+def test_process_dataflow_runs_in_process_unless_processes_are_granted():
+    assert process_dataflow() is run_in_process
     with granted_processes(1):
-        assert process_map() is map
+        assert process_dataflow() is run_in_process
+    expected, finished = _chain(9)
+    run_in_process(partial(_square, offset=1.0), [(0, 0, 0)], finished)
     with granted_processes(3):  # this process and two more
-        mapper = process_map()
-        assert mapper is not map
-        assert list(mapper(partial(_square, offset=1.0), range(7))) == [x * x + 1 for x in range(7)]
-    assert process_map() is map
+        dataflow = process_dataflow()
+        assert dataflow is not run_in_process
+        pooled, finished = _chain(9)
+        dataflow(partial(_square, offset=1.0), [(0, 0, 0)], finished)
+    assert process_dataflow() is run_in_process
+    assert sorted(pooled) == sorted(expected)
+    assert all(value == key * key + 1 for key, value in expected)
+    assert len(expected) == 143  # 1 + 1 + 2 + 3 + ... + 55: one piece per path to each x
     with pytest.raises(ValueError, match="processes"):
         with granted_processes(0):
             pass
+
+
+def test_the_in_process_dataflow_runs_smaller_priorities_first():
+    order = []
+    pieces = [(3, "c", 3), (1, "a", 1), (2, "b", 2), (1, "a2", 1)]
+    run_in_process(lambda x: x, pieces, lambda key, value: order.append(key) or [])
+    assert order == ["a", "a2", "b", "c"]
 
 
 def _same_fits(left, right) -> bool:
@@ -58,17 +84,35 @@ def _same_fits(left, right) -> bool:
     return list(left) == list(right) and all(same_fit(left[k], right[k]) for k in left)
 
 
+def _shuffled(seed: int):
+    """A dataflow that runs the ready pieces in a random order (seeded)."""
+    generator = random.Random(seed)
+
+    def dataflow(function, pieces, finished):
+        ready = list(pieces)
+        while ready:
+            _, key, item = ready.pop(generator.randrange(len(ready)))
+            ready.extend(finished(key, function(item)))
+
+    return dataflow
+
+
 def test_a_search_over_processes_equals_the_sequential_search(sp500):
     returns = 100 * np.diff(np.log(sp500.loc["2012":"2015"].to_numpy()))
     first, second = Window.of(returns[:750], 3), Window.of(returns[60:810], 3)
     sequential = search_orders(first, 3, 3)
     warm = search_orders(second, 3, 3, previous=sequential)
     with granted_processes(2):
-        pooled = search_orders(first, 3, 3, mapper=process_map())
-        pooled_warm = search_orders(second, 3, 3, previous=pooled, mapper=process_map())
+        pooled = search_orders(first, 3, 3, dataflow=process_dataflow())
+        pooled_warm = search_orders(second, 3, 3, previous=pooled, dataflow=process_dataflow())
     assert _same_fits(sequential, pooled)
     assert _same_fits(warm, pooled_warm)
     assert sum(len(fit.modes) for fit in warm.values()) > 0  # the modes were compared too
+    for seed in range(3):  # fits finishing in any order that the dependencies allow
+        shuffled = search_orders(first, 3, 3, dataflow=_shuffled(seed))
+        assert _same_fits(sequential, shuffled)
+        again = search_orders(second, 3, 3, previous=shuffled, dataflow=_shuffled(seed))
+        assert _same_fits(warm, again)
 
 
 def test_jobs_get_processes_only_when_the_executor_has_several_workers():

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import importlib.util
+import subprocess
+import sys
 
 import numpy as np
 import pandas as pd
@@ -256,3 +258,25 @@ def test_a_logger_without_its_package_is_refused_with_the_fix(monkeypatch):
         LSTMGenerator(logger="mlflow")
     with pytest.raises(ValueError, match="logger must be one of"):
         LSTMGenerator(logger="wandb")
+
+
+def test_the_choices_checked_without_torch_are_those_of_the_networks_and_losses():
+    from strategies.lstm import ACTIVATIONS, LOSSES
+    from strategies.lstm.options import ACTIVATION_NAMES, LOSS_NAMES
+
+    assert tuple(LOSSES) == LOSS_NAMES
+    assert tuple(ACTIVATIONS) == ACTIVATION_NAMES
+
+
+def test_building_the_generator_does_not_import_torch():
+    """A run whose LSTM forecasts all come from the cache never needs torch (seconds)."""
+    code = (
+        "import sys\n"
+        "import portfolio\n"
+        "from strategies.lstm import LSTMGenerator\n"
+        "LSTMGenerator(logger='csv', batching='auto')\n"
+        "print(sorted(m for m in sys.modules if m.split('.')[0] in "
+        "('torch', 'pytorch_lightning', 'lightning')))\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"
