@@ -2,8 +2,8 @@
 
 A job runs inside :func:`granted_processes`; code in it (a generator) that has
 independent pieces of work asks :func:`process_dataflow` for a way to run them. With
-``n > 1`` processes granted, the pieces run on the job's own process and on a pool of
-``n - 1`` more, which the job starts on first use and shuts down when it ends;
+``n > 1`` processes granted, the pieces run on the job's own process and on
+``n - 1`` more, which the job starts on first use and stops when it ends;
 otherwise they run one after the other in the job's process. Either way the results
 are the same: a generator never decides its parallelism itself, so a run with
 ``n_jobs=1`` stays sequential.
@@ -12,7 +12,7 @@ The work is a *dataflow*: pieces are given with a priority, and each finished pi
 release new ones (an order search fits an order as soon as the smaller orders it starts
 from are done, rather than waiting for all orders of the same size).
 
-The pool's processes are forked from the job's process, so they start in milliseconds
+The other processes are forked from the job's process, so they start in milliseconds
 with its modules imported (a ``forkserver`` or ``spawn`` child imports SciPy and the
 generator again: about a second of CPU each), and run one BLAS thread each. They only
 run the given function (NumPy). Fork is used only on Linux (unsafe on macOS); elsewhere
@@ -24,9 +24,9 @@ from __future__ import annotations
 import heapq
 import itertools
 import multiprocessing
+import multiprocessing.connection
 import sys
 from collections.abc import Callable, Hashable, Iterable, Iterator
-from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass, field
@@ -79,12 +79,79 @@ def run_in_process(
         ready.add(finished(key, function(item)))
 
 
+class _Worker:
+    """A forked process that runs the pieces it is sent, one at a time, over a pipe.
+
+    No thread of this process takes part: the pieces and results go through the pipe
+    when the dataflow's loop sends and reads them. (A ``ProcessPoolExecutor`` moves
+    them with a thread of this process, which waits for the GIL while this process
+    computes a piece itself: up to the interpreter's switch interval, 5 ms, per piece,
+    as long as the pieces themselves; the pool's processes then idle a third of the
+    time.)
+    """
+
+    def __init__(self) -> None:
+        context = multiprocessing.get_context("fork")
+        self.connection, theirs = context.Pipe()
+        self.process = context.Process(target=_serve, args=(theirs,), daemon=True)
+        self.process.start()
+        theirs.close()
+        self.function: Callable[[Any], Any] | None = None
+        self.sent: list[Hashable] = []  # keys of the pieces sent, oldest first
+
+    def send(self, function: Callable[[Any], Any], key: Hashable, item: Any) -> None:
+        if function is not self.function:
+            self.connection.send(("function", function))
+            self.function = function
+        self.connection.send(("piece", item))
+        self.sent.append(key)
+
+    def receive(self) -> tuple[Hashable, Any]:
+        status, value = self.connection.recv()
+        key = self.sent.pop(0)
+        if status == "error":
+            raise value
+        return key, value
+
+    def close(self) -> None:
+        try:
+            self.connection.send(("stop", None))
+        except OSError:  # pragma: no cover - the process is gone already
+            pass
+        self.process.join(timeout=5)
+        if self.process.is_alive():  # pragma: no cover - stuck in a piece
+            self.process.kill()
+            self.process.join()
+        self.connection.close()
+
+
+def _serve(connection: Any) -> None:
+    """A worker's loop: keep the function it is sent, run it on each piece sent."""
+    _one_thread()
+    function: Callable[[Any], Any] | None = None
+    while True:
+        try:
+            kind, value = connection.recv()
+        except EOFError:  # the job's process is gone
+            return
+        if kind == "stop":
+            return
+        if kind == "function":
+            function = value
+            continue
+        assert function is not None
+        try:
+            connection.send(("ok", function(value)))
+        except Exception as error:  # sent back and raised in the job's process
+            connection.send(("error", error))
+
+
 @dataclass
 class _Grant:
-    """``processes`` granted: this one and a pool of ``processes - 1`` started on first use."""
+    """``processes`` granted: this one and ``processes - 1`` workers started on first use."""
 
     processes: int
-    pool: ProcessPoolExecutor | None = field(default=None)
+    workers: list[_Worker] = field(default_factory=list)
 
     def dataflow(
         self,
@@ -92,31 +159,44 @@ class _Grant:
         pieces: Iterable[Piece],
         finished: Callable[[Hashable, Any], Iterable[Piece]],
     ) -> None:
-        if self.pool is None:
-            self.pool = ProcessPoolExecutor(
-                self.processes - 1,
-                mp_context=multiprocessing.get_context("fork"),
-                initializer=_one_thread,
-            )
-        # Each pool process has one piece running and one waiting, so it never idles
-        # while this process runs a piece itself; the rest waits here, by priority.
-        depth = 2 * (self.processes - 1)
+        if not self.workers:
+            self.workers = [_Worker() for _ in range(self.processes - 1)]
+        try:
+            self._run(function, pieces, finished)
+        except BaseException:
+            self.close()  # pieces still in the pipes would answer the next dataflow
+            raise
+
+    def _run(
+        self,
+        function: Callable[[Any], Any],
+        pieces: Iterable[Piece],
+        finished: Callable[[Hashable, Any], Iterable[Piece]],
+    ) -> None:
+        # Each worker has one piece running and one waiting in its pipe, so it never
+        # idles while this process runs a piece itself; the rest waits here, by priority.
         ready = _Ready()
         ready.add(pieces)
-        running: dict[Future[Any], Hashable] = {}
-        while ready or running:
-            while ready and len(running) < depth:
-                key, item = ready.pop()
-                running[self.pool.submit(function, item)] = key
-            done = {future for future in running if future.done()}
-            if not done and ready:
+        by_connection = {worker.connection: worker for worker in self.workers}
+        while ready or any(worker.sent for worker in self.workers):
+            for worker in self.workers:
+                while ready and len(worker.sent) < 2:
+                    worker.send(function, *ready.pop())
+            busy = [worker.connection for worker in self.workers if worker.sent]
+            answered = multiprocessing.connection.wait(busy, timeout=0) if busy else []
+            if not answered and ready:
                 key, item = ready.pop()
                 ready.add(finished(key, function(item)))
                 continue
-            if not done:
-                done, _ = wait(running, return_when=FIRST_COMPLETED)
-            for future in done:
-                ready.add(finished(running.pop(future), future.result()))
+            if not answered:
+                answered = multiprocessing.connection.wait(busy)
+            for connection in answered:
+                ready.add(finished(*by_connection[connection].receive()))
+
+    def close(self) -> None:
+        for worker in self.workers:
+            worker.close()
+        self.workers = []
 
 
 _grant: ContextVar[_Grant | None] = ContextVar("granted_processes", default=None)
@@ -133,7 +213,7 @@ def granted_processes(processes: int) -> Iterator[None]:
     """Let the code run inside use up to ``processes`` processes, this one included
     (1: this one only).
 
-    The pool of the others, if it was started, is shut down on exit.
+    The other processes, if they were started, are stopped on exit.
     """
     if processes < 1:
         raise ValueError(f"processes must be >= 1, got {processes}")
@@ -143,15 +223,14 @@ def granted_processes(processes: int) -> Iterator[None]:
         yield
     finally:
         _grant.reset(token)
-        if grant.pool is not None:
-            grant.pool.shutdown(wait=True, cancel_futures=True)
+        grant.close()
 
 
 def process_dataflow() -> Dataflow:
     """A :data:`Dataflow` runner over the processes granted to the running job.
 
     :func:`run_in_process` outside :func:`granted_processes`, with one process granted,
-    or off Linux. Otherwise the function and the items are pickled to the pool's
+    or off Linux. Otherwise the function and the items are pickled to the other
     processes: the function must be importable (a module-level function or a
     ``functools.partial`` of one) and the items small.
     """

@@ -140,3 +140,19 @@ def test_chains_with_pooled_searches_give_the_sequential_forecasts():
         outputs = executor.run(generator, walk, chains)
         assert generator.pooled_
         assert same(expected[: len(chains)], outputs)
+
+
+def _fail_on_three(x: int) -> int:
+    if x == 3:
+        raise ArithmeticError("three")
+    return x
+
+
+def test_an_error_in_a_piece_is_raised_here_and_the_next_dataflow_starts_clean():
+    with granted_processes(2):
+        dataflow = process_dataflow()
+        with pytest.raises(ArithmeticError, match="three"):
+            dataflow(_fail_on_three, [(x, x, x) for x in range(8)], lambda key, value: [])
+        seen = []
+        dataflow(_square, [(x, x, x) for x in range(8)], lambda key, v: seen.append((key, v)) or [])
+    assert sorted(seen) == [(x, x * x) for x in range(8)]
