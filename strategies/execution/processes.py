@@ -161,22 +161,22 @@ class _Grant:
     ) -> None:
         if not self.workers:
             self.workers = [_Worker() for _ in range(self.processes - 1)]
+        ready = _Ready()
+        ready.add(pieces)
         try:
-            self._run(function, pieces, finished)
+            self._drain(function, ready, finished)
         except BaseException:
             self.close()  # pieces still in the pipes would answer the next dataflow
             raise
 
-    def _run(
+    def _drain(
         self,
         function: Callable[[Any], Any],
-        pieces: Iterable[Piece],
+        ready: _Ready,
         finished: Callable[[Hashable, Any], Iterable[Piece]],
     ) -> None:
         # Each worker has one piece running and one waiting in its pipe, so it never
         # idles while this process runs a piece itself; the rest waits here, by priority.
-        ready = _Ready()
-        ready.add(pieces)
         by_connection = {worker.connection: worker for worker in self.workers}
         while ready or any(worker.sent for worker in self.workers):
             for worker in self.workers:
