@@ -14,7 +14,11 @@ and the small problem is solved again; an answer is returned only once the full
 conditions hold, so it is the full problem's optimum within the tolerance.
 
 For the variance ``g = 2 S w``; interior-point weights only give the active set, and
-the weights are recomputed exactly from it (a linear system) before the check. For the
+the weights are recomputed exactly from it (a linear system) before the check. A
+variance date first tries no solver at all: the exact weights of the previous date's
+active set (free, at zero, at the cap) over all streams, corrected a few times when a
+weight leaves its bounds or a fixed one should move, are returned when the full
+problem's conditions hold at them; the working set answers otherwise. For the
 CVaR (a linear program in Rockafellar-Uryasev form) ``g = -R' pi`` with ``pi`` the
 scenario constraints' multipliers of the small problem. The CVaR's scenarios are
 screened the same way: the small problem keeps the scenarios of the largest losses;
@@ -56,6 +60,9 @@ ROUNDS = 8
 HELD = 1e-6
 #: Relative tolerance of the optimality conditions.
 TOLERANCE = 1e-7
+#: Active-set corrections the variance's solver-free answer may make (each one a linear
+#: solve) before the working set takes over.
+DIRECT_ROUNDS = 8
 
 _ACCEPTED = (cp.OPTIMAL, cp.OPTIMAL_INACCURATE)
 #: Options of the variance's small problems' solver: only their active set is used (the
@@ -129,6 +136,9 @@ class WorkingSet:
     ----------
     rounds : int
         Small problems solved so far.
+    direct : int
+        Dates answered without a solver (minimum variance: last time's active set,
+        certified).
     misses : int
         Dates the working set gave up on (the full problem solved them).
     """
@@ -149,6 +159,7 @@ class WorkingSet:
         self.solver = solver
         self.previous: np.ndarray | None = None
         self.rounds = 0
+        self.direct = 0
         self.misses = 0
         self._small: dict[tuple[int, int], _Small] = {}
 
@@ -160,6 +171,12 @@ class WorkingSet:
         """Certified optimal weights, or None (too many rounds, a working set as large
         as the full problem, or a solver that failed: the caller solves the full
         problem)."""
+        if self.name == "min_variance" and self.previous is not None:
+            weights = self._direct(data)
+            if weights is not None:
+                self.direct += 1
+                self.previous = weights
+                return weights
         n = len(self.upper)
         start = self.previous if self.previous is not None else np.full(n, self.budget / n)
         # The streams held last time and half as many best-looking others; the first
@@ -194,6 +211,22 @@ class WorkingSet:
         self.misses += 1
         log.debug("working set gave up (%d misses so far)", self.misses)
         return None
+
+    def _direct(self, data: ProblemData) -> np.ndarray | None:
+        """Minimum variance without a solver: the exact weights of last time's active set
+        over all streams (corrected a few times when a weight leaves its bounds or a
+        fixed one should move), or None when the full problem's conditions do not hold
+        at them."""
+        assert self.previous is not None
+        everything = np.arange(len(self.upper))
+        found = _polished(
+            self.previous, everything, self.upper, self.budget, data, rounds=DIRECT_ROUNDS
+        )
+        if found is None:
+            return None
+        weights, gradient, lam = found
+        late = self._violations(weights, gradient, lam, everything)
+        return weights if late is not None and late.size == 0 else None
 
     def _start_gradient(self, weights: np.ndarray, data: ProblemData) -> np.ndarray:
         """Which streams look best at the start: the variance's gradient, or for the
@@ -317,7 +350,12 @@ def _variance_gradient(weights: np.ndarray, data: ProblemData) -> np.ndarray:
 
 
 def _polished(
-    weights: np.ndarray, chosen: np.ndarray, upper: np.ndarray, budget: float, data: ProblemData
+    weights: np.ndarray,
+    chosen: np.ndarray,
+    upper: np.ndarray,
+    budget: float,
+    data: ProblemData,
+    rounds: int = 2 * ROUNDS,
 ) -> tuple[np.ndarray, np.ndarray, float] | None:
     """The exact minimum variance on the working set, from the interior-point answer's
     active set.
@@ -327,7 +365,7 @@ def _polished(
     conditions. With the streams at zero and at their caps fixed, the free ones solve
     ``[2 S_FF, 1; 1', 0] [w_F; -lam] = [-2 S_FC u_C; budget - sum(u_C)]``. When a free
     weight leaves its bounds, or a fixed one of the working set has the wrong sign of
-    ``g_i - lam``, the active set is corrected and the system solved again (a few
+    ``g_i - lam``, the active set is corrected and the system solved again (``rounds``
     times at most; then None).
     """
     inside = np.zeros(len(weights), dtype=bool)
@@ -335,7 +373,7 @@ def _polished(
     free = inside & (weights > HELD) & (weights < upper - HELD)
     capped = inside & (weights >= upper - HELD)
     a, d = data.a, data.d
-    for _ in range(2 * ROUNDS):
+    for _ in range(rounds):
         f = np.flatnonzero(free)
         fixed = np.where(capped, upper, 0.0)
         k = f.size
