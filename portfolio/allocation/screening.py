@@ -24,7 +24,9 @@ scenario constraints' multipliers of the small problem. The CVaR's scenarios are
 screened the same way: the small problem keeps the scenarios of the largest losses;
 a scenario left out must have its loss at most ``alpha`` (its excess is then zero and
 its multiplier zero), else it joins. With both checks the small problem's primal and
-dual answers are feasible and complementary for the full linear program.
+dual answers are feasible and complementary for the full linear program. A CVaR date
+first tries the vertex of the previous date's optimal basis on the new scenarios (two
+linear systems, no solver), returned when it is primal and dual feasible, so optimal.
 """
 
 from __future__ import annotations
@@ -137,8 +139,8 @@ class WorkingSet:
     rounds : int
         Small problems solved so far.
     direct : int
-        Dates answered without a solver (minimum variance: last time's active set,
-        certified).
+        Dates answered without a solver, from last time's active set (variance) or
+        optimal basis (CVaR), certified.
     misses : int
         Dates the working set gave up on (the full problem solved them).
     """
@@ -171,7 +173,7 @@ class WorkingSet:
         """Certified optimal weights, or None (too many rounds, a working set as large
         as the full problem, or a solver that failed: the caller solves the full
         problem)."""
-        if self.name == "min_variance" and self.previous is not None:
+        if self.previous is not None:
             weights = self._direct(data)
             if weights is not None:
                 self.direct += 1
@@ -213,11 +215,16 @@ class WorkingSet:
         return None
 
     def _direct(self, data: ProblemData) -> np.ndarray | None:
-        """Minimum variance without a solver: the exact weights of last time's active set
-        over all streams (corrected a few times when a weight leaves its bounds or a
-        fixed one should move), or None when the full problem's conditions do not hold
-        at them."""
+        """Certified optimal weights without a solver, from last time's answer, or None.
+
+        Minimum variance: the exact weights of last time's active set over all streams
+        (corrected a few times when a weight leaves its bounds or a fixed one should
+        move), when the full problem's conditions hold at them. Minimum CVaR: the
+        vertex of last time's optimal basis, when it is still optimal
+        (:func:`_cvar_vertex`)."""
         assert self.previous is not None
+        if self.name == "min_cvar":
+            return _cvar_vertex(self.previous, self.upper, self.budget, self.level, data)
         everything = np.arange(len(self.upper))
         found = _polished(
             self.previous, everything, self.upper, self.budget, data, rounds=DIRECT_ROUNDS
@@ -410,3 +417,107 @@ def _polished(
             continue
         return polished, gradient, lam
     return None
+
+
+def _cvar_vertex(
+    weights: np.ndarray, upper: np.ndarray, budget: float, level: float, data: ProblemData
+) -> np.ndarray | None:
+    """The minimum CVaR at the vertex of last time's optimal basis, when it is still
+    optimal on this date's scenarios, else None.
+
+    The linear program's optimal vertex has free streams ``F`` (the others at zero or at
+    their caps), tail scenarios ``H`` (loss above ``alpha``, multiplier at its upper
+    bound ``c_s = p_s / (1 - level)``) and ``|F|`` scenarios ``K`` whose loss is
+    ``alpha``. The basis is read off ``weights``: their active set, and the scenarios
+    whose losses at ``weights`` are nearest the value at risk as ``K``, the larger ones
+    as ``H``. Then ``w_F`` and ``alpha`` solve the ``K`` equalities and the budget, the
+    multipliers ``pi_K`` and the budget's ``lam`` the transposed system (``g_i = lam``
+    on ``F``, ``g = -R' pi``, ``sum(pi) = 1``). The vertex is returned only when it is
+    primal and dual feasible within :data:`TOLERANCE`: weights within their bounds,
+    ``0 <= pi_K <= c_K``, losses above ``alpha`` on ``H`` and below it elsewhere,
+    ``g_i >= lam`` at zero and ``g_i <= lam`` at the caps; it is then optimal.
+    """
+    live = np.flatnonzero(data.probabilities > 0)
+    r = data.scenarios[live]
+    c = data.probabilities[live] / (1.0 - level)
+    capped = weights >= upper - HELD
+    f = np.flatnonzero((weights > HELD) & ~capped)
+    k = f.size
+    if k == 0 or k >= live.size:
+        return None
+    tail, tight = _scenario_sides(-r @ weights, c, k)
+    fixed = np.where(capped, upper, 0.0)
+    system = np.zeros((k + 1, k + 1))
+    system[:k, :k] = -r[np.ix_(tight, f)]
+    system[:k, k] = -1.0
+    system[k, :k] = 1.0
+    dual = np.zeros((k + 1, k + 1))
+    dual[:k, :k] = -r[np.ix_(tight, f)].T
+    dual[:k, k] = -1.0
+    dual[k, :k] = 1.0
+    try:
+        primal = np.linalg.solve(system, np.append(r[tight] @ fixed, budget - fixed.sum()))
+        multipliers = np.linalg.solve(
+            dual, np.append(r[np.ix_(tail, f)].T @ c[tail], 1.0 - c[tail].sum())
+        )
+    except np.linalg.LinAlgError:
+        return None
+    w = fixed
+    w[f] = primal[:k]
+    pi = np.zeros(live.size)
+    pi[tail] = c[tail]
+    pi[tight] = multipliers[:k]
+    alpha, lam = float(primal[k]), float(multipliers[k])
+    feasible = _vertex_feasible(w, upper, budget, pi, c, tight, alpha)
+    if not (feasible and _scenarios_hold(-r @ w, alpha, tail, tight)):
+        return None
+    gradient = -r.T @ pi
+    tolerance = TOLERANCE * max(abs(lam), float(np.max(np.abs(gradient))), 1e-12)
+    free = np.zeros(w.size, dtype=bool)
+    free[f] = True
+    zero = ~free & ~capped
+    if (gradient[zero] < lam - tolerance).any() or (gradient[capped] > lam + tolerance).any():
+        return None
+    return np.clip(w, 0.0, upper)
+
+
+def _vertex_feasible(
+    w: np.ndarray,
+    upper: np.ndarray,
+    budget: float,
+    pi: np.ndarray,
+    c: np.ndarray,
+    tight: np.ndarray,
+    alpha: float,
+) -> bool:
+    """Finite numbers, weights within their bounds (to rounding) and the tied
+    scenarios' multipliers within ``[0, c]``."""
+    if not (np.isfinite(w).all() and np.isfinite(pi).all() and np.isfinite(alpha)):
+        return False
+    slack = 1e-12 * budget
+    if (w < -slack).any() or (w > upper + slack).any():
+        return False
+    reach = TOLERANCE * float(np.max(c))
+    return not ((pi[tight] < -reach).any() or (pi[tight] > c[tight] + reach).any())
+
+
+def _scenarios_hold(losses: np.ndarray, alpha: float, tail: np.ndarray, tight: np.ndarray) -> bool:
+    """Complementarity of the scenarios: tail losses at least ``alpha``, the others
+    (bar the tied ones, at ``alpha`` by construction) at most ``alpha``."""
+    reach = TOLERANCE * max(abs(alpha), float(np.max(np.abs(losses))), 1e-12)
+    rest = np.ones(losses.size, dtype=bool)
+    rest[tail] = rest[tight] = False
+    return not ((losses[tail] < alpha - reach).any() or (losses[rest] > alpha + reach).any())
+
+
+def _scenario_sides(losses: np.ndarray, c: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+    """The tail and the ``k`` scenarios taken as tied at the value at risk: the losses
+    nearest the one where the cumulated ``c`` (largest losses first) reaches 1, and
+    the larger ones."""
+    order = np.argsort(-losses, kind="stable")
+    q = min(int(np.searchsorted(np.cumsum(c[order]), 1.0 - 1e-12)), losses.size - 1)
+    var = losses[order[q]]
+    tight = np.argsort(np.abs(losses - var), kind="stable")[:k]
+    inside = np.zeros(losses.size, dtype=bool)
+    inside[tight] = True
+    return np.flatnonzero(~inside & (losses > var)), tight

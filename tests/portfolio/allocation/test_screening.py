@@ -214,3 +214,44 @@ def test_a_changed_active_set_falls_back_to_the_working_set(returns, monkeypatch
     assert working.direct == 0 and working.rounds > rounds and working.misses == 0
     expected = _exact_min_variance(rows.to_numpy(), 0.08, "ledoit_wolf")
     np.testing.assert_allclose(w, expected, atol=1e-8)
+
+
+def _full_min_cvar(returns, dates, monkeypatch):
+    """The full compiled linear program (HiGHS) at each date, no working set."""
+    with monkeypatch.context() as patch:
+        patch.setattr(problem_module, "screenable", lambda *args: False)
+        full = Allocator("min_cvar", lookback=WINDOW, min_observations=WINDOW, upper=0.08)
+        return _fits(full, returns, dates)
+
+
+def test_min_cvar_on_similar_windows_keeps_the_optimal_basis(returns, monkeypatch):
+    """Windows one row apart: the previous date's basis is often still optimal; its
+    vertex is then the answer, the full linear program's."""
+    dates = list(range(WINDOW, WINDOW + 30))
+    allocator = Allocator("min_cvar", lookback=WINDOW, min_observations=WINDOW, upper=0.08)
+    got = _fits(allocator, returns, dates)
+    working = allocator._problems["min_cvar"].working_set
+    assert working.direct >= len(dates) // 3 and working.misses == 0
+    expected = _full_min_cvar(returns, dates, monkeypatch)
+    np.testing.assert_allclose(got, expected, atol=1e-8)
+    for w, v, end in zip(got, expected, dates, strict=True):
+        rows = returns.iloc[end - WINDOW : end].to_numpy()
+        assert cvar(-rows @ w, 0.95) == pytest.approx(cvar(-rows @ v, 0.95), rel=1e-12)
+
+
+def test_min_cvar_with_another_basis_falls_back_to_the_working_set(returns, monkeypatch):
+    """Last time's answer far from this date's (the most volatile streams at their caps):
+    its basis is not optimal here, so the working set answers."""
+    dates = [WINDOW]
+    allocator = Allocator("min_cvar", lookback=WINDOW, min_observations=WINDOW, upper=0.08)
+    _fits(allocator, returns, dates)
+    working = allocator._problems["min_cvar"].working_set
+    rows = returns.iloc[:WINDOW].to_numpy()
+    previous = np.zeros(N)
+    previous[np.argsort(-np.var(rows, axis=0))[:13]] = 0.08
+    previous[np.argsort(-np.var(rows, axis=0))[13]] = 1.0 - 13 * 0.08
+    working.previous = previous
+    rounds = working.rounds
+    got = _fits(allocator, returns, dates)
+    assert working.direct == 0 and working.rounds > rounds and working.misses == 0
+    np.testing.assert_allclose(got, _full_min_cvar(returns, dates, monkeypatch), atol=1e-8)
