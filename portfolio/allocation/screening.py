@@ -447,21 +447,10 @@ def _cvar_vertex(
         return None
     tail, tight = _scenario_sides(-r @ weights, c, k)
     fixed = np.where(capped, upper, 0.0)
-    system = np.zeros((k + 1, k + 1))
-    system[:k, :k] = -r[np.ix_(tight, f)]
-    system[:k, k] = -1.0
-    system[k, :k] = 1.0
-    dual = np.zeros((k + 1, k + 1))
-    dual[:k, :k] = -r[np.ix_(tight, f)].T
-    dual[:k, k] = -1.0
-    dual[k, :k] = 1.0
-    try:
-        primal = np.linalg.solve(system, np.append(r[tight] @ fixed, budget - fixed.sum()))
-        multipliers = np.linalg.solve(
-            dual, np.append(r[np.ix_(tail, f)].T @ c[tail], 1.0 - c[tail].sum())
-        )
-    except np.linalg.LinAlgError:
+    solved = _basis_solution(r, c, f, fixed, tail, tight, budget)
+    if solved is None:
         return None
+    primal, multipliers = solved
     w = fixed
     w[f] = primal[:k]
     pi = np.zeros(live.size)
@@ -479,6 +468,38 @@ def _cvar_vertex(
     if (gradient[zero] < lam - tolerance).any() or (gradient[capped] > lam + tolerance).any():
         return None
     return np.clip(w, 0.0, upper)
+
+
+def _basis_solution(
+    r: np.ndarray,
+    c: np.ndarray,
+    f: np.ndarray,
+    fixed: np.ndarray,
+    tail: np.ndarray,
+    tight: np.ndarray,
+    budget: float,
+) -> tuple[np.ndarray, np.ndarray] | None:
+    """``[w_F; alpha]`` from ``-R_KF w_F - alpha = R_K fixed`` and the budget, and
+    ``[pi_K; lam]`` from ``-R_KF' pi_K - lam = R_HF' c_H`` and ``sum(pi_K) = 1 -
+    sum(c_H)``; None when the basis is singular."""
+    k = f.size
+    block = -r[np.ix_(tight, f)]
+    system = np.zeros((k + 1, k + 1))
+    system[:k, :k] = block
+    system[:k, k] = -1.0
+    system[k, :k] = 1.0
+    dual = np.zeros((k + 1, k + 1))
+    dual[:k, :k] = block.T
+    dual[:k, k] = -1.0
+    dual[k, :k] = 1.0
+    try:
+        primal = np.linalg.solve(system, np.append(r[tight] @ fixed, budget - fixed.sum()))
+        multipliers = np.linalg.solve(
+            dual, np.append(r[np.ix_(tail, f)].T @ c[tail], 1.0 - c[tail].sum())
+        )
+    except np.linalg.LinAlgError:
+        return None
+    return primal, multipliers
 
 
 def _vertex_feasible(
