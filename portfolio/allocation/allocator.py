@@ -252,6 +252,8 @@ class Allocator:
             raise ConfigError(str(error), key="allocator.solvers") from None
         self.history_: list[Fit] = []
         self._names: list[str] | None = None
+        self._columns: pd.Index | None = None
+        self._index = pd.Index([])
         self._problems: dict[str, CompiledProblem] = {}
         self._resolved: ResolvedConstraints | None = None
 
@@ -297,8 +299,9 @@ class Allocator:
         if window.empty:
             raise ValueError(f"no returns on or before {date}")
         stamp = pd.Timestamp(window.index[-1]) if date is None else pd.Timestamp(date)
-        names = [str(c) for c in returns.columns]
+        names = self._stream_names(returns.columns)
         self._bind(names)
+        self._columns = returns.columns
         values = window.to_numpy(dtype=float)
         rows = values[np.isfinite(values).all(axis=1)][-self.lookback :]
         current = (
@@ -394,6 +397,13 @@ class Allocator:
 
     # -- internals --------------------------------------------------------------------
 
+    def _stream_names(self, columns: pd.Index) -> list[str]:
+        """The columns as stream names (the last fit's when the columns are identical:
+        converting them costs as much as the rest of a fit's bookkeeping)."""
+        if self._names is None or self._columns is None or not columns.identical(self._columns):
+            return [str(c) for c in columns]
+        return self._names
+
     def _bind(self, names: list[str]) -> None:
         """Resolve the constraints for these streams (and forget problems of others)."""
         if names == self._names:
@@ -410,6 +420,9 @@ class Allocator:
                 )
             self._benchmark = int(hits[0])
         self._names = names
+        # One index shared by every fit's series (building it from the names each time
+        # was most of a fit's pandas time).
+        self._index = pd.Index(names)
         self._resolved = resolved
         self._problems = {}
         self._last: tuple[pd.Timestamp, np.ndarray] | None = None
@@ -641,7 +654,7 @@ class Allocator:
         mu: np.ndarray,
         data: ProblemData,
     ) -> Fit:
-        names = self._names or []
+        names = self._index
         self._last = (date, weights.copy())
         return Fit(
             date=date,
@@ -668,7 +681,7 @@ class Allocator:
         reason: str,
     ) -> Fit:
         """Warm-up weights (too little history) or, after a failure, the weights held."""
-        names = self._names or []
+        names = self._index
         n = len(names)
         failed = solver == "none"
         previous = getattr(self, "_last", None)

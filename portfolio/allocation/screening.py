@@ -14,13 +14,19 @@ and the small problem is solved again; an answer is returned only once the full
 conditions hold, so it is the full problem's optimum within the tolerance.
 
 For the variance ``g = 2 S w``; interior-point weights only give the active set, and
-the weights are recomputed exactly from it (a linear system) before the check. For the
+the weights are recomputed exactly from it (a linear system) before the check. A
+variance date first tries no solver at all: the exact weights of the previous date's
+active set (free, at zero, at the cap) over all streams, corrected a few times when a
+weight leaves its bounds or a fixed one should move, are returned when the full
+problem's conditions hold at them; the working set answers otherwise. For the
 CVaR (a linear program in Rockafellar-Uryasev form) ``g = -R' pi`` with ``pi`` the
 scenario constraints' multipliers of the small problem. The CVaR's scenarios are
 screened the same way: the small problem keeps the scenarios of the largest losses;
 a scenario left out must have its loss at most ``alpha`` (its excess is then zero and
 its multiplier zero), else it joins. With both checks the small problem's primal and
-dual answers are feasible and complementary for the full linear program.
+dual answers are feasible and complementary for the full linear program. A CVaR date
+first tries the vertex of the previous date's optimal basis on the new scenarios (two
+linear systems, no solver), returned when it is primal and dual feasible, so optimal.
 """
 
 from __future__ import annotations
@@ -56,6 +62,9 @@ ROUNDS = 8
 HELD = 1e-6
 #: Relative tolerance of the optimality conditions.
 TOLERANCE = 1e-7
+#: Active-set corrections the variance's solver-free answer may make (each one a linear
+#: solve) before the working set takes over.
+DIRECT_ROUNDS = 8
 
 _ACCEPTED = (cp.OPTIMAL, cp.OPTIMAL_INACCURATE)
 #: Options of the variance's small problems' solver: only their active set is used (the
@@ -129,6 +138,9 @@ class WorkingSet:
     ----------
     rounds : int
         Small problems solved so far.
+    direct : int
+        Dates answered without a solver, from last time's active set (variance) or
+        optimal basis (CVaR), certified.
     misses : int
         Dates the working set gave up on (the full problem solved them).
     """
@@ -149,6 +161,7 @@ class WorkingSet:
         self.solver = solver
         self.previous: np.ndarray | None = None
         self.rounds = 0
+        self.direct = 0
         self.misses = 0
         self._small: dict[tuple[int, int], _Small] = {}
 
@@ -160,6 +173,12 @@ class WorkingSet:
         """Certified optimal weights, or None (too many rounds, a working set as large
         as the full problem, or a solver that failed: the caller solves the full
         problem)."""
+        if self.previous is not None:
+            weights = self._direct(data)
+            if weights is not None:
+                self.direct += 1
+                self.previous = weights
+                return weights
         n = len(self.upper)
         start = self.previous if self.previous is not None else np.full(n, self.budget / n)
         # The streams held last time and half as many best-looking others; the first
@@ -194,6 +213,27 @@ class WorkingSet:
         self.misses += 1
         log.debug("working set gave up (%d misses so far)", self.misses)
         return None
+
+    def _direct(self, data: ProblemData) -> np.ndarray | None:
+        """Certified optimal weights without a solver, from last time's answer, or None.
+
+        Minimum variance: the exact weights of last time's active set over all streams
+        (corrected a few times when a weight leaves its bounds or a fixed one should
+        move), when the full problem's conditions hold at them. Minimum CVaR: the
+        vertex of last time's optimal basis, when it is still optimal
+        (:func:`_cvar_vertex`)."""
+        assert self.previous is not None
+        if self.name == "min_cvar":
+            return _cvar_vertex(self.previous, self.upper, self.budget, self.level, data)
+        everything = np.arange(len(self.upper))
+        found = _polished(
+            self.previous, everything, self.upper, self.budget, data, rounds=DIRECT_ROUNDS
+        )
+        if found is None:
+            return None
+        weights, gradient, lam = found
+        late = self._violations(weights, gradient, lam, everything)
+        return weights if late is not None and late.size == 0 else None
 
     def _start_gradient(self, weights: np.ndarray, data: ProblemData) -> np.ndarray:
         """Which streams look best at the start: the variance's gradient, or for the
@@ -317,7 +357,12 @@ def _variance_gradient(weights: np.ndarray, data: ProblemData) -> np.ndarray:
 
 
 def _polished(
-    weights: np.ndarray, chosen: np.ndarray, upper: np.ndarray, budget: float, data: ProblemData
+    weights: np.ndarray,
+    chosen: np.ndarray,
+    upper: np.ndarray,
+    budget: float,
+    data: ProblemData,
+    rounds: int = 2 * ROUNDS,
 ) -> tuple[np.ndarray, np.ndarray, float] | None:
     """The exact minimum variance on the working set, from the interior-point answer's
     active set.
@@ -327,7 +372,7 @@ def _polished(
     conditions. With the streams at zero and at their caps fixed, the free ones solve
     ``[2 S_FF, 1; 1', 0] [w_F; -lam] = [-2 S_FC u_C; budget - sum(u_C)]``. When a free
     weight leaves its bounds, or a fixed one of the working set has the wrong sign of
-    ``g_i - lam``, the active set is corrected and the system solved again (a few
+    ``g_i - lam``, the active set is corrected and the system solved again (``rounds``
     times at most; then None).
     """
     inside = np.zeros(len(weights), dtype=bool)
@@ -335,7 +380,7 @@ def _polished(
     free = inside & (weights > HELD) & (weights < upper - HELD)
     capped = inside & (weights >= upper - HELD)
     a, d = data.a, data.d
-    for _ in range(2 * ROUNDS):
+    for _ in range(rounds):
         f = np.flatnonzero(free)
         fixed = np.where(capped, upper, 0.0)
         k = f.size
@@ -372,3 +417,128 @@ def _polished(
             continue
         return polished, gradient, lam
     return None
+
+
+def _cvar_vertex(
+    weights: np.ndarray, upper: np.ndarray, budget: float, level: float, data: ProblemData
+) -> np.ndarray | None:
+    """The minimum CVaR at the vertex of last time's optimal basis, when it is still
+    optimal on this date's scenarios, else None.
+
+    The linear program's optimal vertex has free streams ``F`` (the others at zero or at
+    their caps), tail scenarios ``H`` (loss above ``alpha``, multiplier at its upper
+    bound ``c_s = p_s / (1 - level)``) and ``|F|`` scenarios ``K`` whose loss is
+    ``alpha``. The basis is read off ``weights``: their active set, and the scenarios
+    whose losses at ``weights`` are nearest the value at risk as ``K``, the larger ones
+    as ``H``. Then ``w_F`` and ``alpha`` solve the ``K`` equalities and the budget, the
+    multipliers ``pi_K`` and the budget's ``lam`` the transposed system (``g_i = lam``
+    on ``F``, ``g = -R' pi``, ``sum(pi) = 1``). The vertex is returned only when it is
+    primal and dual feasible within :data:`TOLERANCE`: weights within their bounds,
+    ``0 <= pi_K <= c_K``, losses above ``alpha`` on ``H`` and below it elsewhere,
+    ``g_i >= lam`` at zero and ``g_i <= lam`` at the caps; it is then optimal.
+    """
+    live = np.flatnonzero(data.probabilities > 0)
+    r = data.scenarios[live]
+    c = data.probabilities[live] / (1.0 - level)
+    capped = weights >= upper - HELD
+    f = np.flatnonzero((weights > HELD) & ~capped)
+    k = f.size
+    if k == 0 or k >= live.size:
+        return None
+    tail, tight = _scenario_sides(-r @ weights, c, k)
+    fixed = np.where(capped, upper, 0.0)
+    solved = _basis_solution(r, c, f, fixed, tail, tight, budget)
+    if solved is None:
+        return None
+    primal, multipliers = solved
+    w = fixed
+    w[f] = primal[:k]
+    pi = np.zeros(live.size)
+    pi[tail] = c[tail]
+    pi[tight] = multipliers[:k]
+    alpha, lam = float(primal[k]), float(multipliers[k])
+    feasible = _vertex_feasible(w, upper, budget, pi, c, tight, alpha)
+    if not (feasible and _scenarios_hold(-r @ w, alpha, tail, tight)):
+        return None
+    gradient = -r.T @ pi
+    tolerance = TOLERANCE * max(abs(lam), float(np.max(np.abs(gradient))), 1e-12)
+    free = np.zeros(w.size, dtype=bool)
+    free[f] = True
+    zero = ~free & ~capped
+    if (gradient[zero] < lam - tolerance).any() or (gradient[capped] > lam + tolerance).any():
+        return None
+    return np.clip(w, 0.0, upper)
+
+
+def _basis_solution(
+    r: np.ndarray,
+    c: np.ndarray,
+    f: np.ndarray,
+    fixed: np.ndarray,
+    tail: np.ndarray,
+    tight: np.ndarray,
+    budget: float,
+) -> tuple[np.ndarray, np.ndarray] | None:
+    """``[w_F; alpha]`` from ``-R_KF w_F - alpha = R_K fixed`` and the budget, and
+    ``[pi_K; lam]`` from ``-R_KF' pi_K - lam = R_HF' c_H`` and ``sum(pi_K) = 1 -
+    sum(c_H)``; None when the basis is singular."""
+    k = f.size
+    block = -r[np.ix_(tight, f)]
+    system = np.zeros((k + 1, k + 1))
+    system[:k, :k] = block
+    system[:k, k] = -1.0
+    system[k, :k] = 1.0
+    dual = np.zeros((k + 1, k + 1))
+    dual[:k, :k] = block.T
+    dual[:k, k] = -1.0
+    dual[k, :k] = 1.0
+    try:
+        primal = np.linalg.solve(system, np.append(r[tight] @ fixed, budget - fixed.sum()))
+        multipliers = np.linalg.solve(
+            dual, np.append(r[np.ix_(tail, f)].T @ c[tail], 1.0 - c[tail].sum())
+        )
+    except np.linalg.LinAlgError:
+        return None
+    return primal, multipliers
+
+
+def _vertex_feasible(
+    w: np.ndarray,
+    upper: np.ndarray,
+    budget: float,
+    pi: np.ndarray,
+    c: np.ndarray,
+    tight: np.ndarray,
+    alpha: float,
+) -> bool:
+    """Finite numbers, weights within their bounds (to rounding) and the tied
+    scenarios' multipliers within ``[0, c]``."""
+    if not (np.isfinite(w).all() and np.isfinite(pi).all() and np.isfinite(alpha)):
+        return False
+    slack = 1e-12 * budget
+    if (w < -slack).any() or (w > upper + slack).any():
+        return False
+    reach = TOLERANCE * float(np.max(c))
+    return not ((pi[tight] < -reach).any() or (pi[tight] > c[tight] + reach).any())
+
+
+def _scenarios_hold(losses: np.ndarray, alpha: float, tail: np.ndarray, tight: np.ndarray) -> bool:
+    """Complementarity of the scenarios: tail losses at least ``alpha``, the others
+    (bar the tied ones, at ``alpha`` by construction) at most ``alpha``."""
+    reach = TOLERANCE * max(abs(alpha), float(np.max(np.abs(losses))), 1e-12)
+    rest = np.ones(losses.size, dtype=bool)
+    rest[tail] = rest[tight] = False
+    return not ((losses[tail] < alpha - reach).any() or (losses[rest] > alpha + reach).any())
+
+
+def _scenario_sides(losses: np.ndarray, c: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+    """The tail and the ``k`` scenarios taken as tied at the value at risk: the losses
+    nearest the one where the cumulated ``c`` (largest losses first) reaches 1, and
+    the larger ones."""
+    order = np.argsort(-losses, kind="stable")
+    q = min(int(np.searchsorted(np.cumsum(c[order]), 1.0 - 1e-12)), losses.size - 1)
+    var = losses[order[q]]
+    tight = np.argsort(np.abs(losses - var), kind="stable")[:k]
+    inside = np.zeros(losses.size, dtype=bool)
+    inside[tight] = True
+    return np.flatnonzero(~inside & (losses > var)), tight
