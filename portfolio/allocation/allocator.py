@@ -353,14 +353,20 @@ class Allocator:
         """The weights :meth:`weights_at` would give, leaving the decisions (``history_``)
         and the weights later calls drift from as they were.
 
-        Only the solvers' warm starts keep the preview's solution.
+        Only the solvers' warm starts keep the preview's solution: the working sets
+        start the next fit from the weights decided last, as without the preview (with
+        several optima, a linear program's answer may depend on where it starts).
         """
         decided, last = len(self.history_), getattr(self, "_last", None)
+        sets = [p.working_set for p in self._problems.values() if p.working_set is not None]
+        starts = [working.previous for working in sets]
         try:
             return self.weights_at(history)
         finally:
             del self.history_[decided:]
             self._last = last
+            for working, start in zip(sets, starts, strict=True):
+                working.previous = start
 
     def report(self) -> pd.DataFrame:
         """Every decision so far: one row per date with the solver's diagnostics."""

@@ -255,3 +255,15 @@ def test_min_cvar_with_another_basis_falls_back_to_the_working_set(returns, monk
     got = _fits(allocator, returns, dates)
     assert working.direct == 0 and working.rounds > rounds and working.misses == 0
     np.testing.assert_allclose(got, _full_min_cvar(returns, dates, monkeypatch), atol=1e-8)
+
+
+def test_a_preview_leaves_the_working_set_starting_from_the_last_decision(returns):
+    """With several optima (a linear program's face), the answer may depend on where the
+    working set starts: a preview must not move that start."""
+    allocator = Allocator("min_cvar", lookback=WINDOW, min_observations=WINDOW, upper=0.08)
+    allocator.fit(returns.iloc[:WINDOW])
+    working = allocator._problems["min_cvar"].working_set
+    decided = working.previous.copy()
+    preview = allocator.preview_at(returns.iloc[30 : WINDOW + 30])
+    assert not np.allclose(preview, decided)
+    np.testing.assert_array_equal(working.previous, decided)
