@@ -504,7 +504,7 @@ class Allocator:
             return self._fallback_fit(date, rows, current, "warm_up", "")
         factors = self.risk_model.factors(rows)
         if variances is not None:
-            own = np.sum(factors.a**2, axis=0) + factors.d**2
+            own = factors.variances
             scale = np.sqrt(variances / np.where(own > 0, own, variances))
             factors = RiskFactors(factors.a * scale, factors.d * scale, factors.mean)
         mu = factors.mean if mean is None else mean
@@ -615,12 +615,13 @@ class Allocator:
     def _measure(
         self,
         w: np.ndarray,
+        marginal: np.ndarray,
         factors: RiskFactors,
         rows: np.ndarray,
         mu: np.ndarray,
         target: np.ndarray,
     ) -> float:
-        marginal = factors.times(w)
+        """The objective's value at ``w`` (``marginal``: ``S w``)."""
         variance = float(w @ marginal)
         name = self.objective
         if name == "min_variance":
@@ -662,18 +663,17 @@ class Allocator:
     ) -> Fit:
         names = self._index
         self._last = (date, weights.copy())
+        marginal = factors.times(weights)
         return Fit(
             date=date,
             weights=pd.Series(weights, index=names, name=date),
-            objective_value=self._measure(weights, factors, rows, mu, data.target),
+            objective_value=self._measure(weights, marginal, factors, rows, mu, data.target),
             solver=solver,
             status=status,
             fallbacks=fallbacks,
             failed=False,
             reason="",
-            risk_contributions=pd.Series(
-                risk_contributions(weights, None, factors.times(weights)), index=names
-            ),
+            risk_contributions=pd.Series(risk_contributions(weights, None, marginal), index=names),
             observations=t,
             seconds=seconds,
         )

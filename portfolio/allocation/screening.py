@@ -220,15 +220,16 @@ class WorkingSet:
         Minimum variance: the exact weights of last time's active set over all streams
         (corrected a few times when a weight leaves its bounds or a fixed one should
         move), when the full problem's conditions hold at them. Minimum CVaR: the
-        vertex of last time's optimal basis, when it is still optimal
-        (:func:`_cvar_vertex`)."""
+        vertex of last time's optimal basis (:func:`_cvar_vertex`), when the full
+        problem's conditions hold at it."""
         assert self.previous is not None
-        if self.name == "min_cvar":
-            return _cvar_vertex(self.previous, self.upper, self.budget, self.level, data)
         everything = np.arange(len(self.upper))
-        found = _polished(
-            self.previous, everything, self.upper, self.budget, data, rounds=DIRECT_ROUNDS
-        )
+        if self.name == "min_cvar":
+            found = _cvar_vertex(self.previous, self.upper, self.budget, self.level, data)
+        else:
+            found = _polished(
+                self.previous, everything, self.upper, self.budget, data, rounds=DIRECT_ROUNDS
+            )
         if found is None:
             return None
         weights, gradient, lam = found
@@ -264,7 +265,7 @@ class WorkingSet:
         live = data.probabilities > 0
         live[scenes] = False
         losses = -data.scenarios @ weights
-        tolerance = TOLERANCE * max(abs(alpha), float(np.max(np.abs(losses))), 1e-12)
+        tolerance = _tolerance(alpha, losses)
         broken = np.flatnonzero(live & (losses > alpha + tolerance))
         return broken[np.argsort(-losses[broken], kind="stable")]
 
@@ -338,7 +339,7 @@ class WorkingSet:
         accurately enough)."""
         held = weights > HELD
         free = held & (weights < self.upper - HELD)
-        tolerance = TOLERANCE * max(abs(lam), float(np.max(np.abs(gradient))), 1e-12)
+        tolerance = _tolerance(lam, gradient)
         capped = held & ~free
         if (np.abs(gradient[free] - lam) > tolerance).any():
             return None
@@ -348,6 +349,11 @@ class WorkingSet:
         if np.isin(late, chosen).any():
             return None
         return late[np.argsort(gradient[late])]
+
+
+def _tolerance(value: float, values: np.ndarray) -> float:
+    """:data:`TOLERANCE` relative to the larger of ``|value|`` and ``max |values|``."""
+    return TOLERANCE * max(abs(value), float(np.max(np.abs(values))), 1e-12)
 
 
 def _variance_gradient(weights: np.ndarray, data: ProblemData) -> np.ndarray:
@@ -405,7 +411,7 @@ def _polished(
             continue
         lam = float(-solution[k])
         gradient = _variance_gradient(polished, data)
-        tolerance = TOLERANCE * max(abs(lam), float(np.max(np.abs(gradient))), 1e-12)
+        tolerance = _tolerance(lam, gradient)
         wrong = (
             inside
             & ~free
@@ -421,9 +427,10 @@ def _polished(
 
 def _cvar_vertex(
     weights: np.ndarray, upper: np.ndarray, budget: float, level: float, data: ProblemData
-) -> np.ndarray | None:
-    """The minimum CVaR at the vertex of last time's optimal basis, when it is still
-    optimal on this date's scenarios, else None.
+) -> tuple[np.ndarray, np.ndarray, float] | None:
+    """The vertex of last time's optimal basis on this date's scenarios, with the
+    gradient and the budget's multiplier there, when it is primal feasible and its
+    scenario multipliers dual feasible, else None.
 
     The linear program's optimal vertex has free streams ``F`` (the others at zero or at
     their caps), tail scenarios ``H`` (loss above ``alpha``, multiplier at its upper
@@ -432,10 +439,11 @@ def _cvar_vertex(
     whose losses at ``weights`` are nearest the value at risk as ``K``, the larger ones
     as ``H``. Then ``w_F`` and ``alpha`` solve the ``K`` equalities and the budget, the
     multipliers ``pi_K`` and the budget's ``lam`` the transposed system (``g_i = lam``
-    on ``F``, ``g = -R' pi``, ``sum(pi) = 1``). The vertex is returned only when it is
-    primal and dual feasible within :data:`TOLERANCE`: weights within their bounds,
-    ``0 <= pi_K <= c_K``, losses above ``alpha`` on ``H`` and below it elsewhere,
-    ``g_i >= lam`` at zero and ``g_i <= lam`` at the caps; it is then optimal.
+    on ``F``, ``g = -R' pi``, ``sum(pi) = 1``). The vertex is returned only when, within
+    :data:`TOLERANCE`, the weights are within their bounds, ``0 <= pi_K <= c_K`` and
+    the losses are above ``alpha`` on ``H`` and below it elsewhere; with ``g_i >= lam``
+    at zero and ``g_i <= lam`` at the caps (checked by the caller, as for the variance)
+    it is optimal.
     """
     live = np.flatnonzero(data.probabilities > 0)
     r = data.scenarios[live]
@@ -460,14 +468,7 @@ def _cvar_vertex(
     feasible = _vertex_feasible(w, upper, budget, pi, c, tight, alpha)
     if not (feasible and _scenarios_hold(-r @ w, alpha, tail, tight)):
         return None
-    gradient = -r.T @ pi
-    tolerance = TOLERANCE * max(abs(lam), float(np.max(np.abs(gradient))), 1e-12)
-    free = np.zeros(w.size, dtype=bool)
-    free[f] = True
-    zero = ~free & ~capped
-    if (gradient[zero] < lam - tolerance).any() or (gradient[capped] > lam + tolerance).any():
-        return None
-    return np.clip(w, 0.0, upper)
+    return np.clip(w, 0.0, upper), -r.T @ pi, lam
 
 
 def _basis_solution(
@@ -525,7 +526,7 @@ def _vertex_feasible(
 def _scenarios_hold(losses: np.ndarray, alpha: float, tail: np.ndarray, tight: np.ndarray) -> bool:
     """Complementarity of the scenarios: tail losses at least ``alpha``, the others
     (bar the tied ones, at ``alpha`` by construction) at most ``alpha``."""
-    reach = TOLERANCE * max(abs(alpha), float(np.max(np.abs(losses))), 1e-12)
+    reach = _tolerance(alpha, losses)
     rest = np.ones(losses.size, dtype=bool)
     rest[tail] = rest[tight] = False
     return not ((losses[tail] < alpha - reach).any() or (losses[rest] > alpha + reach).any())

@@ -236,18 +236,24 @@ def fit_start(window: Window, start: Start, max_iter: int = 200) -> Fit:
     return fit_from(window, start.spec, start.u, start.hinv, max_iter)
 
 
+#: Where each kind of start goes among an order's results (the order in which
+#: best_with_modes breaks ties): the cold default (ARMA(0, 0) only), the nested starts,
+#: the previous search's optimum, the common-factor starts.
+_COLD, _NESTED, _PREVIOUS, _FACTOR = range(4)
+
+
 def _independent_starts(
     window: Window, spec: Spec, previous: Mapping[tuple[int, int], Fit]
-) -> list[Start]:
-    """The starts of ``spec`` that need no other fit of this search."""
+) -> list[tuple[int, Start]]:
+    """The starts of ``spec`` that need no other fit of this search, with their kinds."""
     starts = []
     if spec.p == spec.q == 0:
-        starts.append(Start(spec, default_start(window, spec)))
+        starts.append((_COLD, Start(spec, default_start(window, spec))))
     earlier = previous.get((spec.p, spec.q))
     if earlier is not None and earlier.spec == spec:
         # The last search's best of this order (its other modes rarely add a maximum
         # that no other start finds, at twice the cost).
-        starts.append(Start(spec, earlier.u, earlier.hinv))
+        starts.append((_PREVIOUS, Start(spec, earlier.u, earlier.hinv)))
     return starts
 
 
@@ -255,20 +261,21 @@ def _dependent_starts(
     spec: Spec,
     fits: Mapping[tuple[int, int], Fit],
     factor_pairs: tuple[tuple[float, float], ...],
-) -> tuple[list[Start], list[Start]]:
-    """The starts of ``spec`` from the smaller orders' optima in ``fits``: the nested
-    ones and the common-factor ones."""
+) -> list[tuple[int, Start]]:
+    """The starts of ``spec`` from the smaller orders' optima in ``fits``, with their
+    kinds: the nested ones and the common-factor ones."""
     p, q = spec.p, spec.q
-    nested = []
+    starts = []
     if p > 0:
-        nested.append(Start(spec, nested=replace(fits[p - 1, q], modes=()), position=p))
+        below = replace(fits[p - 1, q], modes=())
+        starts.append((_NESTED, Start(spec, nested=below, position=p)))
     if q > 0:
-        nested.append(Start(spec, nested=replace(fits[p, q - 1], modes=()), position=p + q))
-    factors = []
+        below = replace(fits[p, q - 1], modes=())
+        starts.append((_NESTED, Start(spec, nested=below, position=p + q)))
     if p > 0 and q > 0 and factor_pairs:
-        corner = fits[p - 1, q - 1]
-        factors = [Start(spec, u) for u in _common_factor_starts(corner, spec, factor_pairs)]
-    return nested, factors
+        for u in _common_factor_starts(fits[p - 1, q - 1], spec, factor_pairs):
+            starts.append((_FACTOR, Start(spec, u)))
+    return starts
 
 
 def _needs(order: tuple[int, int]) -> list[tuple[int, int]]:
@@ -341,44 +348,33 @@ def search_orders(
     specs = {order: Spec(*order, distribution) for order in orders}
     independent = {order: _independent_starts(window, specs[order], previous) for order in orders}
     fits: dict[tuple[int, int], Fit] = {}
-    results: dict[tuple[int, int], dict[int, Fit]] = {order: {} for order in orders}
-    expected: dict[tuple[int, int], int | None] = dict.fromkeys(orders)  # None: not released
+    # Per order: its starts' fits keyed by (kind, index), and how many it has (None
+    # until its dependent starts are released).
+    results: dict[tuple[int, int], dict[tuple[int, int], Fit]] = {order: {} for order in orders}
+    expected: dict[tuple[int, int], int | None] = dict.fromkeys(orders)
 
-    def pieces(order: tuple[int, int], positions: list[int], starts: list[Start]) -> list[Piece]:
+    def pieces(order: tuple[int, int], starts: list[tuple[int, Start]]) -> list[Piece]:
         rank = (order[0] + order[1], order[0])
-        return [(rank, (order, i), start) for i, start in zip(positions, starts, strict=True)]
+        return [(rank, (order, (kind, i)), start) for i, (kind, start) in enumerate(starts)]
 
-    # An order's starts by position (the order of best_with_modes' ties): the cold
-    # default (ARMA(0, 0) only), the nested ones, the previous optimum, the common factors.
     def release(order: tuple[int, int]) -> list[Piece]:
-        nested, factors = _dependent_starts(specs[order], fits, factor_pairs)
-        default = int(order == (0, 0))
-        after = len(independent[order]) + len(nested)  # the first common-factor start
-        expected[order] = after + len(factors)
-        positions = [default + i for i in range(len(nested))]
-        positions += [after + i for i in range(len(factors))]
-        return pieces(order, positions, nested + factors)
+        starts = _dependent_starts(specs[order], fits, factor_pairs)
+        expected[order] = len(independent[order]) + len(starts)
+        return pieces(order, starts)
 
-    def finished(key: tuple[tuple[int, int], int], fit: Fit) -> list[Piece]:
-        order, position = key
-        results[order][position] = fit
+    def finished(key: tuple[tuple[int, int], tuple[int, int]], fit: Fit) -> list[Piece]:
+        order, slot = key
+        results[order][slot] = fit
         if expected[order] is None or len(results[order]) < expected[order]:
             return []
-        fits[order] = best_with_modes([results[order][i] for i in range(len(results[order]))])
+        fits[order] = best_with_modes([results[order][k] for k in sorted(results[order])])
         released: list[Piece] = []
         for later in orders:
             if expected[later] is None and all(need in fits for need in _needs(later)):
                 released.extend(release(later))
         return released
 
-    ready: list[Piece] = []
-    for order in orders:
-        starts = independent[order]
-        if order == (0, 0):  # the cold default, then the previous optimum
-            ready.extend(pieces(order, list(range(len(starts))), starts))
-        else:  # the previous optimum, after the nested starts
-            nested = (order[0] > 0) + (order[1] > 0)
-            ready.extend(pieces(order, [nested] * len(starts), starts))
+    ready = [piece for order in orders for piece in pieces(order, independent[order])]
     ready.extend(release((0, 0)))  # extends nothing: nothing to wait for
     dataflow(partial(fit_start, window, max_iter=max_iter), ready, finished)
     return {order: fits[order] for order in orders}

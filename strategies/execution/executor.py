@@ -556,9 +556,8 @@ class Executor:
                     for name, value in vars(generator).items()
                     if name.endswith("_") and not name.startswith("_")
                 }
-                entry = {"forecasts": list(plan.forecasts), "learned": learned}
-                store.store_bytes(
-                    plan.forecasts_key, pickle.dumps(entry, protocol=pickle.HIGHEST_PROTOCOL)
+                store.store(
+                    plan.forecasts_key, {"forecasts": list(plan.forecasts), "learned": learned}
                 )
         outputs = [np.full(len(prices), np.nan) for prices in spec.inputs]
         for (source, chunk), forecasts in zip(plan.chunks, plan.forecasts, strict=True):
