@@ -116,10 +116,7 @@ def part_one(start: str, end: str, cores: int) -> None:
     wall = time.perf_counter()
     parallel = every.run_specs(_specs(start, end))
     many = time.perf_counter() - wall
-    print(
-        f"n_jobs={cores} (loky):      {many:7.1f} s wall "
-        f"({every._processes(len(cpu))} processes per chain job for its searches)"
-    )
+    print(f"n_jobs={cores} (loky):      {many:7.1f} s wall ({every.stats.jobs} jobs)")
     same = all(
         np.array_equal(a.to_numpy(), b.to_numpy(), equal_nan=True)
         for left, right in zip(sequential, parallel, strict=True)

@@ -21,9 +21,12 @@ Work is planned per generator by how its chunks depend on each other
     fit at all (an LSTM's fits would import torch). A generator that overrides
     ``fit_predict_batch`` is run as one job with one entry for all its tasks.
 
-With ``loky``, each job may also run on a few processes of its own (see
-:mod:`strategies.execution.processes` and ``processes_per_job``): a chain alone in the
-tail of a run then still uses the cores that the finished chains left idle.
+With ``loky``, the jobs are a dataflow over the workers
+(:mod:`strategies.execution.pool`): a chain goes out one chunk at a time, each chunk
+when the one before it is back with its state, so the chains of all assets share all
+the workers to the end. A job may also run on a few processes of its own (see
+:mod:`strategies.execution.processes` and ``processes_per_job``): its share of the
+workers when it is sent, so the last chain of a run still uses every core.
 
 Every path calls the same generator methods on the same tasks in the same order as
 :meth:`strategies.WalkForward.run_many`, so results do not depend on the backend, the
@@ -44,6 +47,7 @@ import threading
 import time
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -53,7 +57,8 @@ import pandas as pd
 from strategies.base import ChunkTask, Generator
 from strategies.execution.cache import ChunkCache, default_cache_dir
 from strategies.execution.keys import chunk_key, fit_key, generator_digest
-from strategies.execution.processes import granted_processes
+from strategies.execution.pool import pool_dataflow
+from strategies.execution.processes import Piece, granted_processes
 from strategies.execution.progress import PROGRESS_MODES, Progress
 from strategies.run_context import RUN_DIR_VARIABLE
 from strategies.walk_forward import Chunk, WalkForward, chunk_task
@@ -207,11 +212,11 @@ class Executor:
     processes_per_job : int, optional
         Processes a job may run on for its own parallelism, its own included (see
         :mod:`strategies.execution.processes`: ARIMA-GARCH spreads each order search's
-        fits over them). Default with ``loky``: twice the job's share of the workers, at
-        most all of them (``min(workers, 2 * (workers // running jobs))``, so a lone job
-        in the tail of a run, when the other workers are done, still uses them, while
-        the jobs running together oversubscribe the cores at most twice); with
-        ``sequential``, ``ray`` or one worker: 1 (none). Results do not depend on it.
+        fits over them). Default with ``loky``: the job's share of the workers when it
+        is sent (the workers divided by the jobs running or waiting, at least 1), so
+        jobs do not oversubscribe the cores while there is work for every worker and a
+        job alone at the end of a run uses them all; with ``sequential``, ``ray`` or
+        one worker: 1 (none). Results do not depend on it.
     min_parallel_seconds : float, default 2.0
         Independent chunks are cheap for most generators: the first job of them runs in
         this process, and the rest goes to the workers only when it is estimated to take
@@ -456,13 +461,15 @@ class Executor:
         return max(1, (os.cpu_count() or 1) + 1 + self.n_jobs)
 
     def _processes(self, running: int) -> int:
-        """Processes each of ``running`` jobs run together may use (its own included)."""
+        """Processes each of ``running`` jobs run together may use (its own included):
+        ``processes_per_job`` if set, else with ``loky`` the job's share of the workers
+        (as :func:`~strategies.execution.pool.pool_dataflow` offers it), else 1."""
         if self.processes_per_job is not None:
             return self.processes_per_job
         workers = self._workers()
         if self.backend != "loky" or workers == 1:
             return 1
-        return min(workers, 2 * max(1, workers // max(1, min(workers, running))))
+        return max(1, workers // max(1, running))
 
     def _dispatch(
         self, jobs: list[_Job], store: ChunkCache | None
@@ -494,20 +501,67 @@ class Executor:
     def _parallel(
         self, jobs: list[_Job], store: ChunkCache | None, env: dict[str, str | None]
     ) -> Iterator[tuple[_Job, _Output]]:
+        threads = self.threads_per_job or max(1, (os.cpu_count() or 1) // self._workers())
+        if self.backend == "loky":
+            return self._pooled(jobs, store, env, threads)
+        return self._joblib(jobs, store, env, threads)
+
+    def _pooled(
+        self,
+        jobs: list[_Job],
+        store: ChunkCache | None,
+        env: dict[str, str | None],
+        threads: int,
+    ) -> Iterator[tuple[_Job, _Output]]:
+        """The jobs on the loky workers as a dataflow (:mod:`strategies.execution.pool`):
+        a chain is sent one chunk at a time, each chunk when the one before is back, so
+        every chain shares every worker. Long indivisible jobs (batches) go first, then
+        chain chunks (the longest chains first), then independent chunks."""
+        steps: dict[int, list[_Job]] = {}
+        pieces: list[Piece] = []
+        for index, job in enumerate(jobs):
+            if job.kind == "carry":
+                steps[index] = _chain_steps(job)
+                pieces.append(((1, -len(steps[index])), (index, 0), steps[index][0]))
+            else:
+                rank = 2 if job.kind == "independent" else 0
+                pieces.append(((rank, 0), (index, 0), job))
+
+        def release(key: tuple[int, int], output: _Output) -> list[Piece]:
+            index, position = key
+            chain = steps.get(index)
+            if chain is None or position + 1 == len(chain):
+                return []
+            following = chain[position + 1]
+            following.carry = pickle.loads(output.entries[-1][1])["carry"]
+            left = len(chain) - position - 1
+            return [((1, -left), (index, position + 1), following)]
+
+        run = partial(
+            _run_pooled, store=store, env=env, threads=threads, fixed=self.processes_per_job
+        )
+        for (index, position), output in pool_dataflow(
+            run, pieces, release, self._workers(), threads
+        ):
+            job = steps[index][position] if index in steps else jobs[index]
+            yield job, output
+
+    def _joblib(
+        self,
+        jobs: list[_Job],
+        store: ChunkCache | None,
+        env: dict[str, str | None],
+        threads: int,
+    ) -> Iterator[tuple[_Job, _Output]]:
+        """The jobs through joblib's ``Parallel`` on the Ray backend (a chain is one job)."""
         from joblib import Parallel, delayed, parallel_config
 
-        threads = self.threads_per_job or max(1, (os.cpu_count() or 1) // self._workers())
         processes = self._processes(len(jobs))
-        options: dict[str, Any] = {"backend": self.backend, "n_jobs": self.n_jobs}
-        if self.backend == "ray":
-            _connect_ray(self.address)
-        else:
-            options["inner_max_num_threads"] = threads
+        _connect_ray(self.address)
         # Ray's joblib backend returns results only as a list, at the end (its workers
         # still store each chunk as they finish when they share this machine's disk).
-        return_as = "list" if self.backend == "ray" else "generator_unordered"
-        with parallel_config(**options):
-            results = Parallel(return_as=return_as)(
+        with parallel_config(backend=self.backend, n_jobs=self.n_jobs):
+            results = Parallel(return_as="list")(
                 delayed(_run_indexed)(index, job, store, env, threads, processes)
                 for index, job in enumerate(jobs)
             )
@@ -629,6 +683,36 @@ def _connect_ray(address: str | None) -> None:
     if not ray.is_initialized():
         ray.init(address=address or os.environ.get("RAY_ADDRESS"), log_to_driver=False)
     register_ray()
+
+
+def _chain_steps(job: _Job) -> list[_Job]:
+    """A chain's chunks as jobs of one chunk each; the first starts from the chain's
+    carried state, the others from the state their predecessor returns."""
+    return [
+        _Job(
+            job.spec,
+            job.kind,
+            job.generator,
+            [task],
+            [slot],
+            None if job.keys is None else [job.keys[position]],
+            job.carry if position == 0 else None,
+        )
+        for position, (task, slot) in enumerate(zip(job.tasks, job.slots, strict=True))
+    ]
+
+
+def _run_pooled(
+    job: _Job,
+    share: int,
+    store: ChunkCache | None,
+    env: dict[str, str | None],
+    threads: int,
+    fixed: int | None = None,
+) -> _Output:
+    """A job sent by :func:`~strategies.execution.pool.pool_dataflow`, on the processes
+    it offers (``share``) unless ``processes_per_job`` fixed them."""
+    return _run_job(job, store, env, threads, fixed or share)
 
 
 def _run_indexed(

@@ -32,7 +32,14 @@ from contextvars import ContextVar
 from dataclasses import dataclass, field
 from typing import Any
 
-__all__ = ["Dataflow", "Piece", "granted_processes", "process_dataflow", "run_in_process"]
+__all__ = [
+    "Dataflow",
+    "Piece",
+    "ReadyPieces",
+    "granted_processes",
+    "process_dataflow",
+    "run_in_process",
+]
 
 _FORK = sys.platform.startswith("linux")
 
@@ -47,7 +54,7 @@ Dataflow = Callable[
 ]
 
 
-class _Ready:
+class ReadyPieces:
     """Pieces ready to run, by priority (then in the order given)."""
 
     def __init__(self) -> None:
@@ -62,8 +69,8 @@ class _Ready:
         _, _, key, item = heapq.heappop(self._heap)
         return key, item
 
-    def __bool__(self) -> bool:
-        return bool(self._heap)
+    def __len__(self) -> int:
+        return len(self._heap)
 
 
 def run_in_process(
@@ -72,7 +79,7 @@ def run_in_process(
     finished: Callable[[Hashable, Any], Iterable[Piece]],
 ) -> None:
     """The dataflow in this process: the ready piece of smallest priority, one by one."""
-    ready = _Ready()
+    ready = ReadyPieces()
     ready.add(pieces)
     while ready:
         key, item = ready.pop()
@@ -161,7 +168,7 @@ class _Grant:
     ) -> None:
         if not self.workers:
             self.workers = [_Worker() for _ in range(self.processes - 1)]
-        ready = _Ready()
+        ready = ReadyPieces()
         ready.add(pieces)
         try:
             self._drain(function, ready, finished)
@@ -172,7 +179,7 @@ class _Grant:
     def _drain(
         self,
         function: Callable[[Any], Any],
-        ready: _Ready,
+        ready: ReadyPieces,
         finished: Callable[[Hashable, Any], Iterable[Piece]],
     ) -> None:
         # Each worker has one piece running and one waiting in its pipe, so it never
