@@ -2,18 +2,20 @@
 
 Part 1, the ARIMA-GARCH protocol of the paper (orders p, q <= 5 selected by AIC on the
 first trading day of each quarter, parameters re-estimated every day on the last
-3 x 365 calendar days) on S&P 500, NASDAQ and WTI over ``--span``, run by the execution
-layer in one process twice: ``n_jobs=1`` (sequential, one asset at a time to measure
-each chain's CPU time) and ``n_jobs=--cores`` (loky, default every core), no cache. It
-prints both wall times, their ratio, checks that the forecasts are identical, and two
-bounds from the chains' CPU times. The generator carries warm starts from one quarter
-to the next of an asset, so one asset's chain is one job: as indivisible jobs (scheduled
-longest first), 3 chains on 2 cores cannot exceed 3 / 2 (two chains, then one). But
-each job may spread its order searches (most of the CPU time) over worker processes that
-the execution layer grants it (:mod:`strategies.execution.processes`), so a lone chain
-in the tail uses the idle core: the second bound lets every chain's search work spread
-over the cores, only the rest of it (daily re-estimations and forecasts: its CPU time
-outside the searches, timed in the sequential run) staying serial.
+3 x 365 calendar days) on S&P 500, NASDAQ and WTI over ``--span`` (default: every
+decision the embedded data allow, 2002 to 2018), run by the execution layer in one
+process twice: ``n_jobs=1`` (sequential, one asset at a time to measure each chain's
+CPU time) and ``n_jobs=--cores`` (loky, default every core), no cache. It prints both
+wall times, their ratio, checks that the forecasts are identical, and two bounds from
+the chains' CPU times. The generator carries warm starts from one quarter to the next
+of an asset, so each quarter's chunk starts from the state the one before left. As
+indivisible jobs (one per chain, scheduled longest first), 3 chains on 2 cores cannot
+exceed 3 / 2. The execution layer sends a chain one chunk at a time instead
+(:mod:`strategies.execution.pool`), so the three chains share both cores to the end,
+and a chain alone spreads its order searches over the cores
+(:mod:`strategies.execution.processes`): the second bound keeps every core busy, only
+each chain's work outside its searches (daily re-estimations and forecasts, timed in
+the sequential run) staying serial.
 
 Part 2, the default ``aisfolio`` run (the packaged config, embedded data: buy-and-hold,
 momentum, contrarian and the LSTM), as a user runs it (a subprocess) with an empty
@@ -21,8 +23,8 @@ result cache (cold), then again (warm): wall times.
 
 Run from the repository root (one BLAS thread per process unless set)::
 
-    python benchmarks/scale.py                        # span 2017-01-01:2018-12-31
-    python benchmarks/scale.py --span 2018-01-01:2018-12-31 --no-cli
+    python benchmarks/scale.py                        # span 2002-01-01:2018-12-31
+    python benchmarks/scale.py --span 2017-01-01:2018-12-31 --no-cli
     python benchmarks/scale.py --no-arima             # part 2 only
 """
 
@@ -130,8 +132,8 @@ def part_one(start: str, end: str, cores: int) -> None:
     shares = [100 * s / c for s, c in zip(searched, cpu, strict=True)]
     print(
         f"bounds on {cores} cores from the chains' CPU times (no overhead, no other load): "
-        f"{chains:.2f}x with indivisible chains, {spread:.2f}x with the order searches "
-        f"spread over the cores (searches: {cpu_list(shares)}% of each chain's CPU time)"
+        f"{chains:.2f}x with each chain one job, {spread:.2f}x with the chains' chunks and "
+        f"searches shared over the cores (searches: {cpu_list(shares)}% of each chain's CPU)"
     )
 
 
@@ -157,7 +159,7 @@ def part_two() -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--span", default="2017-01-01:2018-12-31", help="START:END")
+    parser.add_argument("--span", default="2002-01-01:2018-12-31", help="START:END")
     parser.add_argument("--no-cli", action="store_true", help="skip part 2")
     parser.add_argument("--no-arima", action="store_true", help="skip part 1")
     parser.add_argument("--cores", type=int, default=os.cpu_count() or 1, help="n_jobs")

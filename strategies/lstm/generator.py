@@ -28,6 +28,9 @@ __all__ = ["BATCHING", "LSTMGenerator"]
 
 log = logging.getLogger(__name__)
 
+#: Rows of each forward pass that makes forecasts (see ``LSTMGenerator._predict``).
+PREDICTION_ROWS = 64
+
 
 @dataclass(frozen=True)
 class _Samples:
@@ -322,9 +325,19 @@ class LSTMGenerator(Generator):
         network = SingleLSTM(0, 1, self.hidden_sizes, self.activation, state=state)
         valid = ~np.isnan(inputs).any(axis=(1, 2))
         out = np.full(len(inputs), np.nan)
-        if valid.any():
-            with torch.no_grad():
-                out[valid] = network(torch.from_numpy(inputs[valid].astype(np.float32))).numpy()
+        rows = torch.from_numpy(inputs[valid].astype(np.float32))
+        # Always PREDICTION_ROWS rows at a time (the last slice padded): the kernels that
+        # a CPU picks, and so the rounding, may depend on the batch's size, and a bar's
+        # forecast must not depend on how many bars follow it in its block.
+        parts = []
+        with torch.no_grad():
+            for begin in range(0, len(rows), PREDICTION_ROWS):
+                part = rows[begin : begin + PREDICTION_ROWS]
+                batch = torch.zeros((PREDICTION_ROWS, *part.shape[1:]), dtype=part.dtype)
+                batch[: len(part)] = part
+                parts.append(network(batch)[: len(part)].numpy())
+        if parts:
+            out[valid] = np.concatenate(parts)
         return out
 
     def fit(self, train: pd.Series | pd.DataFrame) -> LSTMGenerator:
