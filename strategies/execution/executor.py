@@ -45,7 +45,7 @@ import pickle
 import sys
 import threading
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
@@ -502,16 +502,15 @@ class Executor:
         self, jobs: list[_Job], store: ChunkCache | None, env: dict[str, str | None]
     ) -> Iterator[tuple[_Job, _Output]]:
         threads = self.threads_per_job or max(1, (os.cpu_count() or 1) // self._workers())
+        run = partial(
+            _run_sent, store=store, env=env, threads=threads, fixed=self.processes_per_job
+        )
         if self.backend == "loky":
-            return self._pooled(jobs, store, env, threads)
-        return self._joblib(jobs, store, env, threads)
+            return self._pooled(jobs, run, threads)
+        return self._ray(jobs, run)
 
     def _pooled(
-        self,
-        jobs: list[_Job],
-        store: ChunkCache | None,
-        env: dict[str, str | None],
-        threads: int,
+        self, jobs: list[_Job], run: Callable[[_Job, int], _Output], threads: int
     ) -> Iterator[tuple[_Job, _Output]]:
         """The jobs on the loky workers as a dataflow (:mod:`strategies.execution.pool`):
         a chain is sent one chunk at a time, each chunk when the one before is back, so
@@ -537,36 +536,25 @@ class Executor:
             left = len(chain) - position - 1
             return [((1, -left), (index, position + 1), following)]
 
-        run = partial(
-            _run_pooled, store=store, env=env, threads=threads, fixed=self.processes_per_job
-        )
         for (index, position), output in pool_dataflow(
             run, pieces, release, self._workers(), threads
         ):
             job = steps[index][position] if index in steps else jobs[index]
             yield job, output
 
-    def _joblib(
-        self,
-        jobs: list[_Job],
-        store: ChunkCache | None,
-        env: dict[str, str | None],
-        threads: int,
+    def _ray(
+        self, jobs: list[_Job], run: Callable[[_Job, int], _Output]
     ) -> Iterator[tuple[_Job, _Output]]:
-        """The jobs through joblib's ``Parallel`` on the Ray backend (a chain is one job)."""
+        """The jobs through Ray's joblib backend (a chain is one job). It returns results
+        only as a list, at the end; its workers still store each chunk as they finish
+        when they share this machine's disk."""
         from joblib import Parallel, delayed, parallel_config
 
-        processes = self._processes(len(jobs))
+        share = self._processes(len(jobs))
         _connect_ray(self.address)
-        # Ray's joblib backend returns results only as a list, at the end (its workers
-        # still store each chunk as they finish when they share this machine's disk).
-        with parallel_config(backend=self.backend, n_jobs=self.n_jobs):
-            results = Parallel(return_as="list")(
-                delayed(_run_indexed)(index, job, store, env, threads, processes)
-                for index, job in enumerate(jobs)
-            )
-            for index, entries in results:
-                yield jobs[index], entries
+        with parallel_config(backend="ray", n_jobs=self.n_jobs):
+            outputs = Parallel(return_as="list")(delayed(run)(job, share) for job in jobs)
+        yield from zip(jobs, outputs, strict=True)
 
     def _absorb(
         self,
@@ -702,7 +690,7 @@ def _chain_steps(job: _Job) -> list[_Job]:
     ]
 
 
-def _run_pooled(
+def _run_sent(
     job: _Job,
     share: int,
     store: ChunkCache | None,
@@ -710,20 +698,9 @@ def _run_pooled(
     threads: int,
     fixed: int | None = None,
 ) -> _Output:
-    """A job sent by :func:`~strategies.execution.pool.pool_dataflow`, on the processes
-    it offers (``share``) unless ``processes_per_job`` fixed them."""
+    """A job sent to a worker, on the processes it was offered (``share``) unless
+    ``processes_per_job`` fixed them."""
     return _run_job(job, store, env, threads, fixed or share)
-
-
-def _run_indexed(
-    index: int,
-    job: _Job,
-    store: ChunkCache | None,
-    env: dict[str, str | None],
-    threads: int,
-    processes: int,
-) -> tuple[int, _Output]:
-    return index, _run_job(job, store, env, threads, processes)
 
 
 def _run_job(
