@@ -85,6 +85,33 @@ def test_backends_give_the_forecasts_of_an_uninterrupted_run(backend, inputs, wa
     assert cached.stats.computed == cached.stats.chunks > 0
 
 
+def test_loky_sends_a_chain_one_chunk_at_a_time_with_its_state(inputs, walk, monkeypatch):
+    from strategies.execution import executor as module
+
+    sent, original = [], module.pool_dataflow
+
+    def recording(function, pieces, release, workers, threads):
+        def recorded(key, output):
+            released = list(release(key, output))
+            sent.extend(item for _, _, item in released)
+            return released
+
+        first = list(pieces)
+        sent.extend(item for _, _, item in first)
+        return original(function, first, recorded, workers, threads)
+
+    monkeypatch.setattr(module, "pool_dataflow", recording)
+    executor = Executor(backend="loky", n_jobs=2, progress="off")
+    outputs = executor.run(small_arima(), walk, inputs)
+    assert same(outputs, walk.run_many(small_arima(), inputs))
+    chunks = sum(len(walk.plan(series.index, small_arima())) for series in inputs)
+    assert [len(job.tasks) for job in sent] == [1] * chunks
+    firsts = {id(job) for job in {job.tasks[0].source: job for job in reversed(sent)}.values()}
+    assert len(firsts) == len(inputs)
+    # each chain's first chunk starts afresh, every later one from the state returned
+    assert all((job.carry is None) == (id(job) in firsts) for job in sent)
+
+
 def test_ray_backend_gives_the_same_forecasts(ray_head, inputs, walk):
     reference = _reference(inputs, walk)
     executor = Executor(backend="ray", n_jobs=2, progress="off", min_parallel_seconds=0)
