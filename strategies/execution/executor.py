@@ -10,7 +10,8 @@ Work is planned per generator by how its chunks depend on each other
     the chunks of one source (asset) form a chain: chunk ``k`` starts from the state
     chunk ``k - 1`` left. Each chunk's entry stores its forecasts, its record and that
     state, keyed by its data and the previous chunk's key, so a rerun resumes each chain
-    at its first missing chunk; one job per unfinished chain.
+    at its first missing chunk. With ``loky`` each chunk is a job, sent when the one
+    before it is back; in this process or on Ray, one job per unfinished chain.
 ``batch``
     the windows' fits are computed together (``fit_batch``): every training window's
     fitted generator is its own entry, the missing ones are fitted in one job, and
@@ -122,7 +123,7 @@ class ExecutionStats:
     cached : int
         Chunks served by the cache.
     jobs : int
-        Jobs dispatched.
+        Jobs run, here or on the workers (with ``loky`` every chunk of a chain is one).
     fits : int
         Training windows fitted (a ``carry`` chunk or a whole ``batch`` walk-forward
         counts its tasks): what a rerun on longer prices should limit to the new windows.
@@ -289,13 +290,14 @@ class Executor:
             jobs.extend(spec_jobs)
             stats.chunks += len(plan.tasks)
         todo = sum(len(job.tasks) for job in jobs)
-        stats.computed, stats.cached, stats.jobs = todo, stats.chunks - todo, len(jobs)
+        stats.computed, stats.cached = todo, stats.chunks - todo
         label = ", ".join(dict.fromkeys(spec.label for spec in specs if spec.label))
         title = f"walk-forward {label}".strip()
         progress = Progress(todo, self.progress, title, self.log_interval)
         watcher = _Watcher(store, jobs, progress) if store is not None else None
         try:
             for job, output in self._dispatch(jobs, store):
+                stats.jobs += 1
                 stats.fits += self._absorb(plans[job.spec], job, output, store)
                 if watcher is None:
                     progress.advance(len(job.tasks))
@@ -460,22 +462,21 @@ class Executor:
             return self.n_jobs
         return max(1, (os.cpu_count() or 1) + 1 + self.n_jobs)
 
-    def _processes(self, running: int) -> int:
-        """Processes each of ``running`` jobs run together may use (its own included):
-        ``processes_per_job`` if set, else with ``loky`` the job's share of the workers
-        (as :func:`~strategies.execution.pool.pool_dataflow` offers it), else 1."""
+    def _processes_alone(self) -> int:
+        """Processes a job run alone in this process may use (its own included):
+        ``processes_per_job`` if set, else with ``loky`` every worker, else 1. (Jobs
+        sent to the loky workers are offered their share by
+        :func:`~strategies.execution.pool.pool_dataflow`; on Ray they get
+        ``processes_per_job`` or 1.)"""
         if self.processes_per_job is not None:
             return self.processes_per_job
-        workers = self._workers()
-        if self.backend != "loky" or workers == 1:
-            return 1
-        return max(1, workers // max(1, running))
+        return self._workers() if self.backend == "loky" else 1
 
     def _dispatch(
         self, jobs: list[_Job], store: ChunkCache | None
     ) -> Iterator[tuple[_Job, _Output]]:
         env = {RUN_DIR_VARIABLE: os.environ.get(RUN_DIR_VARIABLE)}
-        alone = self._processes(1)  # a job in this process runs alone
+        alone = self._processes_alone()
         if self.backend == "sequential" or self._workers() == 1 or len(jobs) <= 1:
             for job in jobs:
                 yield job, _run_job(job, store, env, self.threads_per_job, alone)
@@ -550,7 +551,7 @@ class Executor:
         when they share this machine's disk."""
         from joblib import Parallel, delayed, parallel_config
 
-        share = self._processes(len(jobs))
+        share = self.processes_per_job or 1
         _connect_ray(self.address)
         with parallel_config(backend="ray", n_jobs=self.n_jobs):
             outputs = Parallel(return_as="list")(delayed(run)(job, share) for job in jobs)
@@ -618,7 +619,8 @@ class Executor:
 
 class _Watcher:
     """Advances the progress as workers store chunks in the cache, not only when whole
-    jobs come back (a job is a whole asset's chain for ``carry`` generators)."""
+    jobs come back (on Ray, or in this process, a job is a whole asset's chain for
+    ``carry`` generators)."""
 
     def __init__(self, store: ChunkCache, jobs: list[_Job], progress: Progress, every: float = 1.0):
         self.store, self.progress, self.every = store, progress, every

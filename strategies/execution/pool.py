@@ -13,11 +13,14 @@ Each job is told how many processes it may use for its own parallelism (see
 :mod:`strategies.execution.processes`): the workers divided by the jobs running or
 waiting when it is sent, at least 1. Jobs never oversubscribe the cores while there is
 work for every worker, and the last job of a run still uses them all.
+
+The jobs are pickled to the workers whole: unlike joblib's ``Parallel``, large arrays in
+them are not memory-mapped. The execution layer's jobs are small (a chunk's prices and
+the state it starts from: a few hundred kB).
 """
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable, Hashable, Iterable, Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, wait
 from typing import Any
@@ -27,7 +30,8 @@ from strategies.execution.processes import Piece, ReadyPieces
 __all__ = ["pool_dataflow", "worker_environment"]
 
 #: Environment variables that set the thread pools of numerical libraries (joblib's
-#: ``loky`` backend sets the same ones in its workers).
+#: ``loky`` backend sets the same ones in its workers). torch reads ``OMP_NUM_THREADS``
+#: when a job first imports it.
 THREAD_VARIABLES = (
     "OMP_NUM_THREADS",
     "OPENBLAS_NUM_THREADS",
@@ -42,9 +46,9 @@ IDLE_TIMEOUT = 300
 
 
 def worker_environment(threads: int) -> dict[str, str]:
-    """Thread settings of the workers: ``threads`` for every numerical library whose
-    variable this process does not set itself."""
-    return {name: os.environ.get(name, str(threads)) for name in THREAD_VARIABLES}
+    """Thread settings of the workers: ``threads`` for every numerical library, whatever
+    this process sets (a job's rounding may depend on its thread count)."""
+    return dict.fromkeys(THREAD_VARIABLES, str(threads))
 
 
 def pool_dataflow(
@@ -86,18 +90,25 @@ def pool_dataflow(
     ready = ReadyPieces()
     ready.add(pieces)
     running: dict[Future[Any], Hashable] = {}
+
+    def send() -> None:
+        while ready and len(running) < workers:
+            share = max(1, workers // (len(running) + len(ready)))
+            key, item = ready.pop()
+            running[executor.submit(function, item, share)] = key
+
     try:
-        while ready or running:
-            while ready and len(running) < workers:
-                share = max(1, workers // (len(running) + len(ready)))
-                key, item = ready.pop()
-                running[executor.submit(function, item, share)] = key
+        send()
+        while running:
             done, _ = wait(running, return_when=FIRST_COMPLETED)
+            finished = []
             for future in done:
                 key = running.pop(future)
                 result = future.result()
                 ready.add(release(key, result))
-                yield key, result
+                finished.append((key, result))
+            send()  # before the caller takes its time with the results
+            yield from finished
     except BaseException:
         for future in running:
             future.cancel()

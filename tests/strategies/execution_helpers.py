@@ -41,8 +41,8 @@ def small_arima() -> ArimaGarch:
 
 
 class PoolReportingArima(ArimaGarch):
-    """``small_arima`` whose ``pooled_`` (set by ``collect``) says whether every chunk
-    ran with worker processes granted (its order searches spread over them)."""
+    """``small_arima`` whose ``pooled_`` (set by ``collect``) says, per decision, whether
+    its chunk ran with worker processes granted (its order searches spread over them)."""
 
     def __init__(self):
         super().__init__(max_p=1, max_q=1, window_years=2, refit_every=10, min_observations=100)
@@ -53,7 +53,7 @@ class PoolReportingArima(ArimaGarch):
         return forecasts, [{**row, "pooled": pooled} for row in rows], chain
 
     def collect(self, records):
-        self.pooled_ = all(row["pooled"] for rows in records for row in rows)
+        self.pooled_ = [row["pooled"] for rows in records for row in rows]
         super().collect(records)
 
 

@@ -68,9 +68,17 @@ def test_an_error_in_a_job_is_raised_here_and_the_next_dataflow_starts_clean():
     assert sorted(result[1] for _, result in finished) == [1, 2, 3, 4, 5, 6]
 
 
-def test_workers_get_the_thread_settings_this_process_leaves_open(monkeypatch):
+def _threads(item: str, share: int) -> tuple[str | None, int]:
+    import threadpoolctl
+
+    limits = {pool["internal_api"]: pool["num_threads"] for pool in threadpoolctl.threadpool_info()}
+    return os.environ.get(item), limits.get("openblas", limits.get("mkl", 0))
+
+
+def test_workers_run_with_the_threads_asked_whatever_this_process_sets(monkeypatch):
     monkeypatch.setenv("OMP_NUM_THREADS", "3")
-    monkeypatch.delenv("MKL_NUM_THREADS", raising=False)
-    environment = worker_environment(2)
-    assert environment["OMP_NUM_THREADS"] == "3"
-    assert environment["MKL_NUM_THREADS"] == "2"
+    assert set(worker_environment(2).values()) == {"2"}
+    [(_, (variable, blas))] = pool_dataflow(
+        _threads, [(0, 0, "OMP_NUM_THREADS")], lambda key, result: [], 2, 1
+    )
+    assert (variable, blas) == ("1", 1)

@@ -115,34 +115,33 @@ def test_a_search_over_processes_equals_the_sequential_search(sp500):
         assert _same_fits(warm, again)
 
 
-def test_jobs_get_their_share_of_the_workers_with_loky():
-    assert Executor(backend="sequential", n_jobs=4)._processes(1) == 1
-    assert Executor(backend="loky", n_jobs=1)._processes(1) == 1
-    assert Executor(backend="ray", n_jobs=2)._processes(3) == 1
-    assert Executor(backend="loky", n_jobs=2)._processes(3) == 1  # every worker busy
-    assert Executor(backend="loky", n_jobs=2)._processes(1) == 2  # a job alone
-    assert Executor(backend="loky", n_jobs=8)._processes(3) == 2
-    assert Executor(backend="loky", n_jobs=8)._processes(8) == 1
-    assert Executor(backend="loky", n_jobs=2, processes_per_job=3)._processes(3) == 3
+def test_a_job_alone_here_gets_every_worker_with_loky():
+    assert Executor(backend="sequential", n_jobs=4)._processes_alone() == 1
+    assert Executor(backend="loky", n_jobs=1)._processes_alone() == 1
+    assert Executor(backend="ray", n_jobs=2)._processes_alone() == 1
+    assert Executor(backend="loky", n_jobs=2)._processes_alone() == 2
+    assert Executor(backend="loky", n_jobs=2, processes_per_job=3)._processes_alone() == 3
     with pytest.raises(ValueError, match="processes_per_job"):
         Executor(processes_per_job=0)
 
 
 def test_chains_with_pooled_searches_give_the_sequential_forecasts():
     inputs = assets()
-    walk = quarterly_from(inputs, "2004-07-01")
+    walk = quarterly_from(inputs, "2003-07-01")
+    # A long chain and a short one on two workers: the long one's chunks sent after the
+    # short one ends are offered both cores. One chain alone runs in this process, its
+    # searches spread over both cores.
+    chains = [inputs[0], inputs[1].loc[:"2004-01-15"]]
     sequential = PoolReportingArima()
-    expected = Executor(backend="sequential", progress="off").run(sequential, walk, inputs)
-    assert not sequential.pooled_
-    # One chain: in this process, its searches spread over both cores. Three chains on
-    # two workers: chunk by chunk, the searches spread only when a chunk is sent while
-    # nothing else waits (at the end, if at all).
-    for chains in (inputs[:1], inputs):
+    expected = Executor(backend="sequential", progress="off").run(sequential, walk, chains)
+    assert not any(sequential.pooled_)
+    for inputs in (chains, chains[:1]):
         generator = PoolReportingArima()
         executor = Executor(backend="loky", n_jobs=2, progress="off")
-        outputs = executor.run(generator, walk, chains)
-        assert generator.pooled_ or len(chains) > 1
-        assert same(expected[: len(chains)], outputs)
+        outputs = executor.run(generator, walk, inputs)
+        assert any(generator.pooled_)
+        assert all(generator.pooled_) or len(inputs) > 1
+        assert same(expected[: len(inputs)], outputs)
 
 
 def _fail_on_three(x: int) -> int:
