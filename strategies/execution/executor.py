@@ -518,24 +518,27 @@ class Executor:
         every chain shares every worker. Long indivisible jobs (batches) go first, then
         chain chunks (the longest chains first), then independent chunks."""
         steps: dict[int, list[_Job]] = {}
+
+        def chain_piece(index: int, position: int) -> Piece:
+            chain = steps[index]  # the chunks left first: the longest chain leads
+            return (1, position - len(chain)), (index, position), chain[position]
+
         pieces: list[Piece] = []
         for index, job in enumerate(jobs):
             if job.kind == "carry":
                 steps[index] = _chain_steps(job)
-                pieces.append(((1, -len(steps[index])), (index, 0), steps[index][0]))
+                pieces.append(chain_piece(index, 0))
             else:
                 rank = 2 if job.kind == "independent" else 0
                 pieces.append(((rank, 0), (index, 0), job))
 
         def release(key: tuple[int, int], output: _Output) -> list[Piece]:
             index, position = key
-            chain = steps.get(index)
-            if chain is None or position + 1 == len(chain):
+            if index not in steps or position + 1 == len(steps[index]):
                 return []
-            following = chain[position + 1]
+            following = steps[index][position + 1]
             following.carry = pickle.loads(output.entries[-1][1])["carry"]
-            left = len(chain) - position - 1
-            return [((1, -left), (index, position + 1), following)]
+            return [chain_piece(index, position + 1)]
 
         for (index, position), output in pool_dataflow(
             run, pieces, release, self._workers(), threads
@@ -551,10 +554,9 @@ class Executor:
         when they share this machine's disk."""
         from joblib import Parallel, delayed, parallel_config
 
-        share = self.processes_per_job or 1
         _connect_ray(self.address)
-        with parallel_config(backend="ray", n_jobs=self.n_jobs):
-            outputs = Parallel(return_as="list")(delayed(run)(job, share) for job in jobs)
+        with parallel_config(backend="ray", n_jobs=self.n_jobs):  # one process offered
+            outputs = Parallel(return_as="list")(delayed(run)(job, 1) for job in jobs)
         yield from zip(jobs, outputs, strict=True)
 
     def _absorb(
