@@ -16,7 +16,7 @@ what changed.
 
 Run from the repository root::
 
-    python benchmarks/paper.py                     # --lstm small, outputs in outputs/paper
+    python benchmarks/paper.py                     # --lstm small, outputs in outputs/paper/<time>
     python benchmarks/paper.py --lstm paper        # on a GPU
     python benchmarks/paper.py --data prices.csv   # another file with the same columns
 """
@@ -73,7 +73,11 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--data", default=str(DATA), help="price file with the paper's assets")
     parser.add_argument("--lstm", choices=["small", "paper"], default="small")
-    parser.add_argument("--out", default=str(ROOT / "outputs" / "paper"), help="output folder")
+    parser.add_argument(
+        "--out",
+        default=str(ROOT / "outputs" / "paper" / time.strftime("%Y-%m-%d_%H-%M-%S")),
+        help="output folder (a new one: outputs are never overwritten)",
+    )
     parser.add_argument("overrides", nargs="*", help="more Hydra overrides")
     args = parser.parse_args()
     data = Path(args.data)

@@ -7,14 +7,14 @@ also sizes the orders from the holdings to the targets; ``aisfolio -m ...`` swee
 directory; ``aisfolio datasets`` lists the embedded data sets; ``aisfolio cache
 info|clear [overrides]`` shows or empties the result cache of the configured
 ``execution`` (see :mod:`strategies.execution`). Bad input (data or config) ends with a
-message naming what is wrong and where, exit code 2, and no output left behind.
+message naming what is wrong and where, exit code 2, and no output left behind; a run
+never removes or overwrites what its folder held before (:mod:`portfolio.run_folder`).
 """
 
 from __future__ import annotations
 
 import logging
 import os
-import shutil
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -28,6 +28,7 @@ from portfolio.datasets import list_datasets
 from portfolio.errors import AisfolioError, ConfigError
 from portfolio.orders import rebalance_orders
 from portfolio.results import RunResult
+from portfolio.run_folder import claim_run_folder
 from portfolio.tables import format_table, markdown_table
 from strategies.execution import ChunkCache
 from strategies.run_context import RUN_DIR_VARIABLE
@@ -69,6 +70,7 @@ def main(argv: Sequence[str] | None = None) -> None:
 @hydra.main(config_path="pkg://conf", config_name="config", version_base="1.3")
 def _hydra_app(config: DictConfig) -> float | None:
     output_dir = Path(HydraConfig.get().runtime.output_dir)
+    folder = claim_run_folder(output_dir)
     os.environ[RUN_DIR_VARIABLE] = str(output_dir)  # training logs of generators go here
     orders = None
     try:
@@ -86,9 +88,12 @@ def _hydra_app(config: DictConfig) -> float | None:
             result, output_dir, OmegaConf.to_yaml(config, resolve=True), orders=orders
         )
     except AisfolioError as error:
-        _discard(output_dir)
+        folder.discard()
         print(f"aisfolio: error: {error}", file=sys.stderr)
         sys.exit(EXIT_BAD_INPUT)
+    except BaseException:
+        folder.discard()
+        raise
     if orders is not None:
         print(f"orders as of {orders.targets.date.date()} toward {orders.targets.line}:")
         print(markdown_table(orders.table.round(6)))
@@ -130,15 +135,3 @@ def _cache_command(args: list[str]) -> int:
     verb = "removed" if args[0] == "clear" else "holds"
     print(f"{info.directory} {verb} {info.entries} entries, {info.size_bytes / 2**20:.1f} MiB")
     return 0
-
-
-def _discard(output_dir: Path) -> None:
-    """Remove the run directory Hydra created (our own outputs are written atomically)
-    and any parent left empty, up to the working directory."""
-    shutil.rmtree(output_dir, ignore_errors=True)
-    parent, stop = output_dir.parent, Path.cwd()
-    while (
-        parent != stop and stop in parent.parents and parent.exists() and not any(parent.iterdir())
-    ):
-        parent.rmdir()
-        parent = parent.parent

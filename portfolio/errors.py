@@ -6,7 +6,7 @@ code 2, with no output written; Python callers catch the same classes.
 
 from __future__ import annotations
 
-__all__ = ["AisfolioError", "ConfigError", "DataError"]
+__all__ = ["AisfolioError", "ConfigError", "DataError", "OutputError"]
 
 
 class AisfolioError(Exception):
@@ -73,3 +73,20 @@ class ConfigError(AisfolioError, ValueError):
         self.problem = problem
         self.key = key
         super().__init__(f"config key '{key}': {problem}" if key else problem)
+
+
+class OutputError(AisfolioError, OSError):
+    """A folder a run cannot write into without touching what it already holds.
+
+    Parameters
+    ----------
+    problem : str
+        What is wrong.
+    path : path
+        The folder or file at fault.
+    """
+
+    def __init__(self, problem: str, *, path: object) -> None:
+        self.problem = problem
+        self.path = path
+        super().__init__(f"{path}: {problem}")

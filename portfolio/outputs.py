@@ -4,18 +4,39 @@ from __future__ import annotations
 
 import os
 import shutil
+import signal
 import tempfile
 from pathlib import Path
 
 import pandas as pd
 
+from portfolio.errors import OutputError
 from portfolio.orders import Orders
 from portfolio.plotting import plot_equity
 from portfolio.report import ReportSettings, build_report, write_report
+from portfolio.report.files import DATA_FOLDER
 from portfolio.results import RunResult
 from portfolio.tables import TABLES, format_table, markdown_table
 
-__all__ = ["OutputWriter"]
+__all__ = ["OUTPUT_NAMES", "OutputWriter"]
+
+#: Every name the writer may put at the top of a run's folder.
+OUTPUT_NAMES = (
+    "metrics.csv",
+    "metrics.md",
+    *(f"{stem}.{kind}" for _, _, stem in TABLES.values() for kind in ("csv", "md")),
+    "equity.parquet",
+    "positions.parquet",
+    "forecasts.parquet",
+    "ensemble_weights.parquet",
+    "allocation_exposures.parquet",
+    "allocation_decisions.csv",
+    "equity.png",
+    "config.yaml",
+    "report.html",
+    "report.md",
+    DATA_FOLDER,
+)
 
 
 def _flat_columns(frame: pd.DataFrame) -> pd.DataFrame:
@@ -30,7 +51,9 @@ class OutputWriter:
     """Writes the metrics tables, equity lines, positions, plot and config of a run.
 
     Files are first written to a hidden staging folder inside the target directory,
-    then moved into place, so that an error leaves no half-written output.
+    then moved into place, so that an error leaves no half-written output. The writer
+    never replaces anything: if one of its outputs already exists in the target, it
+    writes none of them and raises :class:`~portfolio.errors.OutputError`.
 
     Parameters
     ----------
@@ -98,6 +121,11 @@ class OutputWriter:
         -------
         list of Path
             The files written, in ``directory``.
+
+        Raises
+        ------
+        OutputError
+            If ``directory`` already holds one of the outputs (nothing is written).
         """
         target = Path(directory)
         target.mkdir(parents=True, exist_ok=True)
@@ -108,11 +136,7 @@ class OutputWriter:
                 report = build_report(result, self.report_settings, orders)
                 title = "aisfolio rebalance" if orders is not None else "aisfolio report"
                 write_report(report, staging, title)
-            written = []
-            for file in sorted(staging.iterdir()):
-                os.replace(file, target / file.name)
-                written.append(target / file.name)
-            return written
+            return _move_all(sorted(staging.iterdir()), target)
         finally:
             shutil.rmtree(staging, ignore_errors=True)
 
@@ -146,3 +170,23 @@ class OutputWriter:
             plot_equity(result, folder / "equity.png")
         if config_yaml is not None:
             (folder / "config.yaml").write_text(config_yaml)
+
+
+def _move_all(files: list[Path], target: Path) -> list[Path]:
+    """Move ``files`` into ``target``, all or none of them, replacing nothing.
+
+    The renames stay on one file system; SIGINT and SIGTERM wait until they are done.
+    """
+    taken = sorted(file.name for file in files if (target / file.name).exists())
+    if taken:
+        raise OutputError(
+            f"already holds {', '.join(taken)}; outputs are never overwritten", path=target
+        )
+    blocked = {signal.SIGINT, signal.SIGTERM}
+    previous = signal.pthread_sigmask(signal.SIG_BLOCK, blocked)
+    try:
+        for file in files:
+            os.rename(file, target / file.name)
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, previous)
+    return [target / file.name for file in files]
