@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -12,7 +12,13 @@ import pandas as pd
 from numpy.lib.stride_tricks import sliding_window_view
 
 from strategies.base import ChunkTask, Generator
-from strategies.lstm.options import ACTIVATION_NAMES, BATCHING, LOSS_NAMES, check_logger
+from strategies.lstm.options import (
+    ACTIVATION_NAMES,
+    BATCHING,
+    LOSS_NAMES,
+    PRECISION_NAMES,
+    check_logger,
+)
 from strategies.returns import simple_returns
 
 if TYPE_CHECKING:
@@ -32,14 +38,28 @@ log = logging.getLogger(__name__)
 PREDICTION_ROWS = 64
 
 
+#: Columns of ``training_log_`` besides :data:`strategies.lstm.training.TRAINING_COLUMNS`:
+#: the test block's forecasts (in return units) and the verdict.
+TEST_COLUMNS = (
+    "forecast_std",
+    "sign_changes",
+    "directional_accuracy",
+    "constant_sign",
+    "beats_constant",
+    "learned",
+)
+
+
 @dataclass(frozen=True)
 class _Samples:
-    """One training window cut into standardized sequences."""
+    """One training window cut into standardized sequences (targets divided by
+    ``target_scale``)."""
 
     fit: tuple[np.ndarray, np.ndarray]
     validation: tuple[np.ndarray, np.ndarray]
     mean: float
     scale: float
+    target_scale: float = 1.0
 
     @property
     def trainable(self) -> bool:
@@ -77,13 +97,28 @@ class LSTMGenerator(Generator):
         Adam's learning rate.
     loss : {"madl", "gmadl", "mse"}, default "madl"
         Training loss (see :mod:`strategies.lstm.losses`).
+    madl_slope : float or None, default 1.0
+        MADL's gradient is that of ``tanh(madl_slope * R * R_hat)``; None: the exact
+        sign's, zero (as the paper's framework differentiates it: only the L2 penalty
+        then moves the weights).
     gmadl_slope, gmadl_power : float
         GMADL's ``a`` and ``b``.
+    scale_targets : bool, default True
+        Train on next returns divided by the standard deviation of the window's fitting
+        returns (the inputs' scale), so that targets and outputs are of unit scale;
+        forecasts are scaled back to return units. False: raw returns (the paper).
+    biases : {"keras", "torch"}, default "keras"
+        Initial biases: Keras' zeros (forget gate at 1), as in the paper's framework, so
+        that a new network's forecasts change sign with its inputs; or PyTorch's uniform
+        draws, which give every forecast of a new network the sign of a random offset.
     l2 : float, default 1e-6
         L2 penalty on the weights (paper: 1e-6).
     activation : {"linear", "relu", "inverted_relu"}, default "linear"
         Output activation: linear for long/short, ReLU for long-only (the paper),
         inverted ReLU for short-only.
+    asset_activations : mapping of str to str, optional
+        Activations of some assets by name (the paper: inverted ReLU for natural gas,
+        traded short-only); the others use ``activation``.
     validation_fraction : float, default 0.33
         Share of each window's samples used for validation (the most recent ones).
     seeds : sequence of int, default (0,)
@@ -97,6 +132,10 @@ class LSTMGenerator(Generator):
         and "list" otherwise (docs/benchmarks.md).
     accelerator : str, default "auto"
         Lightning accelerator ("cpu", "gpu", "auto": CUDA when present).
+    precision : {"32-true", "bf16-mixed", "auto"}, default "32-true"
+        Lightning's precision for training, also used for the forecasts; "auto":
+        bf16-mixed where the hardware computes bf16 natively (a CPU with AVX-512 BF16 or
+        AMX, a recent GPU), else 32-true.
     logger : {"csv", "tensorboard", "mlflow", "none"}, default "csv"
         Lightning logger; logs go to ``$AISFOLIO_RUN_DIR/lightning_logs`` (MLflow:
         ``$AISFOLIO_RUN_DIR/mlruns``; the CLI sets the variable to the run directory) and
@@ -109,6 +148,15 @@ class LSTMGenerator(Generator):
         Set by :meth:`predict_batch`: models that diverged or could not train, by
         ``asset``, ``date`` (the refit date), ``kind`` (``previous_window`` or ``flat``,
         what served the forecasts) and ``count`` (seeds).
+    training_log_ : DataFrame
+        Set by :meth:`predict_batch`: one row per trained model (``asset``, ``window``:
+        the refit date, ``seed``) with its training summary
+        (:data:`strategies.lstm.training.TRAINING_COLUMNS`) and its test block's
+        forecasts: their standard deviation, the share of consecutive forecasts that
+        change sign, the share of bars whose next return has the forecast's sign (the
+        block's last bar, whose next return lies beyond it, left out). ``learned`` is
+        false where the forecasts keep one sign over the whole block or the best
+        validation loss does not beat the best constant forecast's.
 
     Notes
     -----
@@ -125,23 +173,36 @@ class LSTMGenerator(Generator):
         epochs: int = 30,
         learning_rate: float = 0.001,
         loss: str = "madl",
-        gmadl_slope: float = 1000.0,
+        madl_slope: float | None = 1.0,
+        gmadl_slope: float = 1.0,
         gmadl_power: float = 1.0,
+        scale_targets: bool = True,
+        biases: str = "keras",
         l2: float = 1e-6,
         dropout: float = 0.0,
         activation: str = "linear",
+        asset_activations: Mapping[str, str] | None = None,
         validation_fraction: float = 0.33,
         seeds: Sequence[int] = (0,),
         batching: str = "auto",
         accelerator: str = "auto",
+        precision: str = "32-true",
         logger: str = "csv",
     ):
         if loss not in LOSS_NAMES:
             raise ValueError(f"loss must be one of {list(LOSS_NAMES)}, got '{loss}'")
-        if activation not in ACTIVATION_NAMES:
-            raise ValueError(
-                f"activation must be one of {list(ACTIVATION_NAMES)}, got '{activation}'"
-            )
+        asset_activations = dict(asset_activations or {})
+        for name in [activation, *asset_activations.values()]:
+            if name not in ACTIVATION_NAMES:
+                raise ValueError(
+                    f"activation must be one of {list(ACTIVATION_NAMES)}, got '{name}'"
+                )
+        if precision not in PRECISION_NAMES:
+            raise ValueError(f"precision must be one of {list(PRECISION_NAMES)}, got '{precision}'")
+        if biases not in ("keras", "torch"):
+            raise ValueError(f"biases must be one of ['keras', 'torch'], got '{biases}'")
+        if madl_slope is not None and not madl_slope > 0:
+            raise ValueError(f"madl_slope must be positive or null, got {madl_slope}")
         if dropout != 0.0:
             raise ValueError("dropout is not supported (the paper uses 0)")
         if not 0.0 < validation_fraction < 1.0:
@@ -160,15 +221,20 @@ class LSTMGenerator(Generator):
         self.epochs = int(epochs)
         self.learning_rate = float(learning_rate)
         self.loss = loss
+        self.madl_slope = None if madl_slope is None else float(madl_slope)
         self.gmadl_slope = float(gmadl_slope)
         self.gmadl_power = float(gmadl_power)
+        self.scale_targets = bool(scale_targets)
+        self.biases = biases
         self.l2 = float(l2)
         self.dropout = float(dropout)
         self.activation = activation
+        self.asset_activations = {str(k): str(v) for k, v in asset_activations.items()}
         self.validation_fraction = float(validation_fraction)
         self.seeds = tuple(int(s) for s in seeds)
         self.batching = batching
         self.accelerator = accelerator
+        self.precision = precision
         self.logger = logger
 
     @property
@@ -195,12 +261,19 @@ class LSTMGenerator(Generator):
         mean, scale = float(fitted_returns.mean()), float(fitted_returns.std())
         scale = scale if scale > 0 else 1.0
         inputs = ((windows - mean) / scale)[..., None]
+        target_scale = scale if self.scale_targets else 1.0
+        targets = targets / target_scale
         return _Samples(
             fit=(inputs[:n_fit], targets[:n_fit]),
             validation=(inputs[n_fit:], targets[n_fit:]),
             mean=mean,
             scale=scale,
+            target_scale=target_scale,
         )
+
+    def activation_of(self, asset: object) -> str:
+        """The output activation of ``asset`` (a price series' name)."""
+        return self.asset_activations.get(str(asset), self.activation)
 
     def prediction_inputs(self, history: pd.Series | pd.DataFrame, n: int) -> np.ndarray:
         """Standardized (with the fitted window's statistics) last ``sequence_length``
@@ -216,29 +289,45 @@ class LSTMGenerator(Generator):
     def fit_batch(self, trains: Sequence[pd.Series | pd.DataFrame]) -> list[LSTMGenerator]:
         """Train one model per (window, seed), together or one by one.
 
-        Returns one fitted copy per window: its standardization and, per seed, the
-        best-validation weights, or None where the model diverged or the window is too
-        short to train. A window's models do not depend on the other windows trained
-        with them ("list" and "none": bit for bit; "padded": up to rounding).
+        Returns one fitted copy per window: its standardization, its output activation
+        and, per seed, the best-validation weights and the training summary, or None
+        where the model diverged or the window is too short to train. Windows of assets
+        with different activations are trained in separate groups. A window's models do
+        not depend on the other windows trained with them ("list" and "none": bit for
+        bit; "padded": up to rounding).
         """
         prepared = [self.samples(train) for train in trains]
+        activations = [self.activation_of(getattr(train, "name", None)) for train in trains]
         jobs = [(t, s) for t, sample in enumerate(prepared) if sample.trainable for s in self.seeds]
         states: dict[tuple[int, int], list[torch.Tensor]] = {}
-        groups = [[job] for job in jobs] if self.batching == "none" else [jobs]
+        summaries: dict[tuple[int, int], dict[str, float]] = {}
+        if self.batching == "none":
+            groups = [[job] for job in jobs]
+        else:
+            groups = [
+                [job for job in jobs if activations[job[0]] == name]
+                for name in dict.fromkeys(activations)
+            ]
         for group in groups:
             if not group:
                 continue
             outcome = self._train(
-                [prepared[t] for t, _ in group], [s for _, s in group], self.layout
+                [prepared[t] for t, _ in group],
+                [s for _, s in group],
+                activations[group[0][0]],
             )
             for index, job in enumerate(group):
                 if outcome.usable[index]:
                     states[job] = outcome.states[index]
+                    summaries[job] = {k: float(v[index]) for k, v in outcome.summary.items()}
         fitted = []
         for t, sample in enumerate(prepared):
             model = self.clone()
             model.mean_, model.scale_ = sample.mean, sample.scale
+            model.target_scale_ = sample.target_scale
+            model.activation_ = activations[t]
             model.states_ = [states.get((t, seed)) for seed in self.seeds]
+            model.training_ = [summaries.get((t, seed)) for seed in self.seeds]
             fitted.append(model)
         return fitted
 
@@ -247,20 +336,24 @@ class LSTMGenerator(Generator):
     ) -> list[np.ndarray]:
         """Average forecast of each window's seeds; a seed whose model diverged or could
         not train uses the same seed's model of the asset's previous window (NaN when
-        there is none), and the number of such models is logged as a warning."""
+        there is none), and the number of such models is logged as a warning. Sets
+        ``failure_log_`` and ``training_log_``."""
         forecasts: list[np.ndarray] = []
         last_good: dict[tuple[int, int], tuple[list[torch.Tensor], LSTMGenerator]] = {}
         failures: list[dict[str, object]] = []
+        trained: list[dict[str, object]] = []
         for task, model in zip(tasks, fitted, strict=True):
             per_seed = []
-            for seed, state in zip(self.seeds, model.states_, strict=True):
+            asset = str(getattr(task.history, "name", None))
+            summaries = getattr(model, "training_", [None] * len(self.seeds))
+            for seed, state, summary in zip(self.seeds, model.states_, summaries, strict=True):
                 if state is not None:
                     last_good[task.source, seed] = (state, model)
                 chosen = last_good.get((task.source, seed))
                 if state is None:
                     failures.append(
                         {
-                            "asset": str(getattr(task.history, "name", None)),
+                            "asset": asset,
                             "date": task.train.index[-1],
                             "kind": "previous_window" if chosen is not None else "flat",
                         }
@@ -269,11 +362,22 @@ class LSTMGenerator(Generator):
                     per_seed.append(np.full(task.n, np.nan))
                     continue
                 inputs = chosen[1].prediction_inputs(task.history, task.n)
-                per_seed.append(self._predict(chosen[0], inputs))
+                per_seed.append(chosen[1]._predict(chosen[0], inputs))
+                if state is not None and summary is not None:
+                    trained.append(
+                        {
+                            "asset": asset,
+                            "window": task.train.index[-1],
+                            "seed": seed,
+                            **summary,
+                            **_test_block(per_seed[-1], task),
+                        }
+                    )
             forecasts.append(np.mean(per_seed, axis=0))
         columns = ["asset", "date", "kind"]
         failed = pd.DataFrame(failures, columns=columns)
         self.failure_log_ = failed.groupby(columns, sort=False).size().rename("count").reset_index()
+        self.training_log_ = _training_log(trained)
         if failures:
             log.warning(
                 "LSTM: %d of %d models diverged or could not train; their windows use the "
@@ -297,7 +401,8 @@ class LSTMGenerator(Generator):
             return "padded" if on_gpu else "list"
         return "list"
 
-    def _train(self, samples: list[_Samples], seeds: list[int], layout: str) -> TrainingOutcome:
+    def _train(self, samples: list[_Samples], seeds: list[int], activation: str) -> TrainingOutcome:
+        from strategies.lstm.losses import make_loss
         from strategies.lstm.training import train_models
 
         return train_models(
@@ -305,24 +410,27 @@ class LSTMGenerator(Generator):
             [s.validation for s in samples],
             seeds,
             list(self.hidden_sizes),
-            self.activation,
-            self.loss,
+            activation,
+            make_loss(self.loss, self.madl_slope, self.gmadl_slope, self.gmadl_power),
             self.epochs,
             self.learning_rate,
             self.l2,
-            self.gmadl_slope,
-            self.gmadl_power,
             self.accelerator,
             self.logger,
-            layout,
+            self.layout,
+            self.precision,
+            self.biases,
         )
 
     def _predict(self, state: list[torch.Tensor], inputs: np.ndarray) -> np.ndarray:
+        """Forecasts in return units of this fitted window's model ``state``."""
         import torch
 
         from strategies.lstm.network import SingleLSTM
+        from strategies.lstm.training import resolve_precision
 
-        network = SingleLSTM(0, 1, self.hidden_sizes, self.activation, state=state)
+        network = SingleLSTM(0, 1, self.hidden_sizes, self.activation_, state=state)
+        bf16 = resolve_precision(self.precision, "cpu") == "bf16-mixed"
         valid = ~np.isnan(inputs).any(axis=(1, 2))
         out = np.full(len(inputs), np.nan)
         rows = torch.from_numpy(inputs[valid].astype(np.float32))
@@ -330,14 +438,14 @@ class LSTMGenerator(Generator):
         # a CPU picks, and so the rounding, may depend on the batch's size, and a bar's
         # forecast must not depend on how many bars follow it in its block.
         parts = []
-        with torch.no_grad():
+        with torch.no_grad(), torch.autocast("cpu", torch.bfloat16, enabled=bf16):
             for begin in range(0, len(rows), PREDICTION_ROWS):
                 part = rows[begin : begin + PREDICTION_ROWS]
                 batch = torch.zeros((PREDICTION_ROWS, *part.shape[1:]), dtype=part.dtype)
                 batch[: len(part)] = part
-                parts.append(network(batch)[: len(part)].numpy())
+                parts.append(network(batch)[: len(part)].float().numpy())
         if parts:
-            out[valid] = np.concatenate(parts)
+            out[valid] = np.concatenate(parts) * self.target_scale_
         return out
 
     def fit(self, train: pd.Series | pd.DataFrame) -> LSTMGenerator:
@@ -354,3 +462,28 @@ class LSTMGenerator(Generator):
             return np.full(n, np.nan)
         inputs = self.prediction_inputs(history, n)
         return np.mean([self._predict(state, inputs) for state in states], axis=0)
+
+
+def _test_block(forecasts: np.ndarray, task: ChunkTask) -> dict[str, object]:
+    """How one model's forecasts of a test block behaved (see ``training_log_``)."""
+    finite = forecasts[np.isfinite(forecasts)]
+    signs = np.sign(finite)
+    realized = log_returns(task.history)[-task.n :][1:]  # next return of each bar but the last
+    hits = np.sign(forecasts[:-1]) == np.sign(realized)
+    scored = np.isfinite(forecasts[:-1]) & np.isfinite(realized) & (realized != 0)
+    return {
+        "forecast_std": float(finite.std()) if len(finite) else np.nan,
+        "sign_changes": float(np.mean(signs[1:] != signs[:-1])) if len(finite) > 1 else np.nan,
+        "directional_accuracy": float(hits[scored].mean()) if scored.any() else np.nan,
+        "constant_sign": bool(len(np.unique(signs)) <= 1),
+    }
+
+
+def _training_log(rows: list[dict[str, object]]) -> pd.DataFrame:
+    from strategies.lstm.training import TRAINING_COLUMNS
+
+    columns = ["asset", "window", "seed", *TRAINING_COLUMNS, *TEST_COLUMNS]
+    frame = pd.DataFrame(rows, columns=[c for c in columns if c not in TEST_COLUMNS[-2:]])
+    frame["beats_constant"] = frame["best_validation_loss"] < frame["constant_validation_loss"]
+    frame["learned"] = frame["beats_constant"] & ~frame["constant_sign"].astype(bool)
+    return frame[columns]

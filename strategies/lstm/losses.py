@@ -8,19 +8,30 @@ the samples that count, and return one loss per model.
   version whose slope ``a`` and return exponent ``b`` are set by the user.
 - MSE: ``mean((R - R_hat) ** 2)``.
 
-MADL's gradient is zero almost everywhere (``sign`` is flat); as in the paper's
-Keras implementation, the sign is differentiated through ``tanh(k x)`` with a large ``k``
-(its value, not its derivative, is exact at the float level for ``|x| > 1e-6 / k``).
+MADL's exact gradient is zero almost everywhere (``sign`` is flat): that is how
+PyTorch and TensorFlow differentiate it, so a network trained on the exact MADL gets
+gradients from its L2 penalty only (``slope=None``, the paper's framework). With a
+``slope`` ``k``, the loss keeps the exact sign's value and takes the gradient of the
+surrogate ``tanh(k x)`` (a straight-through estimator). The surrogate saturates once
+``|k R R_hat|`` exceeds a few units, where its gradient vanishes too: ``k`` must suit
+the scale of ``R * R_hat`` (about 1 for standardized targets and outputs).
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from functools import partial
+
 import torch
 
-__all__ = ["LOSSES", "gmadl", "madl", "masked_mean", "mse"]
+__all__ = ["LOSSES", "Loss", "gmadl", "madl", "make_loss", "masked_mean", "mse"]
 
-#: Steepness of the smooth sign used for MADL's gradient.
-SIGN_STEEPNESS = 1e4
+#: A loss: (predicted, realized, mask), each (models, samples) -> one value per model.
+Loss = Callable[[torch.Tensor, torch.Tensor, torch.Tensor], torch.Tensor]
+
+#: Default steepness of the surrogate sign of MADL's gradient (for targets and outputs
+#: of about unit scale).
+SIGN_STEEPNESS = 1.0
 
 
 def masked_mean(values: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
@@ -28,11 +39,22 @@ def masked_mean(values: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
     return (values * mask).sum(-1) / mask.sum(-1).clamp(min=1.0)
 
 
-def madl(predicted: torch.Tensor, realized: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
-    """Mean absolute directional loss: ``mean(-sign(R * R_hat) * |R|)`` per model."""
+def madl(
+    predicted: torch.Tensor,
+    realized: torch.Tensor,
+    mask: torch.Tensor,
+    slope: float | None = SIGN_STEEPNESS,
+) -> torch.Tensor:
+    """Mean absolute directional loss: ``mean(-sign(R * R_hat) * |R|)`` per model.
+
+    ``slope``: the gradient is that of ``tanh(slope * R * R_hat)``; None, the exact
+    sign's (zero).
+    """
     product = realized * predicted
     hard = torch.sign(product)
-    soft = torch.tanh(SIGN_STEEPNESS * product)
+    if slope is None:
+        return masked_mean(-hard * realized.abs(), mask)
+    soft = torch.tanh(slope * product)
     sign = soft + (hard - soft).detach()  # value of sign, gradient of the smooth sign
     return masked_mean(-sign * realized.abs(), mask)
 
@@ -56,3 +78,19 @@ def mse(predicted: torch.Tensor, realized: torch.Tensor, mask: torch.Tensor) -> 
 
 #: Loss name -> function.
 LOSSES = {"madl": madl, "gmadl": gmadl, "mse": mse}
+
+
+def make_loss(
+    name: str,
+    madl_slope: float | None = SIGN_STEEPNESS,
+    gmadl_slope: float = 1000.0,
+    gmadl_power: float = 1.0,
+) -> Loss:
+    """The loss ``name`` (a key of :data:`LOSSES`) with its parameters bound."""
+    if name == "madl":
+        return partial(madl, slope=madl_slope)
+    if name == "gmadl":
+        return partial(gmadl, slope=gmadl_slope, power=gmadl_power)
+    if name in LOSSES:
+        return LOSSES[name]
+    raise ValueError(f"loss must be one of {list(LOSSES)}, got '{name}'")

@@ -22,15 +22,14 @@ from __future__ import annotations
 
 import itertools
 import math
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 
 import torch
 from torch import nn
 
-__all__ = ["ACTIVATIONS", "BatchedLSTM", "LSTMList", "SingleLSTM", "initial_state"]
+from strategies.lstm.losses import Loss
 
-#: A loss: (predicted, realized, mask), each (models, samples) -> one value per model.
-Loss = Callable[[torch.Tensor, torch.Tensor, torch.Tensor], torch.Tensor]
+__all__ = ["ACTIVATIONS", "BIASES", "BatchedLSTM", "LSTMList", "SingleLSTM", "initial_state"]
 
 #: Output activations: linear (long/short), relu (long-only), inverted relu (short-only).
 ACTIVATIONS = {
@@ -57,19 +56,39 @@ def _shapes(input_size: int, hidden_sizes: Sequence[int]) -> tuple[list[tuple[in
     return shapes, bounds
 
 
-def initial_state(seed: int, input_size: int, hidden_sizes: Sequence[int]) -> list[torch.Tensor]:
+#: Initial biases: PyTorch's (uniform, as its weights) or Keras' (zeros, with the forget
+#: gate's at 1: ``unit_forget_bias``; the head's at 0).
+BIASES = ("keras", "torch")
+
+
+def initial_state(
+    seed: int, input_size: int, hidden_sizes: Sequence[int], biases: str = "torch"
+) -> list[torch.Tensor]:
     """One model's initial weights, drawn from ``seed`` alone.
 
-    The distributions are PyTorch's defaults (uniform within +-1/sqrt(hidden units) for
-    the LSTM, within +-1/sqrt(fan in) for the head), drawn from a private generator so
-    that the global random state is neither used nor changed.
+    The weights' distributions are PyTorch's defaults (uniform within +-1/sqrt(hidden
+    units) for the LSTM, within +-1/sqrt(fan in) for the head), drawn from a private
+    generator so that the global random state is neither used nor changed. ``biases``
+    (one of :data:`BIASES`): "keras" starts every output at exactly zero for a zero
+    input, so that the forecasts' signs follow the inputs from the first epoch instead
+    of a random offset.
     """
+    if biases not in BIASES:
+        raise ValueError(f"biases must be one of {list(BIASES)}, got '{biases}'")
     generator = torch.Generator().manual_seed(int(seed))
     shapes, bounds = _shapes(input_size, hidden_sizes)
-    return [
+    state = [
         (torch.rand(shape, generator=generator) * 2 - 1) * bound
         for shape, bound in zip(shapes, bounds, strict=True)
     ]
+    if biases == "keras":
+        for layer, hidden in enumerate(hidden_sizes):
+            input_bias = torch.zeros(4 * hidden)
+            input_bias[hidden : 2 * hidden] = 1.0  # gates in the order input, forget, ...
+            state[4 * layer + 2] = input_bias
+            state[4 * layer + 3] = torch.zeros(4 * hidden)
+        state[-1] = torch.zeros_like(state[-1])
+    return state
 
 
 class BatchedLSTM(nn.Module):
@@ -85,6 +104,8 @@ class BatchedLSTM(nn.Module):
         Units of each LSTM layer (paper: 512, 256, 128).
     activation : {"linear", "relu", "inverted_relu"}
         Output activation.
+    biases : {"torch", "keras"}
+        Initial biases (see :func:`initial_state`).
     """
 
     def __init__(
@@ -93,12 +114,13 @@ class BatchedLSTM(nn.Module):
         input_size: int,
         hidden_sizes: Sequence[int],
         activation: str = "linear",
+        biases: str = "torch",
     ):
         super().__init__()
         _check_activation(activation)
         self.hidden_sizes = [int(h) for h in hidden_sizes]
         self.activation = activation
-        per_model = [initial_state(seed, input_size, self.hidden_sizes) for seed in seeds]
+        per_model = [initial_state(seed, input_size, self.hidden_sizes, biases) for seed in seeds]
         self.weights = nn.ParameterList(
             nn.Parameter(torch.stack(tensors)) for tensors in zip(*per_model, strict=True)
         )
@@ -145,6 +167,12 @@ class BatchedLSTM(nn.Module):
     def stacked(self) -> list[torch.Tensor]:
         """Every parameter, detached, with the leading model axis."""
         return [w.detach() for w in self.weights]
+
+    def load_stacked(self, stacked: Sequence[torch.Tensor]) -> None:
+        """Overwrite every parameter (the layout of :meth:`stacked`)."""
+        with torch.no_grad():
+            for weight, value in zip(self.weights, stacked, strict=True):
+                weight.copy_(value)
 
     def freeze_gradients(self, models: torch.Tensor) -> None:
         """Zero the gradients of the models where the boolean mask ``models`` is true."""
@@ -234,6 +262,8 @@ class LSTMList(nn.Module):
         Units of each LSTM layer.
     activation : {"linear", "relu", "inverted_relu"}
         Output activation.
+    biases : {"torch", "keras"}
+        Initial biases (see :func:`initial_state`).
     """
 
     def __init__(
@@ -242,10 +272,18 @@ class LSTMList(nn.Module):
         input_size: int,
         hidden_sizes: Sequence[int],
         activation: str = "linear",
+        biases: str = "torch",
     ):
         super().__init__()
         self.models = nn.ModuleList(
-            SingleLSTM(seed, input_size, hidden_sizes, activation) for seed in seeds
+            SingleLSTM(
+                seed,
+                input_size,
+                hidden_sizes,
+                activation,
+                state=initial_state(seed, input_size, hidden_sizes, biases),
+            )
+            for seed in seeds
         )
 
     @property
@@ -271,6 +309,11 @@ class LSTMList(nn.Module):
         """Every parameter, detached, stacked along a leading model axis."""
         per_model = [model.ordered_parameters() for model in self.models]
         return [torch.stack([w.detach() for w in ws]) for ws in zip(*per_model, strict=True)]
+
+    def load_stacked(self, stacked: Sequence[torch.Tensor]) -> None:
+        """Overwrite every model's parameters (the layout of :meth:`stacked`)."""
+        for m, model in enumerate(self.models):
+            model.load_state([w[m] for w in stacked])
 
     def freeze_gradients(self, models: torch.Tensor) -> None:
         """Zero the gradients of the models where the boolean mask ``models`` is true."""

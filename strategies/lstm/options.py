@@ -9,13 +9,23 @@ from __future__ import annotations
 
 import importlib.util
 
-__all__ = ["ACTIVATION_NAMES", "BATCHING", "LOGGERS", "LOSS_NAMES", "check_logger"]
+__all__ = [
+    "ACTIVATION_NAMES",
+    "BATCHING",
+    "LOGGERS",
+    "LOSS_NAMES",
+    "PRECISION_NAMES",
+    "check_logger",
+]
 
 #: Training losses (see :mod:`strategies.lstm.losses`).
 LOSS_NAMES = ("madl", "gmadl", "mse")
 
 #: Output activations (see :data:`strategies.lstm.network.ACTIVATIONS`).
 ACTIVATION_NAMES = ("linear", "relu", "inverted_relu")
+
+#: Training precisions (see :func:`strategies.lstm.training.resolve_precision`).
+PRECISION_NAMES = ("32-true", "bf16-mixed", "auto")
 
 #: Ways to train a walk-forward's models (see :class:`strategies.lstm.LSTMGenerator`).
 BATCHING = ("auto", "padded", "list", "none")

@@ -26,19 +26,36 @@ def _tensors(*rows):
     )
 
 
-def test_madl_value_and_gradient_by_hand():
+@pytest.mark.parametrize("k", [1e4, 1.0, 30.0])
+def test_madl_value_and_gradient_by_hand(k):
     predicted, realized, mask = _tensors([0.5, -0.2, 0.1], [0.02, 0.01, -0.03], [1.0, 1.0, 1.0])
-    loss = madl(predicted, realized, mask)
+    loss = madl(predicted, realized, mask, slope=k)
     # Right direction on the first, wrong on the other two: (-0.02 + 0.01 + 0.03) / 3.
     assert loss.item() == pytest.approx((-0.02 + 0.01 + 0.03) / 3)
     loss.backward()
     # d/dp of -tanh(k p R) |R| / 3 at p: -k |R| R (1 - tanh^2) / 3, vanishing away from 0.
-    k = 1e4
     expected = [
         -k * abs(r) * r * (1 - np.tanh(k * p * r) ** 2) / 3
         for p, r in [(0.5, 0.02), (-0.2, 0.01), (0.1, -0.03)]
     ]
     np.testing.assert_allclose(predicted.grad[0].numpy(), expected, atol=1e-12)
+
+
+def test_exact_madl_has_no_gradient_and_the_surrogate_has_one_where_the_steep_sign_saturates():
+    # Standardized targets and outputs: |R * R_hat| of about 1, far past tanh(1e4 x)'s knee.
+    rows = ([0.8, -1.2, 0.5], [1.1, 0.7, -1.5], [1.0, 1.0, 1.0])
+    steep, exact, surrogate = (_tensors(*rows) for _ in range(3))
+    madl(*steep, slope=1e4).backward()
+    madl(*exact, slope=None).backward()
+    madl(*surrogate, slope=1.0).backward()
+    assert torch.all(steep[0].grad.abs() < 1e-12)
+    assert torch.all(exact[0].grad == 0)
+    gradient = surrogate[0].grad[0].numpy()
+    assert np.all(np.abs(gradient) > 1e-3)
+    # Each step lowers the loss by moving R_hat toward the sign of R.
+    assert np.all(np.sign(-gradient) == np.sign(rows[1]))
+    values = [madl(*t, slope=s).item() for t, s in [(steep, 1e4), (exact, None), (surrogate, 1.0)]]
+    assert values[0] == values[1] == values[2]
 
 
 def test_madl_gradient_points_toward_the_right_sign_near_zero():
@@ -78,13 +95,16 @@ def test_training_window_split_is_chronological_and_targets_stay_inside(sp500):
     _, val_y = samples.validation
     assert len(fit_y) + len(val_y) == 300 - 1 - 10
     assert len(val_y) == round(0.33 * 289)
+    # Targets: next returns divided by the fitting returns' standard deviation.
+    fitted = returns[1 : len(fit_y) + 10]
+    assert samples.target_scale == pytest.approx(fitted.std())
+    fit_y, val_y = fit_y * samples.target_scale, val_y * samples.target_scale
     # The last validation target is the return into the window's last bar, not beyond it.
     assert val_y[-1] == pytest.approx(returns[-1])
     assert fit_y[0] == pytest.approx(returns[11])
     # Every validation sample comes after every fitting sample.
     np.testing.assert_allclose(np.concatenate([fit_y, val_y]), returns[11:])
     # Inputs: standardized with the fitting part's statistics only.
-    fitted = returns[1 : len(fit_y) + 10]
     np.testing.assert_allclose(fit_x[0, :, 0], (returns[1:11] - fitted.mean()) / fitted.std())
     changed = train.copy()
     changed.iloc[-50:] *= 1.5  # inside the validation part only
