@@ -12,7 +12,9 @@ Generators report trouble in two ways, and a run keeps both for its report:
   has them copied to :attr:`portfolio.results.RunResult.fit_failure_log` under its
   strategy label, and counted in :attr:`portfolio.results.RunResult.fit_failures`.
 
-:func:`collect_events` wraps :meth:`portfolio.Pipeline.run`; nothing else changes.
+Models that did not learn (:mod:`portfolio.training`) are counted in a warning, so in
+the events too. :func:`collect_events` wraps :meth:`portfolio.Pipeline.run`; nothing
+else changes.
 """
 
 from __future__ import annotations
@@ -148,22 +150,28 @@ def collect_events(run: Callable[..., Any]) -> Callable[..., Any]:
 
     @functools.wraps(run)
     def wrapper(pipeline: Any, *args: Any, **kwargs: Any) -> Any:
+        from portfolio.training import training_table, warn_untrained
+
         collector = EventCollector()
         loggers = [logging.getLogger(name) for name in WATCHED]
         for logger in loggers:
             logger.addHandler(collector)
         try:
             result = run(pipeline, *args, **kwargs)
+            strategies = {**pipeline.strategies, **pipeline.stacked}
+            generators = {label: strategy.generator for label, strategy in strategies.items()}
+            training = training_table(generators)
+            warn_untrained(training)  # counted in the events (also when the fits were cached)
         finally:
             for logger in loggers:
                 logger.removeHandler(collector)
-        strategies = {**pipeline.strategies, **pipeline.stacked}
-        log_ = failure_log({label: strategy.generator for label, strategy in strategies.items()})
+        log_ = failure_log(generators)
         return dataclasses.replace(
             result,
             events=collector.frame(),
             fit_failures=failure_table(log_),
             fit_failure_log=log_,
+            training=training,
         )
 
     return wrapper

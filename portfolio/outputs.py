@@ -31,6 +31,7 @@ OUTPUT_NAMES = (
     "ensemble_weights.parquet",
     "allocation_exposures.parquet",
     "allocation_decisions.csv",
+    "training.csv",
     "equity.png",
     "config.yaml",
     "report.html",
@@ -166,6 +167,8 @@ class OutputWriter:
         if result.allocations:
             decisions = pd.concat(result.allocations, names=["line", "date"])
             decisions.to_csv(folder / "allocation_decisions.csv")
+        if not result.training.empty:
+            result.training.to_csv(folder / "training.csv", index=False)
         if self.plot:
             plot_equity(result, folder / "equity.png")
         if config_yaml is not None:

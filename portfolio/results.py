@@ -98,6 +98,10 @@ class RunResult:
         the first and last dates, NaT where a generator keeps no dates).
     fit_failure_log : DataFrame
         The same, one row per (strategy, asset, date, kind).
+    training : DataFrame
+        One row per model trained by the run's generators (strategy, asset, window,
+        seed, losses, test-block diagnostics, ``learned``; :mod:`portfolio.training`);
+        empty when no generator trains models.
     significance : DataFrame
         Per line, the bootstrap tests against its benchmark
         (:func:`portfolio.winners.significance_table`); empty when not run. Its
@@ -121,6 +125,7 @@ class RunResult:
         default_factory=lambda: pd.DataFrame(columns=list(FAILURE_LOG_COLUMNS))
     )
     significance: pd.DataFrame = field(default_factory=pd.DataFrame)
+    training: pd.DataFrame = field(default_factory=pd.DataFrame)
 
     @classmethod
     def assemble(

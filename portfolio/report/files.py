@@ -17,6 +17,7 @@ from portfolio.report.markdown import render_markdown
 from portfolio.report.model import Report
 from portfolio.report.plots import report_plots
 from portfolio.report.sections import report_sections
+from portfolio.training import training_summary
 
 __all__ = ["DATA_FOLDER", "report_facts", "write_report"]
 
@@ -59,6 +60,8 @@ def _tables(report: Report) -> dict[str, pd.DataFrame]:
     }
     if not report.significance.empty:
         tables["significance.csv"] = report.significance
+    if not report.training.empty:
+        tables["training_summary.csv"] = training_summary(report.training)
     if report.orders is not None:
         tables["orders.csv"] = report.orders.table
         tables["orders_summary.csv"] = pd.DataFrame([report.orders.summary]).set_index("as of")

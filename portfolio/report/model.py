@@ -119,6 +119,9 @@ class Report:
     significance : DataFrame
         Per line, the tests against its benchmark (``RunResult.significance``; empty
         when the run did not test).
+    training : DataFrame
+        One row per trained model (``RunResult.training``; empty when no generator
+        trains models).
     settings : ReportSettings
     """
 
@@ -148,6 +151,7 @@ class Report:
     settings: ReportSettings = field(default_factory=ReportSettings)
     orders: Orders | None = None
     significance: pd.DataFrame = field(default_factory=pd.DataFrame)
+    training: pd.DataFrame = field(default_factory=pd.DataFrame)
 
 
 def _describe(result: RunResult) -> pd.DataFrame:
@@ -368,4 +372,5 @@ def build_report(
         settings=settings,
         orders=orders,
         significance=result.significance,
+        training=result.training,
     )

@@ -11,6 +11,7 @@ import pandas as pd
 from portfolio.report.formatting import format_frame, percent
 from portfolio.report.model import Report
 from portfolio.report.plots import Plot
+from portfolio.training import training_summary
 
 __all__ = ["Section", "Table", "report_sections"]
 
@@ -208,6 +209,47 @@ def _events(report: Report) -> Section:
     return Section("events", "Fallbacks and failed fits", notes=notes, tables=tables)
 
 
+#: Models listed one by one in the report when they did not learn (the rest: training.csv).
+UNTRAINED_SHOWN = 30
+
+#: Columns of the report's table of the models that did not learn.
+UNTRAINED_COLUMNS = [
+    "strategy",
+    "asset",
+    "window",
+    "seed",
+    "best_epoch",
+    "best_validation_loss",
+    "constant_validation_loss",
+    "constant_sign",
+    "sign_changes",
+]
+
+
+def _training(report: Report) -> Section | None:
+    if report.training.empty:
+        return None
+    training = report.training
+    failed = training[~training["learned"].astype(bool)]
+    notes = [
+        f"{len(training)} models trained, {len(failed)} did not learn. A model did not learn "
+        "when its forecasts kept one sign over its whole test block, or when its best "
+        "validation loss was not below that of the best constant forecast (chosen in "
+        "hindsight on the validation targets). Losses are in the units of the training "
+        "targets; every model's row is in training.csv."
+    ]
+    tables = [_table("Per strategy and asset", training_summary(training))]
+    if not failed.empty:
+        shown = failed[UNTRAINED_COLUMNS].head(UNTRAINED_SHOWN)
+        shown = shown.assign(window=pd.to_datetime(shown["window"]).dt.strftime("%Y-%m-%d"))
+        more = len(failed) - len(shown)
+        caption = "Models that did not learn" + (
+            f" (first {len(shown)}; {more} more in training.csv)" if more > 0 else ""
+        )
+        tables.append(_table(caption, shown.set_index("strategy")))
+    return Section("training", "Model training", notes=notes, tables=tables)
+
+
 def report_sections(report: Report, plots: list[Plot]) -> list[Section]:
     """The sections of a report, in order, keeping only figures that exist.
 
@@ -231,6 +273,7 @@ def report_sections(report: Report, plots: list[Plot]) -> list[Section]:
             _weights(report),
             _signals(report),
             _risk(report),
+            _training(report),
             _events(report),
         )
         if s is not None

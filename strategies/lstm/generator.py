@@ -156,7 +156,8 @@ class LSTMGenerator(Generator):
         change sign, the share of bars whose next return has the forecast's sign (the
         block's last bar, whose next return lies beyond it, left out). ``learned`` is
         false where the forecasts keep one sign over the whole block or the best
-        validation loss does not beat the best constant forecast's.
+        validation loss does not beat the best constant forecast's (a block of one
+        forecast is not constant in sign).
 
     Notes
     -----
@@ -319,7 +320,7 @@ class LSTMGenerator(Generator):
             for index, job in enumerate(group):
                 if outcome.usable[index]:
                     states[job] = outcome.states[index]
-                    summaries[job] = {k: float(v[index]) for k, v in outcome.summary.items()}
+                    summaries[job] = {k: v[index].item() for k, v in outcome.summary.items()}
         fitted = []
         for t, sample in enumerate(prepared):
             model = self.clone()
@@ -475,7 +476,7 @@ def _test_block(forecasts: np.ndarray, task: ChunkTask) -> dict[str, object]:
         "forecast_std": float(finite.std()) if len(finite) else np.nan,
         "sign_changes": float(np.mean(signs[1:] != signs[:-1])) if len(finite) > 1 else np.nan,
         "directional_accuracy": float(hits[scored].mean()) if scored.any() else np.nan,
-        "constant_sign": bool(len(np.unique(signs)) <= 1),
+        "constant_sign": bool(len(finite) > 1 and len(np.unique(signs)) == 1),
     }
 
 
