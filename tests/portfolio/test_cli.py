@@ -150,3 +150,13 @@ def test_lightning_logs_go_to_the_run_directory(tmp_path):
     logs = list((tmp_path / "run" / "lightning_logs").glob("version_*/metrics.csv"))
     assert len(logs) == 1
     assert "validation_loss" in logs[0].read_text().splitlines()[0]
+    training = pd.read_csv(tmp_path / "run" / "training.csv")
+    assert set(training["asset"]) == {"SP500", "NASDAQ", "WTI"}
+    assert {"best_epoch", "constant_validation_loss", "learned"} <= set(training.columns)
+    report = (tmp_path / "run" / "report.md").read_text()
+    assert "## Model training" in report
+    assert f"{len(training)} models trained" in report
+    untrained = int((~training["learned"]).sum())
+    events = pd.read_csv(tmp_path / "run" / "report" / "events.csv")
+    warned = events["message"].str.contains("models did not learn").sum()
+    assert warned == (1 if untrained else 0)
