@@ -12,8 +12,16 @@ embedded assets in one process, with every (asset, window, seed) model trained
 and prints the wall times, the ratios to the baseline and the largest forecast
 difference to it.
 
+``--precision`` measures instead the paper's network (512/256/128 units) on one
+2,000-sample window (1,340 fitting, 660 validation samples of real S&P 500 returns):
+seconds per full-batch epoch in float32 and in bf16 mixed precision (Lightning's
+``precision``), each from the difference between a run of 1 and of 1 + N epochs (so
+that the Trainer's start-up is left out), and how far the forecasts of the same
+weights are apart in the two precisions.
+
     python benchmarks/lstm.py                        # the default `lstm` config, 3 assets
     python benchmarks/lstm.py --epochs 5 --skip padded  # a quicker look
+    python benchmarks/lstm.py --precision            # fp32 vs bf16, the paper's network
 """
 
 from __future__ import annotations
@@ -22,6 +30,7 @@ import argparse
 import time
 
 import numpy as np
+import torch
 
 import portfolio as pf
 from strategies.lstm import LSTMGenerator
@@ -46,7 +55,16 @@ def main() -> None:
     parser.add_argument(
         "--skip", nargs="*", default=[], choices=["list", "padded"], help="layouts to leave out"
     )
+    parser.add_argument(
+        "--precision", action="store_true", help="fp32 vs bf16 seconds per epoch, paper network"
+    )
+    parser.add_argument("--threads", type=int, default=2, help="torch threads (default 2)")
+    parser.add_argument("--repeat", type=int, default=3, help="--precision: repetitions")
     args = parser.parse_args()
+    torch.set_num_threads(args.threads)
+    if args.precision:
+        precision_benchmark(args.repeat, args.epochs or 4, args.threads)
+        return
 
     overrides = [f"generators.lstm.generator.accelerator={args.accelerator}"]
     if args.hidden:
@@ -86,6 +104,69 @@ def main() -> None:
             speed_up = timings["none"] / timings[batching]
             line += f"   speed-up {speed_up:6.2f}x   largest forecast difference {difference:.3g}"
         print(line, flush=True)
+
+
+#: The paper's network.
+PAPER_HIDDEN = [512, 256, 128]
+
+
+def _paper_window(samples: int = 2000) -> tuple[list, list]:
+    """One window of standardized S&P 500 log-return sequences, split 67/33."""
+    returns = np.diff(np.log(pf.load_dataset("us_markets")["SP500"].dropna().to_numpy()))
+    returns = returns[: samples + 10]
+    scaled = (returns - returns.mean()) / returns.std()
+    inputs = np.lib.stride_tricks.sliding_window_view(scaled, 10)[:samples, :, None]
+    targets = returns[10 : 10 + samples]
+    split = round(samples * 0.67)
+    fit = [(inputs[:split].astype(np.float32), targets[:split].astype(np.float32))]
+    validation = [(inputs[split:].astype(np.float32), targets[split:].astype(np.float32))]
+    return fit, validation
+
+
+def precision_benchmark(repeat: int, epochs: int, threads: int) -> None:
+    """Seconds per epoch of the paper's network in fp32 and bf16, and their forecasts."""
+    from strategies.lstm.network import SingleLSTM
+    from strategies.lstm.training import train_models
+
+    fit, validation = _paper_window()
+    print(
+        f"paper network {PAPER_HIDDEN}, 2000 samples (1340 fit, 660 validation), "
+        f"{threads} torch threads; seconds per epoch = (t(1 + {epochs}) - t(1)) / {epochs}"
+    )
+
+    def train(precision: str, count: int):
+        started = time.perf_counter()
+        outcome = train_models(
+            fit, validation, [0], PAPER_HIDDEN, "linear", "madl", count, 1e-3, 1e-6,
+            "cpu", "none", "list", precision, "keras",
+        )  # fmt: skip
+        return time.perf_counter() - started, outcome
+
+    per_epoch: dict[str, list[float]] = {"32-true": [], "bf16-mixed": []}
+    for _ in range(repeat):
+        for precision in per_epoch:
+            short, _ = train(precision, 1)
+            long, _ = train(precision, 1 + epochs)
+            per_epoch[precision].append((long - short) / epochs)
+    for precision, values in per_epoch.items():
+        print(f"{precision:<11} {min(values):6.2f} to {max(values):6.2f} s per epoch")
+    ratios = [a / b for a, b in zip(per_epoch["32-true"], per_epoch["bf16-mixed"], strict=True)]
+    print(f"fp32 / bf16: {min(ratios):.2f}x to {max(ratios):.2f}x")
+
+    _, outcome = train("32-true", epochs)
+    network = SingleLSTM(0, 1, PAPER_HIDDEN, "linear", state=outcome.states[0])
+    inputs = torch.from_numpy(np.concatenate([fit[0][0], validation[0][0]]))
+    with torch.no_grad():
+        fp32 = network(inputs).numpy()
+        with torch.autocast("cpu", torch.bfloat16):
+            bf16 = network(inputs).float().numpy()
+    gap = float(np.abs(fp32 - bf16).max())
+    print(
+        f"same weights, forecasts in bf16 vs fp32: largest difference {gap:.3g}"
+        f" ({gap / float(np.std(fp32)):.2%} of their standard deviation), "
+        f"same sign on {np.mean(np.sign(fp32) == np.sign(bf16)):.1%}, "
+        f"correlation {np.corrcoef(fp32, bf16)[0, 1]:.5f}"
+    )
 
 
 if __name__ == "__main__":
