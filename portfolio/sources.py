@@ -238,7 +238,7 @@ def _timestamp(value: object, name: str) -> pd.Timestamp | None:
     if stamp is pd.NaT:
         raise ConfigError(f"cannot parse {value!r} as a date", key=f"data.{name}")
     if stamp.tzinfo is not None:
-        stamp = stamp.tz_convert("UTC").tz_localize(None)
+        stamp = stamp.tz_localize(None)  # its own wall-clock date, as for the files
     return stamp
 
 

@@ -17,6 +17,8 @@ The canonical price frame
 
 from __future__ import annotations
 
+import datetime as dt
+import re
 import warnings
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
@@ -533,7 +535,7 @@ def _parse_dates(
     """Parse the date cells of the kept records to naive ``datetime64[ns]``."""
     dtype = values.dtype
     if isinstance(dtype, pd.DatetimeTZDtype):
-        parsed = values.dt.tz_convert("UTC").dt.tz_localize(None)
+        parsed = values.dt.tz_localize(None)  # the local wall-clock time: a bar keeps its day
         blank = parsed.isna().to_numpy()
         text = None
     elif pd.api.types.is_datetime64_dtype(dtype):
@@ -571,15 +573,30 @@ def _parse_dates(
     return pd.DatetimeIndex(parsed.astype("datetime64[ns]").to_numpy(), name="date")
 
 
+#: A time of day followed by a UTC offset or zone name ("00:00:00+01:00", "09:30Z").
+_ZONE_SUFFIX = re.compile(
+    r"(\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?)\s*(?:[+-]\d{2}(?::?\d{2})?|Z|UTC|GMT)$",
+    re.IGNORECASE,
+)
+
+
 def _to_datetime(text: pd.Series, date_format: str | None, blank: np.ndarray) -> pd.Series:
-    """Parse date texts (timezone-aware ones converted to UTC, then made naive)."""
+    """Parse date texts to naive timestamps in their own local time.
+
+    A timezone-aware stamp keeps its wall-clock date and time (its offset is dropped,
+    not applied): ``2015-01-02 00:00:00+01:00`` is the bar of 2015-01-02, as the file
+    means it, not 2015-01-01 23:00 UTC. Naive and aware stamps may be mixed.
+    """
+    if date_format and ("%z" in date_format or "%Z" in date_format):
+        return _with_zone_format(text, date_format, blank)
+    local = text.str.strip().str.replace(_ZONE_SUFFIX, r"\1", regex=True)
     attempts = [date_format] if date_format else [None, "ISO8601"]
     best = None
     for fmt in attempts:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", UserWarning)
             try:
-                parsed = pd.to_datetime(text.where(~blank), format=fmt, utc=True, errors="coerce")
+                parsed = pd.to_datetime(local.where(~blank), format=fmt, utc=True, errors="coerce")
             except (ValueError, TypeError, OverflowError):
                 continue
         failures = int((parsed.isna().to_numpy() & ~blank).sum())
@@ -590,6 +607,25 @@ def _to_datetime(text: pd.Series, date_format: str | None, blank: np.ndarray) ->
     if best is None:
         return pd.Series(pd.NaT, index=text.index, dtype="datetime64[ns]")
     return best[1].dt.tz_localize(None)
+
+
+def _with_zone_format(text: pd.Series, date_format: str, blank: np.ndarray) -> pd.Series:
+    """Parse with a format that reads the zone (``%z``), keeping the local time."""
+
+    def local(cell: str) -> pd.Timestamp:
+        try:
+            return pd.Timestamp(
+                dt.datetime.strptime(cell.strip(), date_format).replace(tzinfo=None)
+            )
+        except (ValueError, TypeError, OverflowError):
+            return pd.NaT
+
+    parsed = pd.Series(
+        [pd.NaT if skip else local(cell) for cell, skip in zip(text, blank, strict=True)],
+        index=text.index,
+        dtype="datetime64[ns]",
+    )
+    return parsed
 
 
 # --------------------------------------------------------------------------- helpers

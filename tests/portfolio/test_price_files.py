@@ -146,25 +146,28 @@ def test_hourly_bars_keep_their_times(tmp_path):
     assert frame.index[1] == pd.Timestamp("2021-03-01 10:00")
 
 
-def test_timezone_aware_dates_become_naive_utc(tmp_path):
+def test_timezone_aware_dates_keep_their_local_time(tmp_path):
     text = (
         "date,X\n"
         "2021-03-01T10:00:00+01:00,1\n"
-        "2021-03-01T10:00:00+00:00,2\n"
-        "2021-03-01 11:30:00-05:00,3\n"
+        "2021-03-02T10:00:00+00:00,2\n"
+        "2021-03-03 11:30:00-05:00,3\n"
+        "2021-03-04 00:00:00Z,4\n"
     )
     frame = read_price_file(write(tmp_path / "tz.csv", text))
-    expected = pd.to_datetime(["2021-03-01 09:00", "2021-03-01 10:00", "2021-03-01 16:30"])
+    expected = pd.to_datetime(
+        ["2021-03-01 10:00", "2021-03-02 10:00", "2021-03-03 11:30", "2021-03-04 00:00"]
+    )
     np.testing.assert_array_equal(frame.index.to_numpy(), expected.as_unit("ns").to_numpy())
     assert frame.index.tz is None
 
 
-def test_timezone_aware_parquet_dates_become_naive_utc(tmp_path):
+def test_timezone_aware_parquet_dates_keep_their_local_time(tmp_path):
     stamps = pd.date_range("2021-03-01", periods=3, freq="D", tz="America/New_York")
     pd.DataFrame({"date": stamps, "X": [1.0, 2.0, 3.0]}).to_parquet(tmp_path / "tz.parquet")
     frame = read_price_file(tmp_path / "tz.parquet")
     assert frame.index.tz is None
-    assert frame.index[0] == pd.Timestamp("2021-03-01 05:00")
+    assert frame.index[0] == pd.Timestamp("2021-03-01")  # 05:00 in UTC
 
 
 def test_date_format_for_day_first_dates(tmp_path):

@@ -173,8 +173,8 @@ def test_start_accepts_dates_and_aware_timestamps(us_markets):
 
     prices = PriceSource(start=dt.date(2018, 1, 2), min_observations=2).load()
     assert prices.index[0] == pd.Timestamp("2018-01-02")
-    aware = PriceSource(start="2018-01-02T01:00:00+02:00", min_observations=2).load()
-    assert aware.index[0] == pd.Timestamp("2018-01-02")  # 2018-01-01 23:00 UTC
+    aware = PriceSource(start="2018-01-03T00:00:00-09:00", min_observations=2).load()
+    assert aware.index[0] == pd.Timestamp("2018-01-03")  # its own day (09:00 in UTC)
 
 
 def test_hydra_instantiate_with_omegaconf_containers(csv_file):
@@ -200,3 +200,50 @@ def test_hydra_instantiate_does_not_hide_config_errors():
     source = instantiate({"_target_": "portfolio.sources.PriceSource", "layout": "tall"})
     with pytest.raises(ConfigError, match=r"data\.layout"):
         source.load()
+
+
+@pytest.mark.parametrize("zone", ["Europe/Warsaw", "America/New_York", "Asia/Tokyo"])
+def test_timezone_aware_dates_keep_their_local_day_in_csv_and_parquet(us_markets, tmp_path, zone):
+    import portfolio as pf
+
+    prices = us_markets.loc["2010-01-01":"2012-12-31"]
+    prices.to_csv(tmp_path / "naive.csv")
+    aware = prices.tz_localize(zone)
+    aware.to_csv(tmp_path / "aware.csv")  # e.g. 2010-01-04 00:00:00+01:00
+    aware.to_parquet(tmp_path / "aware.parquet")
+    naive = PriceSource(path=str(tmp_path / "naive.csv")).load()
+    for name in ("aware.csv", "aware.parquet"):
+        loaded = PriceSource(path=str(tmp_path / name)).load()
+        pd.testing.assert_frame_equal(loaded, naive)
+    pipeline = pf.Pipeline.from_config(
+        ["generators=[buy_and_hold,momentum]", "ensemble=none", "significance.enabled=false"]
+    )
+    expected = pipeline.run(naive).metrics
+    got = pipeline.run(PriceSource(path=str(tmp_path / "aware.csv")).load()).metrics
+    pd.testing.assert_frame_equal(got, expected)
+    assert (got["periods_per_year"] < 260).all()
+
+
+def test_naive_and_aware_dates_mixed_in_one_file_are_all_local(tmp_path):
+    lines = ["date,A"] + [
+        f"2015-01-{day:02d}{' 00:00:00+01:00' if day % 2 else ''},{100 + day}"
+        for day in range(1, 29)
+    ]
+    (tmp_path / "mixed.csv").write_text("\n".join(lines) + "\n")
+    loaded = PriceSource(path=str(tmp_path / "mixed.csv"), min_observations=10).load()
+    assert list(loaded.index.day) == list(range(1, 29))
+
+
+def test_a_zone_read_by_the_date_format_keeps_the_local_day(tmp_path):
+    lines = ["date,A"] + [f"{day:02d}/01/2015 00:30 -0500,{100 + day}" for day in range(1, 29)]
+    (tmp_path / "zoned.csv").write_text("\n".join(lines) + "\n")
+    source = PriceSource(
+        path=str(tmp_path / "zoned.csv"), min_observations=10, date_format="%d/%m/%Y %H:%M %z"
+    )
+    loaded = source.load()
+    assert list(loaded.index.day) == list(range(1, 29))
+
+
+def test_a_timezone_aware_window_bound_keeps_its_own_day(us_markets):
+    source = PriceSource(start="2010-01-05 00:00:00+01:00", end="2011-12-31")
+    assert source.load().index[0] == pd.Timestamp("2010-01-05")
