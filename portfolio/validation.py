@@ -545,6 +545,8 @@ def _parse_dates(
     else:
         text = _as_text(values)
         blank = text.str.lower().isin(MISSING_TOKENS).to_numpy()
+        if date_format is None:
+            date_format = _day_month_order(text[~blank], column, where, positions)
         parsed = _to_datetime(text, date_format, blank)
 
     if blank.any():
@@ -571,6 +573,41 @@ def _parse_dates(
             position=positions[i],
         )
     return pd.DatetimeIndex(parsed.astype("datetime64[ns]").to_numpy(), name="date")
+
+
+#: Dates written day and month first, in either order, then the year ("01/02/2020").
+_DAY_MONTH = re.compile(r"^\s*(\d{1,2})([/.-])(\d{1,2})\2(\d{4}|\d{2})(?=$|[ T])")
+
+
+def _day_month_order(
+    text: pd.Series, column: str, where: _Where, positions: np.ndarray
+) -> str | None:
+    """The strftime format of dates written ``a/b/year``: day-first when some ``a``
+    exceeds 12, month-first when some ``b`` does; neither is an ambiguity the user
+    must settle with ``date_format`` (None: not such dates)."""
+    parts = text.str.extract(_DAY_MONTH)
+    if parts.empty or parts[0].isna().any():
+        return None
+    first, second = parts[0].astype(int), parts[2].astype(int)
+    separator, year = parts[1].iloc[0], "%Y" if len(parts[3].iloc[0]) == 4 else "%y"
+    time = " %H:%M:%S" if text.str.contains(r"\d:\d{2}:\d{2}").all() else ""
+    time = time or (" %H:%M" if text.str.contains(r"\d:\d{2}").all() else "")
+    day_first, month_first = (first > 12).any(), (second > 12).any()
+    if day_first != month_first:
+        order = ("%d", "%m") if day_first else ("%m", "%d")
+        return separator.join([*order, year]) + time
+    example = text.iloc[0].strip()
+    reason = (
+        "every day and month is 12 or less, so the order cannot be told"
+        if not day_first
+        else "some dates read day-first and others month-first"
+    )
+    raise where.error(
+        f"ambiguous dates such as {example!r}: {reason}; set date_format "
+        f"('%d{separator}%m{separator}{year}' or '%m{separator}%d{separator}{year}')",
+        column=column,
+        position=positions[0],
+    )
 
 
 #: A time of day followed by a UTC offset or zone name ("00:00:00+01:00", "09:30Z").

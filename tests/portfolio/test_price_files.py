@@ -364,3 +364,27 @@ def test_property_long_layout_equals_wide(frame):
         to_long(frame).to_csv(path, index=False)
         got = read_price_file(path, layout="long")
     pd.testing.assert_frame_equal(got[list(frame.columns)], expected)
+
+
+@pytest.mark.parametrize(
+    ("rows", "expected"),
+    [
+        (["31/01/2020,1", "01/02/2020,2"], ["2020-01-31", "2020-02-01"]),  # a day above 12
+        (["01/31/2020,1", "02/01/2020,2"], ["2020-01-31", "2020-02-01"]),  # a month second
+        (["13.01.2020 10:00,1", "14.01.2020 11:00,2"], ["2020-01-13 10:00", "2020-01-14 11:00"]),
+    ],
+)
+def test_day_and_month_order_is_read_from_the_dates_that_tell(tmp_path, rows, expected):
+    frame = read_price_file(write(tmp_path / "dm.csv", "date,X\n" + "\n".join(rows) + "\n"))
+    assert list(frame.index) == [pd.Timestamp(e) for e in expected]
+
+
+def test_dates_whose_day_and_month_are_all_12_or_less_are_refused_without_date_format(tmp_path):
+    path = write(tmp_path / "dm.csv", "date,X\n01/02/2020,1\n02/02/2020,2\n03/02/2020,3\n")
+    with pytest.raises(DataError, match=r"ambiguous dates such as '01/02/2020'") as caught:
+        read_price_file(path)
+    assert "dm.csv" in str(caught.value) and "%d/%m/%Y" in str(caught.value)
+    frame = read_price_file(path, date_format="%d/%m/%Y")
+    assert list(frame.index.month) == [2, 2, 2]
+    frame = read_price_file(path, date_format="%m/%d/%Y")
+    assert list(frame.index.month) == [1, 2, 3]
