@@ -13,6 +13,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from portfolio.costs import check_cost_rate
 from portfolio.errors import ConfigError, DataError
 from portfolio.holdings import Holdings, read_holdings
 from portfolio.pipeline import Pipeline
@@ -55,8 +56,8 @@ class RebalanceSettings:
     def __post_init__(self) -> None:
         if not self.min_trade >= 0:
             raise ConfigError(f"must be >= 0, got {self.min_trade}", key="rebalance.min_trade")
-        if self.cost_rate is not None and not self.cost_rate >= 0:
-            raise ConfigError(f"must be >= 0, got {self.cost_rate}", key="rebalance.cost_rate")
+        if self.cost_rate is not None:
+            check_cost_rate(self.cost_rate, "rebalance.cost_rate")
         if self.capital is not None and not self.capital > 0:
             raise ConfigError(f"must be > 0, got {self.capital}", key="rebalance.capital")
         if self.as_of is not None:

@@ -18,6 +18,7 @@ from ensemble.paper import ENSEMBLE_I, PaperEnsembles
 from portfolio.allocation.plan import Allocation
 from portfolio.backtest import backtest_positions
 from portfolio.calendars import infer_periods_per_year
+from portfolio.costs import check_cost_rate
 from portfolio.errors import ConfigError, DataError
 from portfolio.events import collect_events
 from portfolio.metrics import number_of_trades, traded_notional
@@ -68,8 +69,7 @@ class BacktestSettings:
     align: str = "common"
 
     def __post_init__(self) -> None:
-        if not self.cost_rate >= 0:
-            raise ConfigError(f"must be >= 0, got {self.cost_rate}", key="backtest.cost_rate")
+        check_cost_rate(self.cost_rate, "backtest.cost_rate")
         if self.periods_per_year is not None and not self.periods_per_year > 0:
             raise ConfigError(
                 f"must be > 0, got {self.periods_per_year}", key="backtest.periods_per_year"

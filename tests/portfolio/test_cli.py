@@ -119,6 +119,8 @@ def test_bad_price_files_exit_2_with_the_message_and_write_nothing(name, tmp_pat
         ("generators.momentum.generator.lookback=abc", "generators.momentum.generator.lookback"),
         ("generators.momentum.walk_forward.refit=hourly", "generators.momentum"),
         ("backtest.cost_rate=-1", "backtest.cost_rate"),
+        ("backtest.cost_rate=1.0", "backtest.cost_rate"),
+        ("backtest.cost_rate=0.5", "below 0.5"),
         ("ensemble.hedge_base=GOLD", "hedge_base 'GOLD'"),
     ],
 )
