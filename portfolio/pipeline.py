@@ -33,6 +33,11 @@ __all__ = ["BacktestSettings", "Pipeline"]
 log = logging.getLogger(__name__)
 
 
+#: First parts of the names of the paper's group lines ("ensemble_II/momentum",
+#: "hedge/SP500+WTI/momentum"), which no asset may be named (nor "all", the lines over
+#: every asset, nor an allocation's name).
+RESERVED_LINE_PREFIXES = ("ensemble_II", "hedge")
+
 #: How the evaluation starts of the assets are set (see :class:`BacktestSettings`).
 ALIGNMENTS = ("common", "per_asset")
 
@@ -179,6 +184,29 @@ class Pipeline:
 
         return build(load_config(overrides)).pipeline
 
+    def _check_asset_names(self, assets: list[str]) -> None:
+        """Refuse asset names that would collide with the names of the run's lines."""
+        reserved = {
+            RESERVED_LINE_PREFIXES[0]: "type II ensembles",
+            RESERVED_LINE_PREFIXES[1]: "hedges",
+            "all": "the lines over every asset",
+            **dict.fromkeys(self.allocations, "an allocation"),
+        }
+        for asset in assets:
+            if "/" in asset or "+" in asset:
+                raise DataError(
+                    "an asset name may not contain '/' or '+' (they separate the parts of "
+                    "line names such as 'hedge/SP500+WTI/momentum'); rename it with "
+                    "data.columns",
+                    column=asset,
+                )
+            if asset in reserved:
+                raise DataError(
+                    f"an asset may not be named like {reserved[asset]} ('{asset}/...' lines); "
+                    "rename it with data.columns",
+                    column=asset,
+                )
+
     @collect_events
     def run(self, prices: pd.DataFrame) -> RunResult:
         """Walk forward, backtest and measure everything.
@@ -195,6 +223,7 @@ class Pipeline:
         """
         prices = self._window(prices)
         assets = [str(a) for a in prices.columns]
+        self._check_asset_names(assets)
         calendars = {asset: prices[asset].dropna() for asset in assets}
         runs: dict[tuple[str, str], StrategyRun] = {}
         log.info("walking forward: %s on %d assets", ", ".join(self.strategies), len(assets))

@@ -1,3 +1,5 @@
+import re
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -210,3 +212,23 @@ def test_combinations_hold_the_components_per_asset_and_across_assets(us_markets
     members = pf.union_equity({m: result.line(m) for m in ["SP500/momentum", "SP500/contrarian"]})
     expected = pf.rebalance_streams(members, EqualWeight(), "every_bar", cost_rate=0.0005)
     pd.testing.assert_series_equal(result.line("SP500/equal_weight"), expected.equity)
+
+
+@pytest.mark.parametrize(
+    ("name", "fragment"),
+    [
+        ("ensemble_II", "type II ensembles"),
+        ("hedge", "hedges"),
+        ("all", "every asset"),
+        ("S&P/500", "'/' or '+'"),
+        ("A+B", "'/' or '+'"),
+    ],
+)
+def test_asset_names_that_collide_with_line_names_are_refused(name, fragment):
+    from portfolio.errors import DataError
+
+    prices = pf.load_dataset("us_markets").loc[:"2001-12-31"].rename(columns={"NASDAQ": name})
+    pipeline = pf.Pipeline.from_config(["generators=[buy_and_hold,momentum]"])
+    with pytest.raises(DataError, match=re.escape(fragment)) as caught:
+        pipeline.run(prices)
+    assert f"column '{name}'" in str(caught.value)
