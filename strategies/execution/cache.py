@@ -1,12 +1,17 @@
 """A content-addressed store of walk-forward results on disk.
 
 Each entry is one file named by its key (a SHA-256 hex digest): a magic header, the
-SHA-256 of the body, and the body (a pickle). Writes go to a unique temporary file in
+SHA-256 of the rest, the key itself (its length, then its text) and the body (a
+pickle). The key inside the digested content is what a read checks the file against:
+an intact entry copied over another key's file is not trusted (it is removed with a
+warning and recomputed). Writes go to a unique temporary file in
 the same directory and are renamed over the final name, so a reader sees either a
 complete entry or none, whatever kills the writer, and concurrent writers of the same
 key (runs and multirun jobs on one machine) are safe: they write the same bytes. A
 read checks the digest; an entry that does not match (truncated, corrupted) is removed
-and reported as missing, so it is recomputed, never trusted.
+and reported as missing, so it is recomputed, never trusted. A cache directory that
+cannot be written (read-only, below a file) leaves the run without caching, with one
+warning.
 """
 
 from __future__ import annotations
@@ -28,9 +33,13 @@ log = logging.getLogger(__name__)
 #: Environment variable naming the cache directory (when the config leaves it unset).
 CACHE_DIR_VARIABLE = "AISFOLIO_CACHE_DIR"
 
-_MAGIC = b"AISFOLIO-CACHE-1\n"
+_MAGIC = b"AISFOLIO-CACHE-2\n"
 _DIGEST = 32
-_LAYOUT = "v1"  # bump when the entry format changes: old entries are then ignored
+_KEY_LENGTH = 2  # bytes of the key's length, big-endian
+_LAYOUT = "v2"  # bump when the entry format changes: old entries are then ignored
+
+#: Cache directories already reported as unwritable (one warning per directory).
+_UNWRITABLE: set[Path] = set()
 
 
 def default_cache_dir() -> Path:
@@ -81,7 +90,7 @@ class ChunkCache:
         return None if blob is None else pickle.loads(blob)
 
     def load_bytes(self, key: str) -> bytes | None:
-        """The pickled value under ``key`` after checking its digest, or None."""
+        """The pickled value under ``key`` after checking its digest and key, or None."""
         path = self.path(key)
         try:
             data = path.read_bytes()
@@ -91,16 +100,26 @@ class ChunkCache:
             log.warning("cache entry %s unreadable (%s): recomputing it", path, error)
             return None
         head = len(_MAGIC)
-        body = data[head + _DIGEST :]
+        sealed = data[head + _DIGEST :]
         if (
             data[:head] != _MAGIC
-            or len(data) < head + _DIGEST
-            or hashlib.sha256(body).digest() != data[head : head + _DIGEST]
+            or len(data) < head + _DIGEST + _KEY_LENGTH
+            or hashlib.sha256(sealed).digest() != data[head : head + _DIGEST]
         ):
             log.warning("cache entry %s is corrupt or truncated: recomputing it", path)
             path.unlink(missing_ok=True)
             return None
-        return body
+        length = int.from_bytes(sealed[:_KEY_LENGTH], "big")
+        stored_key = sealed[_KEY_LENGTH : _KEY_LENGTH + length]
+        if stored_key != key.encode("ascii"):
+            log.warning(
+                "cache entry %s holds the result of another key (%s...): recomputing it",
+                path,
+                stored_key[:16].decode("ascii", "replace"),
+            )
+            path.unlink(missing_ok=True)
+            return None
+        return sealed[_KEY_LENGTH + length :]
 
     def contains(self, key: str) -> bool:
         """Whether an intact entry ``key`` exists (reads and checks it)."""
@@ -111,17 +130,36 @@ class ChunkCache:
         self.store_bytes(key, pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL))
 
     def store_bytes(self, key: str, blob: bytes) -> None:
-        """Store an already pickled value under ``key``, atomically."""
+        """Store an already pickled value under ``key``, atomically; a directory that
+        cannot be written is reported once and the value is not stored."""
         path = self.path(key)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        handle, temporary = tempfile.mkstemp(prefix=f".{key[:16]}.", dir=path.parent)
+        encoded = key.encode("ascii")
+        sealed = len(encoded).to_bytes(_KEY_LENGTH, "big") + encoded + blob
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            handle, temporary = tempfile.mkstemp(prefix=f".{key[:16]}.", dir=path.parent)
+        except OSError as error:
+            self._unwritable(error)
+            return
         try:
             with os.fdopen(handle, "wb") as file:
-                file.write(_MAGIC + hashlib.sha256(blob).digest() + blob)
+                file.write(_MAGIC + hashlib.sha256(sealed).digest() + sealed)
             os.replace(temporary, path)
+        except OSError as error:
+            Path(temporary).unlink(missing_ok=True)
+            self._unwritable(error)
         except BaseException:
             Path(temporary).unlink(missing_ok=True)
             raise
+
+    def _unwritable(self, error: OSError) -> None:
+        if self.directory not in _UNWRITABLE:
+            _UNWRITABLE.add(self.directory)
+            log.warning(
+                "cache directory %s cannot be written (%s): running without caching",
+                self.directory,
+                error.strerror or error,
+            )
 
     def info(self) -> CacheInfo:
         """Number of entries and bytes on disk (temporary files of writers included)."""

@@ -156,6 +156,40 @@ def test_a_truncated_entry_is_detected_and_recomputed(inputs, walk, tmp_path, ca
     assert ChunkCache(tmp_path).load(key) is not None  # written again, intact
 
 
+def test_an_entry_copied_over_another_keys_file_is_recomputed(sp500, tmp_path, caplog):
+    walk = WalkForward(window="expanding", min_train=252, refit="every_k", every=63)
+    executor = Executor(progress="off", cache=True, cache_dir=str(tmp_path), backend="sequential")
+    first = executor.run(Momentum(lookback=10), walk, [sp500])
+    generator, key, keys = Momentum(lookback=10), None, []
+    digest = generator_digest(generator)
+    for chunk in walk.plan(sp500.index, generator):
+        key = chunk_key(digest, chunk_task(sp500, chunk))
+        keys.append(key)
+    cache = ChunkCache(tmp_path)
+    # An intact entry of another chunk (other forecasts) under the first chunk's name.
+    cache.path(keys[0]).write_bytes(cache.path(keys[1]).read_bytes())
+    rerun = Executor(progress="off", cache=True, cache_dir=str(tmp_path), backend="sequential")
+    second = rerun.run(Momentum(lookback=10), walk, [sp500])
+    assert "holds the result of another key" in caplog.text
+    assert rerun.stats.computed == 1
+    assert same(first, second)
+    assert cache.load(keys[0]) is not None  # written again under its own key
+
+
+def test_a_cache_below_a_file_runs_without_caching_and_warns_once(sp500, tmp_path, caplog):
+    import strategies.execution.cache as cache_module
+
+    (tmp_path / "file").write_text("not a folder")
+    directory = tmp_path / "file" / "cache"
+    cache_module._UNWRITABLE.discard(directory)
+    walk = WalkForward(window="expanding", min_train=252, refit="every_k", every=63)
+    executor = Executor(progress="off", cache=True, cache_dir=str(directory), backend="sequential")
+    forecasts = executor.run(Momentum(lookback=10), walk, [sp500])
+    plain = Executor(progress="off", cache=False).run(Momentum(lookback=10), walk, [sp500])
+    assert same(forecasts, plain)
+    assert caplog.text.count("cannot be written") == 1
+
+
 def test_a_lost_chunk_resumes_its_chain_from_the_chunk_before(inputs, walk, tmp_path):
     executor = Executor(progress="off", cache=True, cache_dir=str(tmp_path))
     first = executor.run(small_arima(), walk, inputs)
