@@ -11,6 +11,7 @@ from pathlib import Path
 import pandas as pd
 
 from portfolio.errors import OutputError
+from portfolio.escaping import write_csv
 from portfolio.orders import Orders
 from portfolio.plotting import plot_equity
 from portfolio.report import ReportSettings, build_report, write_report
@@ -142,13 +143,13 @@ class OutputWriter:
             shutil.rmtree(staging, ignore_errors=True)
 
     def _write_all(self, result: RunResult, folder: Path, config_yaml: str | None) -> None:
-        result.metrics.to_csv(folder / "metrics.csv")
+        write_csv(result.metrics, folder / "metrics.csv")
         summary = []
         for which, (_, _, stem) in TABLES.items():
             table = result.table(which)
             if table.empty:
                 continue
-            table.to_csv(folder / f"{stem}.csv")
+            write_csv(table, folder / f"{stem}.csv")
             summary.append(f"## {stem}\n\n{markdown_table(format_table(table))}")
             if self.markdown:
                 (folder / f"{stem}.md").write_text(markdown_table(format_table(table)))
@@ -166,9 +167,9 @@ class OutputWriter:
                 _flat_columns(exposures).to_parquet(folder / "allocation_exposures.parquet")
         if result.allocations:
             decisions = pd.concat(result.allocations, names=["line", "date"])
-            decisions.to_csv(folder / "allocation_decisions.csv")
+            write_csv(decisions, folder / "allocation_decisions.csv")
         if not result.training.empty:
-            result.training.to_csv(folder / "training.csv", index=False)
+            write_csv(result.training, folder / "training.csv", index=False)
         if self.plot:
             plot_equity(result, folder / "equity.png")
         if config_yaml is not None:

@@ -193,13 +193,6 @@ class Pipeline:
             **dict.fromkeys(self.allocations, "an allocation"),
         }
         for asset in assets:
-            if "/" in asset or "+" in asset:
-                raise DataError(
-                    "an asset name may not contain '/' or '+' (they separate the parts of "
-                    "line names such as 'hedge/SP500+WTI/momentum'); rename it with "
-                    "data.columns",
-                    column=asset,
-                )
             if asset in reserved:
                 raise DataError(
                     f"an asset may not be named like {reserved[asset]} ('{asset}/...' lines); "

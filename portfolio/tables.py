@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import pandas as pd
 
+from portfolio.escaping import markdown_cell
+
 __all__ = [
     "PAPER_COLUMNS",
     "SIGNIFICANCE_IN_TABLES",
@@ -121,7 +123,7 @@ def markdown_table(table: pd.DataFrame) -> str:
     """A GitHub-flavoured Markdown table of a (formatted) frame, index included."""
     frame = table.reset_index()
     header = [str(c) for c in frame.columns]
-    cells = [[str(v).replace("|", "\\|") for v in row] for row in frame.itertuples(index=False)]
+    cells = [[markdown_cell(v) for v in row] for row in frame.itertuples(index=False)]
     numeric = [c in table.columns for c in frame.columns]
     rule = ["---:" if right else ":---" for right in numeric]
     lines = ["| " + " | ".join(header) + " |", "| " + " | ".join(rule) + " |"]

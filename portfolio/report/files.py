@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from portfolio.escaping import write_csv
 from portfolio.report.formatting import date
 from portfolio.report.html import render_html
 from portfolio.report.markdown import render_markdown
@@ -99,7 +100,7 @@ def write_report(
         path.write_bytes(plot.png)
         written.append(path)
     for name, table in _tables(report).items():
-        table.to_csv(data / name)
+        write_csv(table, data / name)
         written.append(data / name)
     histories = {
         "equity.parquet": report.equity,

@@ -3,10 +3,10 @@ next to it (``plots/<key>.png``)."""
 
 from __future__ import annotations
 
-import html
 import re
 from collections.abc import Mapping, Sequence
 
+from portfolio.escaping import markdown_cell
 from portfolio.report.sections import Section, Table
 
 __all__ = ["escape_cell", "markdown_table", "render_markdown"]
@@ -18,8 +18,7 @@ _NUMERIC = re.compile(r"^(-?[\d,]*\.?\d+(e-?\d+)?%?|–|inf|-inf|nan)?$")
 def escape_cell(text: str) -> str:
     """Text that Markdown shows as is: HTML special characters, pipes, asterisks (``IR**``
     is no emphasis) and newlines escaped."""
-    escaped = html.escape(text, quote=False)
-    return escaped.replace("|", "\\|").replace("*", "\\*").replace("\n", " ")
+    return markdown_cell(text).replace("*", "\\*")
 
 
 def markdown_table(table: Table) -> str:

@@ -27,6 +27,7 @@ import pandas as pd
 from omegaconf import OmegaConf
 
 from portfolio.errors import AisfolioError, ConfigError, DataError
+from portfolio.escaping import write_csv
 from portfolio.report.formatting import format_frame
 from portfolio.report.html import render_html
 from portfolio.report.markdown import render_markdown
@@ -275,9 +276,10 @@ def write_sweep_summary(summary: SweepSummary) -> list[Path]:
         (staging / "sweep_plots").mkdir()
         for plot in plots:
             (staging / "sweep_plots" / f"{plot.key}.png").write_bytes(plot.png)
-        summary.jobs.to_csv(staging / "sweep_summary.csv")
-        summary.metrics.rename_axis("line").reset_index().set_index(["job", "line"]).to_csv(
-            staging / "sweep_metrics.csv"
+        write_csv(summary.jobs, staging / "sweep_summary.csv")
+        write_csv(
+            summary.metrics.rename_axis("line").reset_index().set_index(["job", "line"]),
+            staging / "sweep_metrics.csv",
         )
         shown = summary.jobs.drop(columns=["overrides"]) if summary.swept else summary.jobs
         notes = [

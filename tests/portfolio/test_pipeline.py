@@ -220,8 +220,6 @@ def test_combinations_hold_the_components_per_asset_and_across_assets(us_markets
         ("ensemble_II", "type II ensembles"),
         ("hedge", "hedges"),
         ("all", "every asset"),
-        ("S&P/500", "'/' or '+'"),
-        ("A+B", "'/' or '+'"),
     ],
 )
 def test_asset_names_that_collide_with_line_names_are_refused(name, fragment):
