@@ -19,7 +19,7 @@ from strategies.walk_forward import chunk_task
 DEFAULT = {
     "hidden_sizes": (16, 8),
     "epochs": 50,
-    "learning_rate": 0.01,
+    "learning_rate": 0.03,
     "loss": "madl",
     "madl_slope": 1.0,
     "logger": "none",
