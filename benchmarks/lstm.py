@@ -22,6 +22,12 @@ weights are apart in the two precisions.
     python benchmarks/lstm.py                        # the default `lstm` config, 3 assets
     python benchmarks/lstm.py --epochs 5 --skip padded  # a quicker look
     python benchmarks/lstm.py --precision            # fp32 vs bf16, the paper's network
+    python benchmarks/lstm.py --paper-walk           # lstm_paper's S&P 500 walk-forward
+
+``--paper-walk`` times the whole ``lstm_paper`` walk-forward of the S&P 500 over the
+paper's period (``experiment=paper`` on ``../shared/data/paper_assets.csv``: 17 windows
+trained together) at 1 and at 1 + N epochs in each precision, and projects its 300
+epochs from the difference (a full run takes hours on 2 cores: see docs/benchmarks.md).
 """
 
 from __future__ import annotations
@@ -58,12 +64,18 @@ def main() -> None:
     parser.add_argument(
         "--precision", action="store_true", help="fp32 vs bf16 seconds per epoch, paper network"
     )
+    parser.add_argument(
+        "--paper-walk", action="store_true", help="lstm_paper's S&P 500 walk-forward, projected"
+    )
     parser.add_argument("--threads", type=int, default=2, help="torch threads (default 2)")
     parser.add_argument("--repeat", type=int, default=3, help="--precision: repetitions")
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
     if args.precision:
         precision_benchmark(args.repeat, args.epochs or 4, args.threads)
+        return
+    if args.paper_walk:
+        paper_walk_benchmark(args.epochs or 2)
         return
 
     overrides = [f"generators.lstm.generator.accelerator={args.accelerator}"]
@@ -167,6 +179,47 @@ def precision_benchmark(repeat: int, epochs: int, threads: int) -> None:
         f"same sign on {np.mean(np.sign(fp32) == np.sign(bf16)):.1%}, "
         f"correlation {np.corrcoef(fp32, bf16)[0, 1]:.5f}"
     )
+
+
+def paper_walk_benchmark(epochs: int) -> None:
+    """Seconds per epoch of lstm_paper's whole S&P 500 walk-forward, and 300 projected."""
+    from pathlib import Path
+
+    data = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "paper_assets.csv"
+    if not data.exists():
+        print(f"skipped: {data} not found (the paper's assets; see docs/replication.md)")
+        return
+    config = pf.load_config(
+        [
+            "experiment=paper",
+            f"data.path={data}",
+            "~data.columns",
+            "+data.columns={SPY:SP500}",
+            "generators=[lstm_paper]",
+            "ensemble=none",
+        ]
+    )
+    parts = pf.build(config)
+    strategy = parts.pipeline.strategies["lstm_paper"]
+    prices = parts.source.load()["SP500"].dropna()
+    generator: LSTMGenerator = strategy.generator  # type: ignore[assignment]
+    generator.logger = "none"
+    windows = len(strategy.walk_forward.plan(prices.index, generator))
+    span = f"{prices.index[0].date()} to {prices.index[-1].date()}"
+    print(f"lstm_paper, S&P 500 {span}: {windows} windows")
+    for precision in ("32-true", "bf16-mixed"):
+        generator.precision = precision
+        times = []
+        for count in (1, 1 + epochs):
+            generator.epochs = count
+            started = time.perf_counter()
+            strategy.walk_forward.run_many(generator, [prices])
+            times.append(time.perf_counter() - started)
+        per_epoch = (times[1] - times[0]) / epochs
+        print(
+            f"{precision:<11} {per_epoch:6.1f} s per epoch of all {windows} windows; "
+            f"300 epochs: {300 * per_epoch / 60:5.0f} min projected"
+        )
 
 
 if __name__ == "__main__":
