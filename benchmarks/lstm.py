@@ -23,19 +23,26 @@ weights are apart in the two precisions.
     python benchmarks/lstm.py --epochs 5 --skip padded  # a quicker look
     python benchmarks/lstm.py --precision            # fp32 vs bf16, the paper's network
     python benchmarks/lstm.py --paper-walk           # lstm_paper's S&P 500 walk-forward
+    python benchmarks/lstm.py --paper-moves          # does the paper's MADL move the network?
 
 ``--paper-walk`` times the whole ``lstm_paper`` walk-forward of the S&P 500 over the
 paper's period (``experiment=paper`` on ``../shared/data/paper_assets.csv``: 17 windows
 trained together) at 1 and at 1 + N epochs in each precision, and projects its 300
 epochs from the difference (a full run takes hours on 2 cores: see docs/benchmarks.md).
+``--paper-moves`` trains the paper's network (Adam 0.5, bf16) for N epochs on the S&P 500
+windows up to 2007 with MADL as the paper's framework differentiates it (the sign has no
+gradient) and with the surrogate on scaled targets, and prints how far the weights
+moved and each window's training diagnostics.
 """
 
 from __future__ import annotations
 
 import argparse
 import time
+from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import torch
 
 import portfolio as pf
@@ -67,6 +74,9 @@ def main() -> None:
     parser.add_argument(
         "--paper-walk", action="store_true", help="lstm_paper's S&P 500 walk-forward, projected"
     )
+    parser.add_argument(
+        "--paper-moves", action="store_true", help="the paper's MADL at Adam 0.5: does it move?"
+    )
     parser.add_argument("--threads", type=int, default=2, help="torch threads (default 2)")
     parser.add_argument("--repeat", type=int, default=3, help="--precision: repetitions")
     args = parser.parse_args()
@@ -76,6 +86,9 @@ def main() -> None:
         return
     if args.paper_walk:
         paper_walk_benchmark(args.epochs or 2)
+        return
+    if args.paper_moves:
+        paper_moves(args.epochs or 30)
         return
 
     overrides = [f"generators.lstm.generator.accelerator={args.accelerator}"]
@@ -181,13 +194,61 @@ def precision_benchmark(repeat: int, epochs: int, threads: int) -> None:
     )
 
 
+def _paper_data() -> Path | None:
+    """../shared/data/paper_assets.csv, or None (with the reason printed)."""
+    data = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "paper_assets.csv"
+    if data.exists():
+        return data
+    print(f"skipped: {data} not found (the paper's assets; see docs/replication.md)")
+    return None
+
+
+def _paper_sp500() -> pd.Series | None:
+    data = _paper_data()
+    if data is None:
+        return None
+    return pd.read_csv(data, index_col=0, parse_dates=True)["SPY"].dropna().rename("SP500")
+
+
+def paper_moves(epochs: int) -> None:
+    """The paper's network at Adam 0.5 with the exact MADL and with the surrogate."""
+    from strategies import WalkForward
+    from strategies.lstm.network import initial_state
+    from strategies.walk_forward import chunk_task
+
+    prices = _paper_sp500()
+    if prices is None:
+        return
+    prices = prices.loc[:"2007-12-31"]
+    walk = WalkForward(window="expanding", min_train=252, refit="every_k", every=252)
+    columns = ["window", "best_epoch", "initial_validation_loss", "best_validation_loss",
+               "constant_validation_loss", "forecast_std", "sign_changes", "learned"]  # fmt: skip
+    start = initial_state(0, 1, PAPER_HIDDEN, "keras")
+    for slope, scaled in ((None, False), (1.0, True)):
+        generator = LSTMGenerator(
+            hidden_sizes=PAPER_HIDDEN, epochs=epochs, learning_rate=0.5, loss="madl",
+            madl_slope=slope, scale_targets=scaled, activation="relu", logger="none",
+            accelerator="cpu", precision="bf16-mixed",
+        )  # fmt: skip
+        tasks = [chunk_task(prices, c) for c in walk.plan(prices.index, generator)]
+        fitted = generator.fit_batch([task.train for task in tasks])
+        forecasts = generator.predict_batch(tasks, fitted)
+        moved = [
+            max(float((a - b).abs().max()) for a, b in zip(m.states_[0], start, strict=True))
+            for m in fitted
+        ]
+        print(f"\nmadl_slope={slope}, scale_targets={scaled}, Adam 0.5, {epochs} epochs")
+        print("largest weight change per window:", [round(m, 3) for m in moved])
+        print(
+            "share of zero (flat) forecasts:", [round(float(np.mean(f == 0)), 2) for f in forecasts]
+        )
+        print(generator.training_log_[columns].to_string(index=False))
+
+
 def paper_walk_benchmark(epochs: int) -> None:
     """Seconds per epoch of lstm_paper's whole S&P 500 walk-forward, and 300 projected."""
-    from pathlib import Path
-
-    data = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "paper_assets.csv"
-    if not data.exists():
-        print(f"skipped: {data} not found (the paper's assets; see docs/replication.md)")
+    data = _paper_data()
+    if data is None:
         return
     config = pf.load_config(
         [
