@@ -15,6 +15,7 @@ what the models' diagnostics say (``LSTMGenerator.training_log_``):
 
     python benchmarks/lstm_tuning.py                 # every candidate (a few minutes)
     python benchmarks/lstm_tuning.py --only chosen   # one of them
+    python benchmarks/lstm_tuning.py --only chosen --end 2018-12-31   # afterwards: all years
 """
 
 from __future__ import annotations
@@ -65,10 +66,12 @@ CANDIDATES = {
 BASE = {"loss": "madl", "madl_slope": 1.0, "scale_targets": True, "biases": "keras"}
 
 
-def measure(settings: dict[str, object], seeds: tuple[int, ...]) -> dict[str, float]:
+def measure(
+    settings: dict[str, object], seeds: tuple[int, ...], end: str = END
+) -> dict[str, float]:
     """Train every model of the candidate and summarize its training log."""
     generator = LSTMGenerator(**COMMON, **{**BASE, **settings}, seeds=seeds)
-    prices = pf.load_dataset("us_markets").loc[:END]
+    prices = pf.load_dataset("us_markets").loc[:end]
     walk = WalkForward(window="expanding", min_train=252, refit="every_k", every=252)
     tasks = []
     for source, asset in enumerate(prices.columns):
@@ -87,6 +90,10 @@ def measure(settings: dict[str, object], seeds: tuple[int, ...]) -> dict[str, fl
         "best epoch": log["best_epoch"].median(),
         "seconds": seconds,
         **{f"learned {a}": v for a, v in log.groupby("asset")["learned"].mean().items()},
+        **{
+            f"beats {a} seed {seed}": v
+            for (a, seed), v in log.groupby(["asset", "seed"])["beats_constant"].mean().items()
+        },
     }
 
 
@@ -97,6 +104,7 @@ def main() -> None:
     parser.add_argument("--only", nargs="*", help="candidate names (default: all)")
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
     parser.add_argument("--threads", type=int, default=2, help="torch threads")
+    parser.add_argument("--end", default=END, help=f"last date seen (default {END})")
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
     logging.getLogger("strategies").setLevel(logging.ERROR)
@@ -105,10 +113,10 @@ def main() -> None:
     for name, settings in CANDIDATES.items():
         if args.only and name not in args.only:
             continue
-        rows[name] = measure(settings, tuple(args.seeds))
+        rows[name] = measure(settings, tuple(args.seeds), args.end)
         print(f"{name}: {rows[name]}", flush=True)
     table = pd.DataFrame.from_dict(rows, orient="index")
-    print(f"\nrefits up to {END}, seeds {args.seeds}, {args.threads} torch threads")
+    print(f"\nrefits up to {args.end}, seeds {args.seeds}, {args.threads} torch threads")
     print(table.to_markdown(floatfmt=".2f") if _has_tabulate() else table.round(2).to_string())
 
 
