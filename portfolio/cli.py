@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import logging
 import os
+import re
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -23,6 +24,7 @@ import hydra
 from hydra.core.hydra_config import HydraConfig
 from omegaconf import DictConfig, OmegaConf
 
+import conf
 from portfolio.composition import build, cache_directory, load_config
 from portfolio.datasets import list_datasets
 from portfolio.errors import AisfolioError, ConfigError
@@ -63,6 +65,8 @@ def main(argv: Sequence[str] | None = None) -> None:
         from portfolio.report.sweep import summarize_command
 
         sys.exit(summarize_command(args[1:]))
+    if not any(arg.startswith("-") for arg in args):  # a run (not -m, --help, --cfg, ...)
+        _check_overrides(args)
     sys.argv = [sys.argv[0], *args]
     _hydra_app()
 
@@ -105,6 +109,38 @@ def _hydra_app(config: DictConfig) -> float | None:
     if config.get("objective") is not None:
         return _objective(result, config.objective)
     return None
+
+
+#: Hydra's wording of an unknown option of a config group, and of an unknown key.
+_UNKNOWN_OPTION = re.compile(r"Could not (?:load|find) '(?P<group>[\w/]+)/(?P<option>[^']+)'")
+_UNKNOWN_KEY = re.compile(r"Could not override '(?P<key>[^']+)'")
+
+
+def _check_overrides(args: list[str]) -> None:
+    """Compose the config before Hydra runs it, so that a mistake in the overrides
+    (an unknown key or group option, a malformed value) ends with exit code 2 and a
+    message naming it, not with Hydra's exit code 1."""
+    try:
+        load_config(args)
+    except ConfigError as error:
+        print(f"aisfolio: error: {_explain(str(error))}", file=sys.stderr)
+        sys.exit(EXIT_BAD_INPUT)
+
+
+def _explain(message: str) -> str:
+    """Hydra's message, led by what is wrong in the user's words."""
+    first = message.strip().splitlines()[0] if message.strip() else message
+    if option := _UNKNOWN_OPTION.search(message):
+        group = option["group"]
+        folder = Path(conf.__file__).parent / group
+        available = sorted(path.stem for path in folder.glob("*.yaml"))
+        return (
+            f"config group '{group}' has no option '{option['option']}'; "
+            f"available: {', '.join(available) or '(none)'}"
+        )
+    if key := _UNKNOWN_KEY.search(message):
+        return f"config key '{key['key']}' does not exist (a typo?); {first}"
+    return " ".join(line.strip() for line in message.strip().splitlines() if line.strip())
 
 
 def _objective(result: RunResult, objective: DictConfig) -> float:

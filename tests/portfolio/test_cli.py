@@ -133,8 +133,29 @@ def test_bad_config_values_exit_2_naming_the_key(override, fragment, tmp_path):
 
 def test_a_typo_in_a_key_is_refused(tmp_path):
     done = aisfolio("generators.momentum.generator.lookbak=3", cwd=tmp_path)
-    assert done.returncode != 0
+    assert done.returncode == 2
     assert "lookbak" in done.stderr
+    assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize(
+    ("override", "fragments"),
+    [
+        ("backtest.cost_rat=0.001", ["config key 'backtest.cost_rat' does not exist"]),
+        (
+            "generators=[buy_and_hold,foo]",
+            ["config group 'generators' has no option 'foo'", "available: arima_garch,", "lstm"],
+        ),
+        ("allocator=foo", ["config group 'allocator' has no option 'foo'", "min_variance"]),
+        ("generators.momentum.generator.lookback=5,10", ["Ambiguous value", "--multirun"]),
+    ],
+)
+def test_hydra_level_mistakes_exit_2_naming_the_key_or_the_options(override, fragments, tmp_path):
+    done = aisfolio(override, cwd=tmp_path)
+    assert done.returncode == 2, done.stderr
+    for fragment in fragments:
+        assert fragment in done.stderr, (fragment, done.stderr)
+    assert "Traceback" not in done.stderr
     assert list(tmp_path.iterdir()) == []
 
 
