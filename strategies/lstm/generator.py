@@ -15,6 +15,7 @@ from strategies.base import ChunkTask, Generator
 from strategies.lstm.options import (
     ACTIVATION_NAMES,
     BATCHING,
+    BIAS_NAMES,
     LOSS_NAMES,
     PRECISION_NAMES,
     check_logger,
@@ -200,8 +201,8 @@ class LSTMGenerator(Generator):
                 )
         if precision not in PRECISION_NAMES:
             raise ValueError(f"precision must be one of {list(PRECISION_NAMES)}, got '{precision}'")
-        if biases not in ("keras", "torch"):
-            raise ValueError(f"biases must be one of ['keras', 'torch'], got '{biases}'")
+        if biases not in BIAS_NAMES:
+            raise ValueError(f"biases must be one of {list(BIAS_NAMES)}, got '{biases}'")
         if madl_slope is not None and not madl_slope > 0:
             raise ValueError(f"madl_slope must be positive or null, got {madl_slope}")
         if dropout != 0.0:
@@ -347,6 +348,9 @@ class LSTMGenerator(Generator):
             per_seed = []
             asset = str(getattr(task.history, "name", None))
             summaries = getattr(model, "training_", [None] * len(self.seeds))
+            realized = log_returns(task.history)[-task.n :][
+                1:
+            ]  # next return of each bar but the last
             for seed, state, summary in zip(self.seeds, model.states_, summaries, strict=True):
                 if state is not None:
                     last_good[task.source, seed] = (state, model)
@@ -371,7 +375,7 @@ class LSTMGenerator(Generator):
                             "window": task.train.index[-1],
                             "seed": seed,
                             **summary,
-                            **_test_block(per_seed[-1], task),
+                            **_test_block(per_seed[-1], realized),
                         }
                     )
             forecasts.append(np.mean(per_seed, axis=0))
@@ -465,11 +469,11 @@ class LSTMGenerator(Generator):
         return np.mean([self._predict(state, inputs) for state in states], axis=0)
 
 
-def _test_block(forecasts: np.ndarray, task: ChunkTask) -> dict[str, object]:
-    """How one model's forecasts of a test block behaved (see ``training_log_``)."""
+def _test_block(forecasts: np.ndarray, realized: np.ndarray) -> dict[str, object]:
+    """How one model's forecasts of a test block behaved (see ``training_log_``), with
+    ``realized`` the next return of each of the block's bars but the last."""
     finite = forecasts[np.isfinite(forecasts)]
     signs = np.sign(finite)
-    realized = log_returns(task.history)[-task.n :][1:]  # next return of each bar but the last
     hits = np.sign(forecasts[:-1]) == np.sign(realized)
     scored = np.isfinite(forecasts[:-1]) & np.isfinite(realized) & (realized != 0)
     return {

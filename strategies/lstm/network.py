@@ -28,8 +28,9 @@ import torch
 from torch import nn
 
 from strategies.lstm.losses import Loss
+from strategies.lstm.options import BIAS_NAMES
 
-__all__ = ["ACTIVATIONS", "BIASES", "BatchedLSTM", "LSTMList", "SingleLSTM", "initial_state"]
+__all__ = ["ACTIVATIONS", "BatchedLSTM", "LSTMList", "SingleLSTM", "initial_state"]
 
 #: Output activations: linear (long/short), relu (long-only), inverted relu (short-only).
 ACTIVATIONS = {
@@ -56,11 +57,6 @@ def _shapes(input_size: int, hidden_sizes: Sequence[int]) -> tuple[list[tuple[in
     return shapes, bounds
 
 
-#: Initial biases: PyTorch's (uniform, as its weights) or Keras' (zeros, with the forget
-#: gate's at 1: ``unit_forget_bias``; the head's at 0).
-BIASES = ("keras", "torch")
-
-
 def initial_state(
     seed: int, input_size: int, hidden_sizes: Sequence[int], biases: str = "torch"
 ) -> list[torch.Tensor]:
@@ -69,12 +65,14 @@ def initial_state(
     The weights' distributions are PyTorch's defaults (uniform within +-1/sqrt(hidden
     units) for the LSTM, within +-1/sqrt(fan in) for the head), drawn from a private
     generator so that the global random state is neither used nor changed. ``biases``
-    (one of :data:`BIASES`): "keras" starts every output at exactly zero for a zero
+    (one of :data:`strategies.lstm.options.BIAS_NAMES`): "torch" draws them like the
+    weights; "keras" sets them to zero, the forget gate's to 1 (Keras'
+    ``unit_forget_bias``) and the head's to 0, which starts every output at exactly zero for a zero
     input, so that the forecasts' signs follow the inputs from the first epoch instead
     of a random offset.
     """
-    if biases not in BIASES:
-        raise ValueError(f"biases must be one of {list(BIASES)}, got '{biases}'")
+    if biases not in BIAS_NAMES:
+        raise ValueError(f"biases must be one of {list(BIAS_NAMES)}, got '{biases}'")
     generator = torch.Generator().manual_seed(int(seed))
     shapes, bounds = _shapes(input_size, hidden_sizes)
     state = [

@@ -12,6 +12,7 @@ import importlib.util
 __all__ = [
     "ACTIVATION_NAMES",
     "BATCHING",
+    "BIAS_NAMES",
     "LOGGERS",
     "LOSS_NAMES",
     "PRECISION_NAMES",
@@ -23,6 +24,9 @@ LOSS_NAMES = ("madl", "gmadl", "mse")
 
 #: Output activations (see :data:`strategies.lstm.network.ACTIVATIONS`).
 ACTIVATION_NAMES = ("linear", "relu", "inverted_relu")
+
+#: Initial biases (see :func:`strategies.lstm.network.initial_state`).
+BIAS_NAMES = ("keras", "torch")
 
 #: Training precisions (see :func:`strategies.lstm.training.resolve_precision`).
 PRECISION_NAMES = ("32-true", "bf16-mixed", "auto")

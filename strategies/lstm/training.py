@@ -13,6 +13,7 @@ that did not learn shows it.
 
 from __future__ import annotations
 
+import functools
 import logging
 import os
 import warnings
@@ -31,7 +32,6 @@ from strategies.run_context import RUN_DIR_VARIABLE
 __all__ = [
     "LAYOUTS",
     "LOGGERS",
-    "PRECISIONS",
     "RUN_DIR_VARIABLE",
     "TRAINING_COLUMNS",
     "ListedPart",
@@ -56,10 +56,6 @@ TRAINING_COLUMNS = (
     "constant_validation_loss",
     "zero_validation_loss",
 )
-
-#: Lightning precisions offered ("auto": bf16-mixed where the hardware computes bf16
-#: natively, 32-true elsewhere; see :func:`resolve_precision`).
-PRECISIONS = PRECISION_NAMES
 
 
 @dataclass(frozen=True)
@@ -238,14 +234,15 @@ class BatchedForecaster(pl.LightningModule):
 
 
 def resolve_precision(precision: str, accelerator: str = "auto") -> str:
-    """The Lightning precision a setting of :data:`PRECISIONS` stands for here.
+    """The Lightning precision a setting of
+    :data:`strategies.lstm.options.PRECISION_NAMES` stands for here.
 
     "auto" is "bf16-mixed" on a CUDA GPU that computes bf16 and on a CPU with native
     bf16 arithmetic (AVX-512 BF16 or AMX), where it is faster than float32 for large
     networks; "32-true" elsewhere (a CPU without it emulates bf16, slower than float32).
     """
-    if precision not in PRECISIONS:
-        raise ValueError(f"precision must be one of {list(PRECISIONS)}, got '{precision}'")
+    if precision not in PRECISION_NAMES:
+        raise ValueError(f"precision must be one of {list(PRECISION_NAMES)}, got '{precision}'")
     if precision != "auto":
         return precision
     on_gpu = accelerator in ("gpu", "cuda") or (accelerator == "auto" and torch.cuda.is_available())
@@ -254,7 +251,8 @@ def resolve_precision(precision: str, accelerator: str = "auto") -> str:
     return "bf16-mixed" if _cpu_computes_bf16() else "32-true"
 
 
-def _cpu_computes_bf16() -> bool:
+@functools.cache
+def _cpu_computes_bf16() -> bool:  # read once: every forecast block asks
     try:
         with open("/proc/cpuinfo", encoding="ascii", errors="replace") as info:
             flags = next((line for line in info if line.startswith("flags")), "").split()
@@ -333,7 +331,8 @@ def train_models(
     features), targets); ``layout`` is a key of :data:`LAYOUTS`; ``loss`` a key of
     :data:`strategies.lstm.losses.LOSSES` (with its default parameters) or a loss
     from :func:`strategies.lstm.losses.make_loss`; ``precision`` one of
-    :data:`PRECISIONS`; ``biases`` one of :data:`strategies.lstm.network.BIASES`.
+    :data:`~strategies.lstm.options.PRECISION_NAMES`; ``biases`` one of
+    :data:`~strategies.lstm.options.BIAS_NAMES`.
 
     Returns
     -------

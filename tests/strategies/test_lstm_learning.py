@@ -83,17 +83,15 @@ def test_on_white_noise_the_diagnostics_are_computed_and_nothing_breaks():
 
 
 def test_the_verdict_flags_a_constant_sign_and_a_loss_no_better_than_a_constant(sp500):
-    history = sp500.iloc[:40]
-    task = ChunkTask(train=sp500.iloc[:30], history=history, n=10)
-    realized = np.sign(np.log(history).diff().to_numpy()[-9:])
-    steady = _test_block(np.full(10, 0.5), task)
+    # A block of 10 bars: the next returns of its first 9 (the 10th's lies beyond it).
+    next_returns = np.log(sp500.iloc[:40]).diff().to_numpy()[-9:]
+    realized = np.sign(next_returns)
+    steady = _test_block(np.full(10, 0.5), next_returns)
     assert steady["constant_sign"] and steady["sign_changes"] == 0.0
     assert steady["directional_accuracy"] == pytest.approx(np.mean(realized == 1.0))
-    alternating = _test_block(np.tile([0.1, -0.1], 5), task)
+    alternating = _test_block(np.tile([0.1, -0.1], 5), next_returns)
     assert not alternating["constant_sign"] and alternating["sign_changes"] == 1.0
-    assert not _test_block(np.array([0.3]), ChunkTask(sp500.iloc[:30], sp500.iloc[:31], 1))[
-        "constant_sign"
-    ]
+    assert not _test_block(np.array([0.3]), np.array([]))["constant_sign"]
     summary = dict.fromkeys(TRAINING_COLUMNS, 0.0)
     rows = [
         {**summary, "best_validation_loss": -0.2, "constant_validation_loss": -0.1, **alternating},
