@@ -5,7 +5,7 @@ from __future__ import annotations
 import copy
 from collections.abc import Sequence
 
-from ensemble.groups import EnsembleGroup, check_rebalance, line_name
+from ensemble.groups import ALL_ASSETS, EnsembleGroup, check_rebalance, line_name
 from ensemble.weights import TargetWeights
 
 __all__ = ["Combination"]
@@ -78,7 +78,7 @@ class Combination:
             ]
         if self.across_assets and len(assets) > 1:
             everything = tuple(line_name(asset, m) for asset in assets for m in members)
-            scopes.append((line_name("all", name), "all", everything))
+            scopes.append((line_name(ALL_ASSETS, name), ALL_ASSETS, everything))
         return [
             EnsembleGroup(
                 name=line,

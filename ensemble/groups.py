@@ -7,7 +7,10 @@ from dataclasses import dataclass
 from ensemble.weights import TargetWeights
 from strategies.schedule import FREQUENCIES
 
-__all__ = ["EnsembleGroup", "check_rebalance", "line_name"]
+__all__ = ["ALL_ASSETS", "EnsembleGroup", "check_rebalance", "line_name"]
+
+#: The asset label of a line over every asset (``"all/<combiner>"``, type II ensembles).
+ALL_ASSETS = "all"
 
 
 def check_rebalance(rebalance: str, cost_rate: float | None) -> None:

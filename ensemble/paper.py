@@ -12,13 +12,19 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from ensemble.groups import EnsembleGroup, check_rebalance, line_name
+from ensemble.groups import ALL_ASSETS, EnsembleGroup, check_rebalance, line_name
 from ensemble.weights import EqualWeight, FixedWeights
 
-__all__ = ["ENSEMBLE_I", "PaperEnsembles"]
+__all__ = ["ENSEMBLE_I", "ENSEMBLE_II", "HEDGE", "PaperEnsembles"]
 
 #: Strategy label of a type I ensemble line.
 ENSEMBLE_I = "ensemble_I"
+
+#: Kind, and first part of the name, of a type II ensemble line ("ensemble_II/momentum").
+ENSEMBLE_II = "ensemble_II"
+
+#: Kind, and first part of the name, of a hedge line ("hedge/SP500+WTI/momentum").
+HEDGE = "hedge"
 
 
 class PaperEnsembles:
@@ -93,9 +99,9 @@ class PaperEnsembles:
             return []
         return [
             self._group(
-                name=f"ensemble_II/{strategy}",
-                kind="ensemble_II",
-                asset="all",
+                name=f"{ENSEMBLE_II}/{strategy}",
+                kind=ENSEMBLE_II,
+                asset=ALL_ASSETS,
                 strategy=strategy,
                 members=tuple(line_name(asset, strategy) for asset in assets),
                 targets=EqualWeight(),
@@ -122,8 +128,8 @@ class PaperEnsembles:
         targets = FixedWeights([self.hedge_weight, 1.0 - self.hedge_weight])
         return [
             self._group(
-                name=f"hedge/{base}+{partner}/{strategy}",
-                kind="hedge",
+                name=f"{HEDGE}/{base}+{partner}/{strategy}",
+                kind=HEDGE,
                 asset=f"{base}+{partner}",
                 strategy=strategy,
                 members=(line_name(base, strategy), line_name(partner, strategy)),

@@ -27,7 +27,7 @@ from omegaconf import DictConfig, OmegaConf
 import conf
 from portfolio.composition import build, cache_directory, load_config
 from portfolio.datasets import list_datasets
-from portfolio.errors import AisfolioError, ConfigError
+from portfolio.errors import EXIT_BAD_INPUT, AisfolioError, ConfigError
 from portfolio.orders import rebalance_orders
 from portfolio.results import RunResult
 from portfolio.run_folder import claim_run_folder
@@ -38,9 +38,6 @@ from strategies.run_context import RUN_DIR_VARIABLE
 __all__ = ["main"]
 
 log = logging.getLogger("aisfolio")
-
-#: Exit code of a run stopped by bad input.
-EXIT_BAD_INPUT = 2
 
 #: Values of the ``mode`` key.
 MODES = ("backtest", "rebalance")

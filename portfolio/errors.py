@@ -6,7 +6,10 @@ code 2, with no output written; Python callers catch the same classes.
 
 from __future__ import annotations
 
-__all__ = ["AisfolioError", "ConfigError", "DataError", "OutputError"]
+__all__ = ["EXIT_BAD_INPUT", "AisfolioError", "ConfigError", "DataError", "OutputError"]
+
+#: Exit code of a command stopped by bad input (any :class:`AisfolioError`).
+EXIT_BAD_INPUT = 2
 
 
 class AisfolioError(Exception):

@@ -13,8 +13,8 @@ import numpy as np
 import pandas as pd
 
 from ensemble.combination import Combination
-from ensemble.groups import EnsembleGroup, line_name
-from ensemble.paper import ENSEMBLE_I, PaperEnsembles
+from ensemble.groups import ALL_ASSETS, EnsembleGroup, line_name
+from ensemble.paper import ENSEMBLE_I, ENSEMBLE_II, HEDGE, PaperEnsembles
 from portfolio.allocation.plan import Allocation
 from portfolio.backtest import backtest_positions
 from portfolio.calendars import infer_periods_per_year
@@ -32,11 +32,6 @@ __all__ = ["BacktestSettings", "Pipeline"]
 
 log = logging.getLogger(__name__)
 
-
-#: First parts of the names of the paper's group lines ("ensemble_II/momentum",
-#: "hedge/SP500+WTI/momentum"), which no asset may be named (nor "all", the lines over
-#: every asset, nor an allocation's name).
-RESERVED_LINE_PREFIXES = ("ensemble_II", "hedge")
 
 #: How the evaluation starts of the assets are set (see :class:`BacktestSettings`).
 ALIGNMENTS = ("common", "per_asset")
@@ -185,11 +180,12 @@ class Pipeline:
         return build(load_config(overrides)).pipeline
 
     def _check_asset_names(self, assets: list[str]) -> None:
-        """Refuse asset names that would collide with the names of the run's lines."""
+        """Refuse asset names that would collide with the first part of the names of
+        the run's group lines ("ensemble_II/momentum", "hedge/SP500+WTI/momentum")."""
         reserved = {
-            RESERVED_LINE_PREFIXES[0]: "type II ensembles",
-            RESERVED_LINE_PREFIXES[1]: "hedges",
-            "all": "the lines over every asset",
+            ENSEMBLE_II: "type II ensembles",
+            HEDGE: "hedges",
+            ALL_ASSETS: "the lines over every asset",
             **dict.fromkeys(self.allocations, "an allocation"),
         }
         for asset in assets:

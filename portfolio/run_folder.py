@@ -26,7 +26,7 @@ from typing import Any
 from hydra.experimental.callback import Callback
 from omegaconf import DictConfig
 
-from portfolio.errors import OutputError
+from portfolio.errors import EXIT_BAD_INPUT, OutputError
 
 __all__ = ["RUN_OUTPUTS", "RunFolder", "RunFolderGuard", "claim_run_folder"]
 
@@ -141,9 +141,22 @@ def _listed(names: list[str], shown: int = 4) -> str:
     return ", ".join(names[:shown]) + (f" and {more} more" if more > 0 else "")
 
 
-def _refuse(error: OutputError) -> None:
-    print(f"aisfolio: error: {error}", file=sys.stderr)
-    sys.exit(2)
+def _refuse_holding(path: str, names: Iterable[str], what: str, key: str) -> RunFolder:
+    """Survey ``path``; end the command (exit code 2) if it holds any of ``names``
+    (``what`` they make it hold) or cannot be a folder."""
+    try:
+        folder = RunFolder.survey(path)
+        previous = folder.holding(names)
+        if previous:
+            raise OutputError(
+                f"already holds {what} ({_listed(previous)}); choose another {key} "
+                "(aisfolio never overwrites or removes files)",
+                path=folder.path,
+            )
+    except OutputError as error:
+        print(f"aisfolio: error: {error}", file=sys.stderr)
+        sys.exit(EXIT_BAD_INPUT)
+    return folder
 
 
 class RunFolderGuard(Callback):
@@ -154,29 +167,11 @@ class RunFolderGuard(Callback):
 
     def on_run_start(self, config: DictConfig, **kwargs: Any) -> None:
         """Survey ``hydra.run.dir``; refuse one that holds a run (exit code 2)."""
-        try:
-            folder = RunFolder.survey(config.hydra.run.dir)
-            previous = folder.holding(run_names(config.hydra))
-            if previous:
-                raise OutputError(
-                    f"already holds what a run writes ({_listed(previous)}); choose "
-                    "another hydra.run.dir (a run never overwrites or removes files)",
-                    path=folder.path,
-                )
-        except OutputError as error:
-            _refuse(error)
+        folder = _refuse_holding(
+            config.hydra.run.dir, run_names(config.hydra), "what a run writes", "hydra.run.dir"
+        )
         _SURVEYED[folder.path] = folder
 
     def on_multirun_start(self, config: DictConfig, **kwargs: Any) -> None:
         """Refuse a ``hydra.sweep.dir`` that holds a sweep (exit code 2)."""
-        try:
-            folder = RunFolder.survey(config.hydra.sweep.dir)
-            previous = folder.holding(SWEEP_MARKERS)
-            if previous:
-                raise OutputError(
-                    f"already holds a sweep ({_listed(previous)}); choose another "
-                    "hydra.sweep.dir (a sweep never overwrites or removes files)",
-                    path=folder.path,
-                )
-        except OutputError as error:
-            _refuse(error)
+        _refuse_holding(config.hydra.sweep.dir, SWEEP_MARKERS, "a sweep", "hydra.sweep.dir")

@@ -6,7 +6,7 @@ import copy
 import dataclasses
 from collections.abc import Sequence
 
-from ensemble.groups import EnsembleGroup, check_rebalance, line_name
+from ensemble.groups import ALL_ASSETS, EnsembleGroup, check_rebalance, line_name
 from portfolio.allocation.allocator import Allocator
 
 __all__ = ["SCOPES", "Allocation"]
@@ -100,7 +100,8 @@ class Allocation:
         if self.scope == "portfolio":
             members = tuple(line_name(a, label) for a in assets for label in self.lines)
             strategy = "+".join(self.lines)
-            return [self._group(f"{name}/all/{strategy}", "all", strategy, members, {})]
+            line = f"{name}/{ALL_ASSETS}/{strategy}"
+            return [self._group(line, ALL_ASSETS, strategy, members, {})]
         if len(assets) < 2:
             return []
         base = self.hedge_base if self.hedge_base is not None else assets[0]
