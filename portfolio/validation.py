@@ -657,12 +657,11 @@ def _with_zone_format(text: pd.Series, date_format: str, blank: np.ndarray) -> p
         except (ValueError, TypeError, OverflowError):
             return pd.NaT
 
-    parsed = pd.Series(
+    return pd.Series(
         [pd.NaT if skip else local(cell) for cell, skip in zip(text, blank, strict=True)],
         index=text.index,
         dtype="datetime64[ns]",
     )
-    return parsed
 
 
 # --------------------------------------------------------------------------- helpers
