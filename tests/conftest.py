@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+import logging
+import os
+import shutil
+import tempfile
+
 import pandas as pd
 import pytest
 import torch
@@ -11,6 +16,20 @@ from portfolio.datasets import load_dataset
 # One intra-op thread: the tests' tensors are tiny, and a second thread only spins when
 # the machine is busy.
 torch.set_num_threads(1)
+
+_SESSION_CACHE = tempfile.mkdtemp(prefix="aisfolio-test-cache-")
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Module- and session-scoped fixtures run before the per-test cache below: they,
+    too, get a private cache, never the user's."""
+    from strategies.execution import CACHE_DIR_VARIABLE
+
+    os.environ[CACHE_DIR_VARIABLE] = _SESSION_CACHE
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    shutil.rmtree(_SESSION_CACHE, ignore_errors=True)
 
 
 @pytest.fixture(scope="session")
@@ -37,6 +56,25 @@ def _private_result_cache(tmp_path_factory, monkeypatch):
     from strategies.execution import CACHE_DIR_VARIABLE
 
     monkeypatch.setenv(CACHE_DIR_VARIABLE, str(tmp_path_factory.mktemp("cache")))
+
+
+@pytest.fixture(autouse=True)
+def _logging_as_it_was():
+    """A CLI run in this process lets Hydra configure logging (handlers on this test's
+    captured stdout, which pytest closes): later tests then log to a closed file."""
+    loggers = [logging.getLogger(), *map(logging.getLogger, list(logging.root.manager.loggerDict))]
+    saved = [(lg, list(lg.handlers), lg.level, lg.propagate, lg.disabled) for lg in loggers]
+    yield
+    known = {id(state[0]) for state in saved}
+    for name in list(logging.root.manager.loggerDict):
+        added = logging.getLogger(name)
+        if id(added) not in known:
+            added.handlers.clear()
+    for logger, handlers, level, propagate, disabled in saved:
+        logger.handlers[:] = handlers
+        logger.setLevel(level)
+        logger.propagate = propagate
+        logger.disabled = disabled
 
 
 @pytest.fixture(scope="session")

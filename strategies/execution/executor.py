@@ -58,7 +58,7 @@ import pandas as pd
 from strategies.base import ChunkTask, Generator
 from strategies.execution.cache import ChunkCache, default_cache_dir
 from strategies.execution.keys import chunk_key, fit_key, generator_digest
-from strategies.execution.pool import pool_dataflow
+from strategies.execution.pool import pool_dataflow, worker_environment
 from strategies.execution.processes import Piece, granted_processes
 from strategies.execution.progress import PROGRESS_MODES, Progress
 from strategies.run_context import RUN_DIR_VARIABLE
@@ -205,11 +205,12 @@ class Executor:
         Ray cluster to join (``"auto"``, ``"ray://host:10001"``, ``"host:6379"``);
         default ``$RAY_ADDRESS``, else a new local Ray instance. Only for ``ray``.
     threads_per_job : int, optional
-        BLAS/torch threads in each worker; default the cores divided by the workers
-        (at least 1), so parallel jobs do not oversubscribe the CPU. When set, jobs run
-        in this process use it too: numerical libraries may round differently with
-        other thread counts (torch's reductions), so set it (e.g. 1) for forecasts that
-        are bit-identical across backends with such generators.
+        BLAS/torch threads of every job, whether it runs in a worker or in this
+        process; default the cores divided by the workers (at least 1), so parallel
+        jobs do not oversubscribe the CPU. A job never runs with the thread counts it
+        happens to find (the user's ``OMP_NUM_THREADS``, torch's default): numerical
+        libraries round differently with other thread counts (torch's reductions), so
+        the same settings on the same machine give the same forecasts.
     processes_per_job : int, optional
         Processes a job may run on for its own parallelism, its own included (see
         :mod:`strategies.execution.processes`: ARIMA-GARCH spreads each order search's
@@ -462,6 +463,11 @@ class Executor:
             return self.n_jobs
         return max(1, (os.cpu_count() or 1) + 1 + self.n_jobs)
 
+    def _threads(self) -> int:
+        """BLAS/torch threads of every job: ``threads_per_job``, else the cores divided
+        by the workers."""
+        return self.threads_per_job or max(1, (os.cpu_count() or 1) // self._workers())
+
     def _processes_alone(self) -> int:
         """Processes a job run alone in this process may use (its own included):
         ``processes_per_job`` if set, else with ``loky`` every worker, else 1. (Jobs
@@ -477,32 +483,33 @@ class Executor:
     ) -> Iterator[tuple[_Job, _Output]]:
         env = {RUN_DIR_VARIABLE: os.environ.get(RUN_DIR_VARIABLE)}
         alone = self._processes_alone()
+        threads = self._threads()
         if self.backend == "sequential" or self._workers() == 1 or len(jobs) <= 1:
             for job in jobs:
-                yield job, _run_job(job, store, env, self.threads_per_job, alone)
+                yield job, _run_job(job, store, env, threads, alone)
             return
         heavy = [job for job in jobs if job.kind != "independent"]
         light = [job for job in jobs if job.kind == "independent"]
         if light and self.min_parallel_seconds > 0:
             started = time.perf_counter()
             probe = light.pop(0)
-            yield probe, _run_job(probe, store, env, self.threads_per_job)
+            yield probe, _run_job(probe, store, env, threads)
             spent = time.perf_counter() - started
             left = sum(len(job.tasks) for job in light)
             if spent / len(probe.tasks) * left < self.min_parallel_seconds:
                 for job in light:
-                    yield job, _run_job(job, store, env, self.threads_per_job)
+                    yield job, _run_job(job, store, env, threads)
                 light = []
         remote = heavy + light
         if len(remote) == 1:
-            yield remote[0], _run_job(remote[0], store, env, self.threads_per_job, alone)
+            yield remote[0], _run_job(remote[0], store, env, threads, alone)
         elif remote:
             yield from self._parallel(remote, store, env)
 
     def _parallel(
         self, jobs: list[_Job], store: ChunkCache | None, env: dict[str, str | None]
     ) -> Iterator[tuple[_Job, _Output]]:
-        threads = self.threads_per_job or max(1, (os.cpu_count() or 1) // self._workers())
+        threads = self._threads()
         run = partial(
             _run_sent, store=store, env=env, threads=threads, fixed=self.processes_per_job
         )
@@ -711,26 +718,25 @@ def _run_job(
     job: _Job,
     store: ChunkCache | None,
     env: dict[str, str | None],
-    threads: int | None,
+    threads: int,
     processes: int = 1,
 ) -> _Output:
-    """Compute a job's chunks with ``threads`` BLAS/torch threads (None: as they are)
-    and ``processes`` granted (see :mod:`strategies.execution.processes`); each entry is
-    pickled (and stored) as soon as it is done."""
-    for name, value in env.items():
-        if value is None:
-            os.environ.pop(name, None)
-        else:
-            os.environ[name] = value
+    """Compute a job's chunks with ``threads`` BLAS/torch threads and ``processes``
+    granted (see :mod:`strategies.execution.processes`), in the environment ``env``
+    names; each entry is pickled (and stored) as soon as it is done."""
+    _set_environment(env)
     with granted_processes(processes):
         return _run_threads(job, store, threads)
 
 
-def _run_threads(job: _Job, store: ChunkCache | None, threads: int | None) -> _Output:
-    if threads is None:
-        return _compute(job, store)
+def _run_threads(job: _Job, store: ChunkCache | None, threads: int) -> _Output:
+    """Compute with ``threads`` threads in every numerical library: the libraries
+    already loaded are limited directly, and those a job loads (torch, imported by the
+    LSTM's first fit) read the thread variables set here for the job's duration."""
     from threadpoolctl import threadpool_limits
 
+    saved = {name: os.environ.get(name) for name in worker_environment(threads)}
+    os.environ.update(worker_environment(threads))
     torch = sys.modules.get("torch")
     previous = torch.get_num_threads() if torch is not None else None
     if torch is not None:
@@ -739,8 +745,18 @@ def _run_threads(job: _Job, store: ChunkCache | None, threads: int | None) -> _O
         with threadpool_limits(limits=threads):
             return _compute(job, store)
     finally:
+        _set_environment(saved)
         if torch is not None and previous is not None:
             torch.set_num_threads(previous)
+
+
+def _set_environment(values: dict[str, str | None]) -> None:
+    """Set each variable to its value, unset those whose value is None."""
+    for name, value in values.items():
+        if value is None:
+            os.environ.pop(name, None)
+        else:
+            os.environ[name] = value
 
 
 def _compute(job: _Job, store: ChunkCache | None) -> _Output:

@@ -35,6 +35,21 @@ class MeanOfBatch(Generator):
         return [np.log(t.history.iloc[-t.n :].to_numpy() / t.train.iloc[0]) - level for t in tasks]
 
 
+class ThreadReporting(Generator):
+    """A ``batch`` generator whose forecasts are the threads its job ran with: torch's
+    intra-op threads and ``OMP_NUM_THREADS``, as ``100 * torch + omp``."""
+
+    min_history = 5
+
+    def fit_predict_batch(self, tasks: Sequence[ChunkTask]) -> list[np.ndarray]:
+        import os
+
+        import torch
+
+        threads = 100 * torch.get_num_threads() + int(os.environ.get("OMP_NUM_THREADS", "0"))
+        return [np.full(t.n, float(threads)) for t in tasks]
+
+
 def small_arima() -> ArimaGarch:
     """The ARIMA-GARCH protocol, small: orders up to (1, 1), 2-year windows."""
     return ArimaGarch(max_p=1, max_q=1, window_years=2, refit_every=10, min_observations=100)

@@ -24,6 +24,7 @@ from strategies.walk_forward import chunk_task
 from tests.strategies.execution_helpers import (
     CountingMomentum,
     MeanOfBatch,
+    ThreadReporting,
     assets,
     quarterly_from,
     same,
@@ -71,18 +72,44 @@ def test_dependencies_are_read_from_the_generators():
 
 @pytest.mark.parametrize("backend", ["sequential", "loky"])
 def test_backends_give_the_forecasts_of_an_uninterrupted_run(backend, inputs, walk, tmp_path):
-    reference = _reference(inputs, walk)
-    executor = Executor(backend=backend, n_jobs=2, progress="off", min_parallel_seconds=0)
+    reference = _reference(inputs, walk)  # on this process's one torch thread
+    executor = Executor(
+        backend=backend, n_jobs=2, progress="off", min_parallel_seconds=0, threads_per_job=1
+    )
     outputs = executor.run_specs(_specs(inputs, walk))
     assert all(same(a, b) for a, b in zip(reference, outputs, strict=True))
     assert executor.stats.jobs > 3  # chains, chunks and the batch were split into jobs
     cached = Executor(
-        backend=backend, n_jobs=2, progress="off", cache=True, cache_dir=str(tmp_path)
+        backend=backend,
+        n_jobs=2,
+        progress="off",
+        cache=True,
+        cache_dir=str(tmp_path),
+        threads_per_job=1,
     )
     assert all(
         same(a, b) for a, b in zip(reference, cached.run_specs(_specs(inputs, walk)), strict=True)
     )
     assert cached.stats.computed == cached.stats.chunks > 0
+
+
+@pytest.mark.parametrize("backend", ["sequential", "loky"])
+def test_jobs_run_with_the_threads_asked_whatever_this_process_has(
+    backend, inputs, walk, monkeypatch
+):
+    import torch
+
+    monkeypatch.setenv("OMP_NUM_THREADS", "3")
+    own = torch.get_num_threads()
+    torch.set_num_threads(2)
+    try:
+        executor = Executor(backend=backend, n_jobs=2, progress="off", threads_per_job=1)
+        [outputs] = executor.run_specs([WalkForwardSpec(ThreadReporting(), walk, inputs, "t")])
+        assert torch.get_num_threads() == 2  # this process's own count is given back
+    finally:
+        torch.set_num_threads(own)
+    assert os.environ["OMP_NUM_THREADS"] == "3"
+    assert {value for series in outputs for value in series.dropna()} == {101.0}
 
 
 def test_loky_sends_a_chain_one_chunk_at_a_time_with_its_state(inputs, walk, monkeypatch):
