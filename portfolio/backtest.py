@@ -76,15 +76,32 @@ def backtest_positions(
     if len(price) < 2:
         raise DataError(f"fewer than 2 bars from {start} on", column=str(prices.name))
     asset_returns = simple_returns(price).fillna(0.0)
-    if not np.isfinite(asset_returns.to_numpy()).all():
-        bad = price.index[~np.isfinite(asset_returns.to_numpy())][0]
-        raise DataError(
-            f"the return on {bad.date()} is not finite (previous price is zero)",
-            column=str(prices.name),
-        )
+    finite = np.isfinite(asset_returns.to_numpy())
+    if not finite.all():
+        raise _not_finite_return(price, int(np.argmin(finite)))
     position = positions[window].fillna(0.0)
     trades = position.diff().fillna(position).abs()
     costs = apply_decision_lag(cost_rate * trades)
     returns = apply_decision_lag(position) * asset_returns - costs
     equity = (1.0 + returns).cumprod()
     return AISBacktest(equity=equity, returns=returns, costs=costs, positions=position)
+
+
+def _not_finite_return(price: pd.Series, bar: int) -> DataError:
+    """The error for a return that floating point cannot hold, naming both prices."""
+    before, after = price.iloc[bar - 1], price.iloc[bar]
+    why = (
+        "a zero price has no return"
+        if before == 0
+        else "the ratio of the two prices is beyond floating point"
+    )
+    return DataError(
+        f"the return on {_bar(price.index[bar])} is not finite: the price goes from "
+        f"{before:.6g} on {_bar(price.index[bar - 1])} to {after:.6g} ({why})",
+        column=str(price.name),
+    )
+
+
+def _bar(stamp: pd.Timestamp) -> str:
+    """A bar's date, with its time of day when it has one (hourly bars)."""
+    return str(stamp.date()) if stamp == stamp.normalize() else str(stamp)

@@ -18,6 +18,7 @@ Sharpe ratio is the probability that its true Sharpe ratio is above zero. Net re
 from __future__ import annotations
 
 import hashlib
+import logging
 from collections.abc import Mapping
 from dataclasses import dataclass
 
@@ -27,6 +28,8 @@ import pandas as pd
 from portfolio.errors import ConfigError
 from portfolio.significance import model_confidence_set, probabilistic_sharpe_ratio, spa_test
 from strategies.execution import ChunkCache
+
+log = logging.getLogger(__name__)
 
 __all__ = ["SIGNIFICANCE_COLUMNS", "SignificanceSettings", "significance_table"]
 
@@ -74,8 +77,12 @@ class SignificanceSettings:
             raise ConfigError(f"must be >= 1, got {self.block_size}", key="significance.block_size")
 
 
-def _groups(metrics: pd.DataFrame, benchmark: str) -> dict[str, tuple[str, list[str]]]:
-    """Group name -> (benchmark line, candidate lines), in the order of ``metrics``."""
+def _groups(
+    metrics: pd.DataFrame, benchmark: str
+) -> tuple[dict[str, tuple[str, list[str]]], dict[str, list[str]]]:
+    """Group name -> (benchmark line, candidate lines), in the order of ``metrics``; and
+    the lines left untested, under the missing benchmark line they would be tested
+    against."""
     # The asset a kind of line is measured against: that of its first line (a hedge's
     # hedged asset; the run's first asset for type II ensembles, which cover them all).
     first_of_kind = {
@@ -83,6 +90,7 @@ def _groups(metrics: pd.DataFrame, benchmark: str) -> dict[str, tuple[str, list[
         for kind, asset in metrics.groupby("kind", sort=False)["asset"].first().items()
     }
     groups: dict[str, tuple[str, list[str]]] = {}
+    untested: dict[str, list[str]] = {}
     for line, row in metrics.iterrows():
         if row["strategy"] == benchmark and row["kind"] == "AIS":
             continue
@@ -92,9 +100,10 @@ def _groups(metrics: pd.DataFrame, benchmark: str) -> dict[str, tuple[str, list[
             name, first = str(row["kind"]), first_of_kind[row["kind"]]
         reference = f"{first}/{benchmark}"
         if reference not in metrics.index:
+            untested.setdefault(reference, []).append(str(line))
             continue
         groups.setdefault(name, (reference, []))[1].append(str(line))
-    return groups
+    return groups, untested
 
 
 def _group_key(
@@ -138,7 +147,17 @@ def significance_table(
     """
     settings = settings or SignificanceSettings()
     rows: dict[str, dict[str, object]] = {}
-    for name, (benchmark, lines) in _groups(metrics, settings.benchmark).items():
+    groups, untested = _groups(metrics, settings.benchmark)
+    if untested:
+        log.warning(
+            "significance: %d lines not tested, because the run has no benchmark "
+            "line %s; add the strategy %r to the run, or name another with "
+            "significance.benchmark",
+            sum(map(len, untested.values())),
+            ", ".join(f"'{line}'" for line in untested),
+            settings.benchmark,
+        )
+    for name, (benchmark, lines) in groups.items():
         key = _group_key(name, benchmark, lines, returns, settings)
         cached = store.load(key) if store is not None else None
         if cached is None:

@@ -64,3 +64,17 @@ def test_costs_are_never_negative_and_only_reduce_returns(growth, data, cost_rat
     assert (with_costs.costs >= 0).all()
     assert (with_costs.returns <= free.returns + 1e-15).all()
     np.testing.assert_allclose(free.returns - with_costs.returns, with_costs.costs, atol=1e-15)
+
+
+@pytest.mark.parametrize(
+    ("values", "why"),
+    [
+        ([10.0, 1e-300, 1e300, 1e300], "from 1e-300 on 2021-01-05 to 1e+300 (the ratio"),
+        ([10.0, 0.0, 5.0, 5.0], "from 0 on 2021-01-05 to 5 (a zero price has no return)"),
+    ],
+)
+def test_a_return_beyond_floating_point_names_both_prices(values, why):
+    prices = _series(values).rename("WTI")
+    with pytest.raises(DataError, match=r"column 'WTI'.*on 2021-01-06 is not finite") as error:
+        backtest_positions(prices, _series([1.0] * 4), cost_rate=0.0)
+    assert why in str(error.value)

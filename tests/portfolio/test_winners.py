@@ -50,11 +50,14 @@ def test_a_copy_of_the_benchmark_is_not_significant_and_an_oracle_is(sp500):
     assert not table.loc["WTI/copy", "beats benchmark"]
 
 
-def test_lines_without_a_benchmark_are_left_out(sp500):
+def test_lines_without_a_benchmark_are_left_out_with_a_warning(sp500, caplog):
     returns = sp500.pct_change().dropna().iloc[-300:]
     metrics = _metrics({"SP500/momentum": ("AIS", "SP500", "momentum")})
     table = significance_table(metrics, {"SP500/momentum": returns}, SignificanceSettings(reps=50))
     assert table.empty and list(table.columns) == ["group", "benchmark", *SIGNIFICANCE_COLUMNS]
+    [warning] = [r.getMessage() for r in caplog.records if r.levelname == "WARNING"]
+    assert "1 lines not tested" in warning and "'SP500/buy_and_hold'" in warning
+    assert "significance.benchmark" in warning
 
 
 def test_runs_test_their_lines_in_the_tables_and_the_report(us_markets_short, tmp_path):
