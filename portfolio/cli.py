@@ -27,7 +27,7 @@ from omegaconf import DictConfig, OmegaConf
 import conf
 from portfolio.composition import build, cache_directory, load_config
 from portfolio.datasets import list_datasets
-from portfolio.errors import EXIT_BAD_INPUT, AisfolioError, ConfigError
+from portfolio.errors import EXIT_BAD_INPUT, AisfolioError, ConfigError, DataError
 from portfolio.orders import rebalance_orders
 from portfolio.results import RunResult
 from portfolio.run_folder import claim_run_folder
@@ -81,10 +81,13 @@ def _hydra_app(config: DictConfig) -> float | None:
         parts = build(config)
         log.info("loading prices: %s", parts.source.describe())
         prices = parts.source.load()
-        if mode == "rebalance":
-            result, orders = rebalance_orders(parts.pipeline, prices, parts.rebalance)
-        else:
-            result = parts.pipeline.run(prices)
+        try:
+            if mode == "rebalance":
+                result, orders = rebalance_orders(parts.pipeline, prices, parts.rebalance)
+            else:
+                result = parts.pipeline.run(prices)
+        except DataError as error:
+            raise error.from_file(parts.source.describe()) from error
         written = parts.writer.write(
             result, output_dir, OmegaConf.to_yaml(config, resolve=True), orders=orders
         )

@@ -50,6 +50,24 @@ class DataError(AisfolioError, ValueError):
         self.row_kind = row_kind
         super().__init__(self._compose())
 
+    def from_file(self, file: str) -> DataError:
+        """This error, naming ``file`` as where the data came from unless it names one.
+
+        Parameters
+        ----------
+        file : str
+            The file (or data set) the prices were loaded from.
+
+        Returns
+        -------
+        DataError
+        """
+        if self.file is not None:
+            return self
+        return DataError(
+            self.problem, file=file, column=self.column, row=self.row, row_kind=self.row_kind
+        )
+
     def _compose(self) -> str:
         where = []
         if self.file is not None:

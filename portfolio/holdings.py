@@ -9,11 +9,19 @@ position:
 - optionally ``units`` and ``price`` (for ``asset`` rows the price defaults to the last
   price in the data) or ``notional``: they let orders be given in units and notional.
 
-Errors name the file, the line (the header is line 1) and the column, as price files do.
+Errors name the file, the line (the header is line 1, blank lines count) and the column,
+as price files do. A row whose weight and money value contradict each other (a long
+weight with a short notional, a zero weight with units held, or the reverse) is refused;
+weights that add up to more than 100% of the portfolio, or money values that disagree
+with the weights by more than :data:`WEIGHT_TOLERANCE`, are noted in the orders' summary
+and logged as warnings.
 """
 
 from __future__ import annotations
 
+import csv
+import gzip
+import logging
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -23,10 +31,19 @@ import pandas as pd
 from portfolio.errors import DataError
 from portfolio.validation import check_file
 
-__all__ = ["HOLDING_COLUMNS", "Holdings", "read_holdings"]
+__all__ = ["HOLDING_COLUMNS", "WEIGHT_TOLERANCE", "Holdings", "read_holdings"]
+
+log = logging.getLogger(__name__)
 
 #: Columns a holdings file may have.
 HOLDING_COLUMNS = ("asset", "stream", "weight", "units", "price", "notional")
+
+#: Largest difference, in weight, between a row's weight and its money value over the
+#: portfolio's value before it is noted (prices move between the file and the data).
+WEIGHT_TOLERANCE = 0.02
+
+#: Rows named in the notes; more are counted.
+_NOTED_ROWS = 5
 
 
 @dataclass(frozen=True)
@@ -65,6 +82,85 @@ class Holdings:
                     row=int(line),
                 )
 
+    def check_worth(self, worth: pd.Series) -> None:
+        """Refuse a row whose weight and money value contradict each other.
+
+        Parameters
+        ----------
+        worth : Series
+            What each row is worth in money (``notional``, or ``units * price``); NaN
+            where the file does not say.
+
+        Raises
+        ------
+        DataError
+            Naming the line: a zero weight with a position worth money, a weight with a
+            position worth nothing, a weight whose sign is not the position's.
+        """
+        column = "notional" if "notional" in self.table else "units"
+        for name, value in worth.dropna().items():
+            weight = float(self.table.loc[name, "weight"])
+            if np.sign(weight) == np.sign(value):
+                continue
+            if weight == 0:
+                problem = f"weight 0, but the position is worth {value:.6g}"
+            elif value == 0:
+                problem = f"weight {weight:g}, but the position is worth 0"
+            else:
+                problem = (
+                    f"weight {weight:g} is {_side(weight)}, but the position is worth "
+                    f"{value:.6g} ({_side(value)})"
+                )
+            raise DataError(
+                f"{name}: {problem}",
+                file=self.source,
+                column=column,
+                row=int(self.table.loc[name, "line"]),
+            )
+
+    def notes(self, worth: pd.Series | None = None, capital: float | None = None) -> list[str]:
+        """What looks wrong without being a contradiction, each also logged as a warning.
+
+        Parameters
+        ----------
+        worth : Series, optional
+            What each row is worth in money, NaN where unknown.
+        capital : float, optional
+            The portfolio's value.
+
+        Returns
+        -------
+        list of str
+            Weights adding up to more than 100% (net), and rows whose money value over
+            ``capital`` differs from their weight by more than :data:`WEIGHT_TOLERANCE`.
+        """
+        found = []
+        net = float(self.table["weight"].sum())
+        if abs(net) > 1.0 + 1e-9:
+            found.append(
+                f"the current weights add up to {net:g}: more than the portfolio's value "
+                "(weights are fractions of it, 0.5 = 50%)"
+            )
+        if worth is not None and capital is not None:
+            implied = worth / capital
+            gap = (implied - self.table["weight"]).abs().dropna()
+            far = [str(name) for name in gap.index[gap > WEIGHT_TOLERANCE]]
+            found.extend(
+                f"line {int(self.table.loc[name, 'line'])} ({name}): weight "
+                f"{self.table.loc[name, 'weight']:g}, but its position is "
+                f"{implied[name]:.4g} of the portfolio's value {capital:.6g}"
+                for name in far[:_NOTED_ROWS]
+            )
+            if len(far) > _NOTED_ROWS:
+                found.append(f"{len(far) - _NOTED_ROWS} more rows like these")
+        for note in found:
+            log.warning("holdings %s: %s", self.source, note)
+        return found
+
+
+def _side(value: float) -> str:
+    return "long" if value > 0 else "short"
+
 
 def _number(raw: str, *, file: str, column: str, line: int) -> float:
     try:
@@ -96,12 +192,12 @@ def read_holdings(path: str | Path) -> Holdings:
         a value that is not a number, a price that is not positive.
     """
     label = str(path)
-    file = check_file(path)
-    try:
-        raw = pd.read_csv(file, dtype=str, keep_default_na=False, skipinitialspace=True)
-    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as exc:
-        raise DataError(f"cannot read the file as CSV: {exc}", file=label) from None
-    raw.columns = [str(c).strip().lower() for c in raw.columns]
+    header, records = _records(check_file(path), label)
+    raw = pd.DataFrame([fields for _, fields in records], columns=header, dtype=str)
+    lines = [line for line, _ in records]
+    twice = [column for column in header if header.count(column) > 1]
+    if twice:
+        raise DataError("two columns have this name", file=label, column=twice[0])
     unknown = [c for c in raw.columns if c not in HOLDING_COLUMNS]
     if unknown:
         raise DataError(
@@ -118,8 +214,7 @@ def read_holdings(path: str | Path) -> Holdings:
         raise DataError("give 'units' (and 'price') or 'notional', not both", file=label)
     level = keys[0]
     rows: dict[str, dict[str, float]] = {}
-    for position, record in enumerate(raw.to_dict("records")):
-        line = position + 2
+    for line, record in zip(lines, raw.to_dict("records"), strict=True):
         name = record[level].strip()
         if not name:
             raise DataError(f"empty {level} name", file=label, column=level, row=line)
@@ -146,3 +241,35 @@ def read_holdings(path: str | Path) -> Holdings:
         return Holdings.empty(level)
     table["line"] = table["line"].astype(int)
     return Holdings(level, table, label)
+
+
+def _records(file: Path, label: str) -> tuple[list[str], list[tuple[int, list[str]]]]:
+    """The header (lower-cased) and each record with the line it starts on; blank lines
+    are skipped but counted, and a record with more or fewer fields than the header is
+    refused."""
+    opener = gzip.open if file.suffix == ".gz" else open
+    header: list[str] | None = None
+    records: list[tuple[int, list[str]]] = []
+    try:
+        with opener(file, "rt", encoding="utf-8-sig", newline="") as handle:
+            reader = csv.reader(handle, skipinitialspace=True)
+            starts = 1
+            for fields in reader:
+                line, starts = starts, reader.line_num + 1
+                if not any(field.strip() for field in fields):
+                    continue
+                if header is None:
+                    header = [field.strip().lower() for field in fields]
+                elif len(fields) != len(header):
+                    raise DataError(
+                        f"{len(fields)} fields, but the header has {len(header)}",
+                        file=label,
+                        row=line,
+                    )
+                else:
+                    records.append((line, fields))
+    except (UnicodeDecodeError, EOFError, OSError, csv.Error) as exc:
+        raise DataError(f"cannot read the file as CSV: {exc}", file=label) from None
+    if header is None:
+        raise DataError("the file is empty: no header", file=label)
+    return header, records

@@ -81,8 +81,9 @@ class Orders:
         known, ``price`` and ``units``.
     summary : dict
         as of, line, level, holdings, capital, number of orders, expected turnover (weight
-        traded) and expected cost (a fraction of the portfolio, and in money when the
-        capital is known).
+        traded), expected cost (a fraction of the portfolio, and in money when the
+        capital is known), and the holdings' notes (:meth:`Holdings.notes`: weights
+        adding up to more than the portfolio, money values far from the weights).
     targets : Targets
         What the orders trade to.
     """
@@ -92,24 +93,30 @@ class Orders:
     targets: Targets
 
 
-def _capital(holdings: Holdings, prices: pd.Series, configured: float | None) -> float | None:
-    if configured is not None:
-        return float(configured)
+def _worth(holdings: Holdings, prices: pd.Series) -> pd.Series | None:
+    """What each holdings row is worth in money (``notional``, or ``units`` times the
+    file's price, else the last price of an asset); NaN where unknown, None when the file
+    gives neither."""
     table = holdings.table
     if "notional" in table:
-        notional = table["notional"]
-    elif "units" in table:
-        price = table["price"] if "price" in table else pd.Series(np.nan, index=table.index)
-        if holdings.level == "asset":
-            price = price.fillna(prices.reindex(table.index))
-        notional = table["units"] * price
-    else:
+        return table["notional"]
+    if "units" not in table:
         return None
-    known = notional.notna() & (table["weight"] != 0)
+    price = table["price"] if "price" in table else pd.Series(np.nan, index=table.index)
+    if holdings.level == "asset":
+        price = price.fillna(prices.reindex(table.index))
+    return table["units"] * price
+
+
+def _capital(holdings: Holdings, worth: pd.Series | None) -> float | None:
+    """The portfolio's value: what the priced positions are worth over the share they
+    hold (None when no row says)."""
+    if worth is None:
+        return None
+    known = worth.notna() & (holdings.table["weight"] != 0)
     if not known.any():
         return None
-    # Value of the portfolio: what the priced positions are worth over the share they hold.
-    capital = float(notional[known].abs().sum() / table.loc[known, "weight"].abs().sum())
+    capital = float(worth[known].abs().sum() / holdings.table.loc[known, "weight"].abs().sum())
     if not capital > 0:
         raise DataError("the holdings' notional values add up to zero", file=holdings.source)
     return capital
@@ -149,7 +156,8 @@ def compute_orders(
     Raises
     ------
     DataError
-        When the holdings name an asset or stream the run does not have.
+        When the holdings name an asset or stream the run does not have, or a row's
+        weight contradicts its notional or units (see :meth:`Holdings.check_worth`).
     """
     level = holdings.level
     wanted = targets.assets if level == "asset" else targets.streams
@@ -160,7 +168,11 @@ def compute_orders(
     raw = table["target"] - table["current"]
     table["below minimum"] = (raw.abs() < min_trade) & (raw != 0)
     table["order"] = raw.where(~table["below minimum"], 0.0)
-    value = _capital(holdings, prices, capital)
+    worth = _worth(holdings, prices)
+    if worth is not None:
+        holdings.check_worth(worth)
+    value = capital if capital is not None else _capital(holdings, worth)
+    notes = holdings.notes(worth, value)
     if value is not None:
         price = prices.reindex(table.index).astype(float) if level == "asset" else None
         if "price" in holdings.table:
@@ -189,6 +201,7 @@ def compute_orders(
         "capital": value if value is not None else np.nan,
         "cost notional": cost_rate * turnover * value if value is not None else np.nan,
         "min trade": min_trade,
+        "holdings notes": "; ".join(notes),
     }
     return Orders(table, summary, targets)
 

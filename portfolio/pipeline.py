@@ -85,6 +85,14 @@ class BacktestSettings:
                     pd.Timestamp(value)
                 except ValueError:
                     raise ConfigError(f"'{value}' is not a date", key=f"backtest.{key}") from None
+        if (
+            self.start is not None
+            and self.end is not None
+            and pd.Timestamp(self.start) >= pd.Timestamp(self.end)
+        ):
+            raise ConfigError(
+                f"{self.start} is not before backtest.end {self.end}", key="backtest.start"
+            )
 
 
 class Pipeline:
@@ -358,9 +366,7 @@ class Pipeline:
                     first.date(),
                 )
             if (calendars[asset].index >= first).sum() < 2:
-                raise DataError(
-                    f"fewer than 2 bars from the evaluation start {first.date()}", column=asset
-                )
+                raise self._too_short(asset, first, calendars[asset].index[-1], wanted)
             starts[asset] = first
         if len(set(starts.values())) == 1:
             log.info("evaluation starts on %s", next(iter(starts.values())).date())
@@ -370,6 +376,30 @@ class Pipeline:
                 ", ".join(f"{a} {d.date()}" for a, d in starts.items()),
             )
         return starts
+
+    def _too_short(
+        self,
+        asset: str,
+        start: pd.Timestamp,
+        last: pd.Timestamp,
+        wanted: pd.Timestamp | None,
+    ) -> DataError:
+        """The error for an asset with fewer than 2 bars from its evaluation start,
+        saying what set that start."""
+        if wanted is not None and start == wanted:
+            why = "backtest.start"
+        elif self.backtest.align == "common":
+            why = (
+                "the first date on which every asset's strategies all have a position; "
+                "assets that barely overlap need backtest.align=per_asset"
+            )
+        else:
+            why = "the first date on which its strategies all have a position"
+        return DataError(
+            f"fewer than 2 bars from the evaluation start {start.date()} ({why}): its "
+            f"prices end on {last.date()}",
+            column=asset,
+        )
 
     def _periods_per_year(self, index: pd.DatetimeIndex) -> float:
         if self.backtest.periods_per_year is not None:

@@ -55,3 +55,36 @@ def test_bad_holdings_name_file_line_and_column(tmp_path, text, fragments):
 def test_a_missing_file_is_named(tmp_path):
     with pytest.raises(DataError, match="file not found"):
         read_holdings(tmp_path / "nothing.csv")
+
+
+def test_line_numbers_count_blank_lines_and_quoted_line_breaks(tmp_path):
+    text = 'asset,weight\n\nSP500,0.2\n\n\n"NAS\nDAQ",0.1\nWTI,abc\n'
+    with pytest.raises(DataError, match="line 8, column 'weight': not a number: 'abc'"):
+        read_holdings(write(tmp_path, text))
+    holdings = read_holdings(write(tmp_path, "asset,weight\n\nSP500,0.2\n\nWTI,0.1\n", "ok.csv"))
+    assert holdings.table["line"].to_dict() == {"SP500": 3, "WTI": 5}
+
+
+@pytest.mark.parametrize(
+    ("text", "fragments"),
+    [
+        ("asset,weight\nSP500,0.5,9\n", ["line 2", "3 fields, but the header has 2"]),
+        ("asset,weight\nSP500\n", ["line 2", "1 fields, but the header has 2"]),
+        ("asset,weight,weight\nSP500,0.5,0.2\n", ["column 'weight'", "two columns"]),
+        ("", ["the file is empty"]),
+    ],
+)
+def test_records_that_do_not_fit_the_header_are_refused(tmp_path, text, fragments):
+    path = write(tmp_path, text)
+    with pytest.raises(DataError) as error:
+        read_holdings(path)
+    for fragment in [str(path), *fragments]:
+        assert fragment in str(error.value), (fragment, str(error.value))
+
+
+def test_gzipped_holdings_are_read(tmp_path):
+    import gzip
+
+    path = tmp_path / "current.csv.gz"
+    path.write_bytes(gzip.compress(b"asset,weight\nSP500,0.4\n"))
+    assert read_holdings(path).table.loc["SP500", "weight"] == 0.4

@@ -95,3 +95,40 @@ def test_unknown_names_in_holdings_are_refused_with_their_line():
 def test_bad_settings_name_the_key(field, value, key):
     with pytest.raises(ConfigError, match=key.replace(".", r"\.")):
         RebalanceSettings(**{field: value})
+
+
+@pytest.mark.parametrize(
+    ("weights", "columns", "fragments"),
+    [
+        ({"SP500": 0.5}, {"notional": {"SP500": -100.0}}, ["weight 0.5 is long", "(short)"]),
+        ({"SP500": 0.0}, {"units": {"SP500": 100.0}}, ["weight 0, but the position is worth"]),
+        ({"WTI": -0.2}, {"units": {"WTI": 0.0}}, ["weight -0.2, but the position is worth 0"]),
+    ],
+)
+def test_a_weight_that_contradicts_its_position_is_refused_with_its_line(
+    weights, columns, fragments
+):
+    held = holdings(weights, **columns)
+    with pytest.raises(DataError) as error:
+        compute_orders(targets([0.5, 0.5, 0.0]), held, PRICES)
+    message = str(error.value)
+    for fragment in ["current.csv", "line 2", *fragments]:
+        assert fragment in message, (fragment, message)
+
+
+def test_weights_beyond_the_portfolio_and_values_far_from_them_are_noted(caplog):
+    levered = compute_orders(targets([0.5, 0.5, 0.0]), holdings({"SP500": 4.0, "WTI": 1.0}), PRICES)
+    assert "add up to 5" in levered.summary["holdings notes"]
+    # 10 units of SP500 (10 000) and 100 of WTI (5 000) cannot be 50% and 50% of one value.
+    held = holdings({"SP500": 0.5, "WTI": 0.5}, units={"SP500": 10.0, "WTI": 100.0})
+    noted = compute_orders(targets([0.5, 0.5, 0.0]), held, PRICES).summary["holdings notes"]
+    assert (
+        "line 2 (SP500): weight 0.5, but its position is 0.6667 of the portfolio's value 15000"
+        in noted
+    )
+    assert "line 3 (WTI): weight 0.5, but its position is 0.3333" in noted
+    assert sum("holdings current.csv" in r.getMessage() for r in caplog.records) == 3
+    consistent = holdings({"SP500": 0.5, "WTI": 0.5}, units={"SP500": 10.0, "WTI": 200.0})
+    assert (
+        compute_orders(targets([0.5, 0.5, 0.0]), consistent, PRICES).summary["holdings notes"] == ""
+    )
