@@ -42,6 +42,9 @@ log = logging.getLogger("aisfolio")
 #: Values of the ``mode`` key.
 MODES = ("backtest", "rebalance")
 
+#: Hydra's flags that start a sweep.
+MULTIRUN_FLAGS = ("-m", "--multirun")
+
 
 def main(argv: Sequence[str] | None = None) -> None:
     """Entry point of the ``aisfolio`` console script and ``python -m portfolio``.
@@ -62,8 +65,11 @@ def main(argv: Sequence[str] | None = None) -> None:
         from portfolio.report.sweep import summarize_command
 
         sys.exit(summarize_command(args[1:]))
-    if not any(arg.startswith("-") for arg in args):  # a run (not -m, --help, --cfg, ...)
+    flags = {arg for arg in args if arg.startswith("-")}
+    if not flags:  # a run (not --help, --cfg, ...)
         _check_overrides(args)
+    elif flags <= set(MULTIRUN_FLAGS):
+        _check_sweep([arg for arg in args if arg not in MULTIRUN_FLAGS])
     sys.argv = [sys.argv[0], *args]
     _hydra_app()
 
@@ -125,6 +131,35 @@ def _check_overrides(args: list[str]) -> None:
     except ConfigError as error:
         print(f"aisfolio: error: {_explain(str(error))}", file=sys.stderr)
         sys.exit(EXIT_BAD_INPUT)
+
+
+def _check_sweep(args: list[str]) -> None:
+    """Check a sweep's overrides before Hydra starts its jobs: every value of every
+    enumerable sweep (choices and ranges) once, the other swept keys at their first value
+    (an ``interval`` of an optimizing sweeper is left to it)."""
+    from hydra.core.override_parser.overrides_parser import OverridesParser
+    from hydra.errors import HydraException
+
+    try:
+        overrides = OverridesParser.create().parse_overrides(args)
+    except HydraException as error:
+        print(f"aisfolio: error: {_explain(str(error))}", file=sys.stderr)
+        sys.exit(EXIT_BAD_INPUT)
+    values: list[list[str]] = []
+    for override in overrides:
+        if not override.is_sweep_override():
+            values.append([override.input_line])
+            continue
+        try:
+            swept = list(override.sweep_string_iterator())
+        except HydraException:  # an interval: the sweeper samples it
+            continue
+        values.append([f"{override.get_key_element()}={value}" for value in swept])
+    first = [choices[0] for choices in values if choices]
+    _check_overrides(first)
+    for position, choices in enumerate(values):
+        for choice in choices[1:]:
+            _check_overrides([*first[:position], choice, *first[position + 1 :]])
 
 
 def _explain(message: str) -> str:

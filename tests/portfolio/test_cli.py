@@ -159,6 +159,29 @@ def test_hydra_level_mistakes_exit_2_naming_the_key_or_the_options(override, fra
     assert list(tmp_path.iterdir()) == []
 
 
+@pytest.mark.parametrize(
+    ("overrides", "fragments"),
+    [
+        (["backtest.cost_rat=0.1,0.2"], ["config key 'backtest.cost_rat' does not exist"]),
+        (
+            ["backtest.cost_rate=0.1,0.2", "generators=[momentum],[lstmx]"],
+            ["config group 'generators' has no option 'lstmx'", "available: arima_garch,"],
+        ),
+        (["launcher=local", "allocator=none,foo"], ["group 'allocator' has no option 'foo'"]),
+        (["backtest.start=2001-01-01,"], ["mismatched input"]),
+    ],
+)
+def test_a_sweep_with_a_mistake_in_any_value_exits_2_before_any_job(
+    overrides, fragments, tmp_path
+):
+    done = aisfolio("-m", *overrides, "hydra.sweep.dir=sweep", cwd=tmp_path)
+    assert done.returncode == 2, done.stderr
+    for fragment in fragments:
+        assert fragment in done.stderr, (fragment, done.stderr)
+    assert "Traceback" not in done.stderr
+    assert list(tmp_path.iterdir()) == []
+
+
 def test_lightning_logs_go_to_the_run_directory(tmp_path):
     done = aisfolio(
         "generators=[buy_and_hold,lstm]",
