@@ -22,6 +22,7 @@ from __future__ import annotations
 import csv
 import gzip
 import logging
+import zlib
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -268,7 +269,7 @@ def _records(file: Path, label: str) -> tuple[list[str], list[tuple[int, list[st
                     )
                 else:
                     records.append((line, fields))
-    except (UnicodeDecodeError, EOFError, OSError, csv.Error) as exc:
+    except (UnicodeDecodeError, EOFError, OSError, csv.Error, zlib.error) as exc:
         raise DataError(f"cannot read the file as CSV: {exc}", file=label) from None
     if header is None:
         raise DataError("the file is empty: no header", file=label)

@@ -13,6 +13,7 @@ import csv
 import gzip
 import io
 import warnings
+import zlib
 from collections.abc import Mapping
 from pathlib import Path
 
@@ -214,7 +215,7 @@ def _read_header(file: Path, label: str) -> tuple[list[str], str]:
                 raise DataError("the file is empty", file=label)
     except UnicodeDecodeError as exc:
         raise DataError(f"not UTF-8 text ({exc.reason} at byte {exc.start})", file=label) from exc
-    except (gzip.BadGzipFile, EOFError) as exc:
+    except (gzip.BadGzipFile, EOFError, zlib.error) as exc:
         raise DataError(f"not a valid gzip file: {exc}", file=label) from exc
     counts = {delimiter: line.count(delimiter) for delimiter in _DELIMITERS}
     delimiter = max(_DELIMITERS, key=lambda d: (counts[d], d == ","))
@@ -262,7 +263,7 @@ def _read_text(file: Path, label: str) -> tuple[pd.DataFrame, _Lines]:
         raise _parse_error(lines, label, exc) from exc
     except UnicodeDecodeError as exc:
         raise DataError(f"not UTF-8 text ({exc.reason})", file=label) from exc
-    except (OSError, EOFError) as exc:
+    except (OSError, EOFError, zlib.error) as exc:
         raise DataError(f"cannot read the file: {exc}", file=label) from exc
     return _drop_unnamed(raw, label, lines), lines
 

@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-import sys
-
 import numpy as np
 import pandas as pd
 import pytest
 
-from portfolio.cli import main
 from portfolio.composition import build, load_config
 from portfolio.orders import rebalance_orders
+from tests.portfolio.cli_helpers import in_process
 from tests.portfolio.test_cli import aisfolio
 
 RUN = [
@@ -66,17 +64,6 @@ def test_orders_are_targets_minus_holdings_as_of_a_date(work):
     assert summary.loc[0, "expected cost"] == pytest.approx(0.0005 * orders["order"].abs().sum())
     html = (work / "run" / "report.html").read_text()
     assert "aisfolio rebalance" in html and "Orders" in html
-
-
-def in_process(*args: str) -> int:
-    """The CLI in this process (quicker than a subprocess for runs that stop early)."""
-    argv = list(sys.argv)
-    try:
-        with pytest.raises(SystemExit) as stop:
-            main(list(args))
-    finally:
-        sys.argv = argv  # main hands its arguments to Hydra through sys.argv
-    return int(stop.value.code)
 
 
 def test_a_bad_holdings_file_exits_2_and_leaves_nothing(work, monkeypatch, capsys):
