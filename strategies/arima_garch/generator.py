@@ -309,7 +309,7 @@ class ArimaGarch(Generator):
                 p=order[0],
                 q=order[1],
                 status=status,
-                loglik=loglik - n_obs * np.log(SCALE),
+                loglik=loglik + n_obs * np.log(SCALE),  # of the log returns, not percent
             )
             rows.append(row)
         return rows

@@ -7,7 +7,14 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from strategies.arima_garch.fitting import Fit, criterion_value, fit_cold, search_orders, select
+from strategies.arima_garch.fitting import (
+    Fit,
+    best_with_modes,
+    criterion_value,
+    fit_cold,
+    search_orders,
+    select,
+)
 from strategies.arima_garch.model import Spec, Window, filter_window, natural
 from strategies.arima_garch.optimize import fd_hessian
 
@@ -62,8 +69,9 @@ class ArmaGarchResult:
 
     @property
     def loglik(self) -> float:
-        """Maximized log-likelihood of the returns (not of the scaled returns)."""
-        return -self.fit.nll - self.nobs * np.log(self.scale)
+        """Maximized log-likelihood of the returns (not of the scaled returns): the fit
+        ran on ``scale * returns``, whose densities are ``1 / scale`` of the returns'."""
+        return -self.fit.nll + self.nobs * np.log(self.scale)
 
     def criterion(self, name: str = "aic") -> float:
         """AIC, BIC or HQC (``"aic"``, ``"bic"``, ``"hqc"``)."""
@@ -130,7 +138,14 @@ def fit_arma_garch(
     condition: int | None = None,
     scale: float = 100.0,
 ) -> ArmaGarchResult:
-    """Fit one ARMA(p, q)-GARCH(1, 1) by joint maximum likelihood (fast engine, cold start).
+    """Fit one ARMA(p, q)-GARCH(1, 1) by joint maximum likelihood, from several starts.
+
+    The starts are the cold default and those of the order search
+    (:func:`~strategies.arima_garch.fitting.search_orders` up to ``(p, q)``: the optima of
+    the nested smaller orders, near-common factors), so the fit reaches the maximum that
+    :func:`select_arma_garch` and the generator reach, not only the one nearest the
+    default start (a cancelling AR/MA pair on the root bound, often). The other local
+    maxima found are in ``result.fit.modes``.
 
     Parameters
     ----------
@@ -152,7 +167,8 @@ def fit_arma_garch(
     window = _window(returns, p if condition is None else condition, scale)
     if window.m < p:
         raise ValueError(f"condition must be >= p={p}")
-    return ArmaGarchResult(fit_cold(window, spec), window, scale)
+    searched = search_orders(window, p, q, distribution)[p, q]
+    return ArmaGarchResult(best_with_modes([searched, fit_cold(window, spec)]), window, scale)
 
 
 def select_arma_garch(

@@ -58,8 +58,8 @@ def oracle_loglik_loop(params, x, m, p, q, dist="normal"):
     return ll
 
 
-def oracle_loglik(params, x, m, p, q, dist="normal"):
-    """The same likelihood, vectorized with lfilter."""
+def oracle_filter(params, x, m, p, q):
+    """Residuals and conditional variances of ``x[m:]``, vectorized with lfilter."""
     mu, phi, theta, omega, alpha, beta = _split(params, p, q)
     xc = x - mu
     n = len(x)
@@ -71,7 +71,12 @@ def oracle_loglik(params, x, m, p, q, dist="normal"):
     s2 = np.mean((tail - tail.mean()) ** 2)
     drive = omega + alpha * np.r_[s2, e[:-1] ** 2]
     drive[0] += beta * s2
-    h = lfilter([1.0], [1.0, -beta], drive)
+    return e, lfilter([1.0], [1.0, -beta], drive)
+
+
+def oracle_loglik(params, x, m, p, q, dist="normal"):
+    """The same likelihood as the loop, from :func:`oracle_filter`."""
+    e, h = oracle_filter(params, x, m, p, q)
     if dist == "t":
         nu = params[-1]
         terms = gammaln((nu + 1) / 2) - gammaln(nu / 2) - 0.5 * np.log(np.pi * (nu - 2))
@@ -234,6 +239,26 @@ def test_daily_warm_refits_agree_with_the_oracle_on_real_windows(percent_returns
     assert (table.gap > -1e-3).all(), table  # never materially below the oracle
 
 
+@pytest.mark.parametrize("order", [(1, 1), (2, 1), (0, 2)])
+def test_the_loglik_is_that_of_the_returns_given_at_any_internal_scale(percent_returns, order):
+    from scipy.stats import norm
+
+    returns = percent_returns["SP500"].to_numpy()[-757:] / 100
+    p, q = order
+    reported = []
+    for scale in (100.0, 10.0, 1.0):
+        result = fit_arma_garch(returns, p, q, scale=scale, condition=2)
+        e, h = oracle_filter(result.params.to_numpy(), returns, 2, p, q)
+        assert len(e) == result.nobs == len(returns) - 2
+        density = float(np.sum(norm.logpdf(e, scale=np.sqrt(h))))
+        assert result.loglik == pytest.approx(density, rel=1e-8)
+        aic = 2 * result.spec.k - 2 * density
+        assert result.criterion("aic") == pytest.approx(aic, rel=1e-8)
+        reported.append(result.loglik)
+    assert reported[0] > 2000  # daily returns: densities far above 1
+    assert max(reported) - min(reported) < 1e-4 * abs(reported[0])
+
+
 def test_student_t_agrees_with_the_oracle(percent_returns):
     x = percent_returns["SP500"].to_numpy()[-751:]
     result = fit_arma_garch(x / 100, 1, 0, distribution="t", condition=1)
@@ -253,8 +278,10 @@ def test_the_aic_choice_equals_an_exhaustive_oracle_search(percent_returns):
                 spec = Spec(p, q)
                 _, loglik = oracle_fit(x, 1, p, q)
                 oracle_aic[p, q] = 2 * spec.k - 2 * loglik
-                scaled = table.loc[(p, q), "loglik"] + engine.nobs * np.log(100)
-                assert scaled > loglik - 1e-3  # no candidate ends below the oracle
+                # The oracle fits percent returns, whose densities are 1/100 of the
+                # returns': its log-likelihood of the returns is n * log(100) higher.
+                oracle_of_returns = loglik + engine.nobs * np.log(100)
+                assert table.loc[(p, q), "loglik"] > oracle_of_returns - 1e-3
         assert (engine.spec.p, engine.spec.q) == min(oracle_aic, key=oracle_aic.get)
 
 
