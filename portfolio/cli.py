@@ -111,7 +111,14 @@ def _hydra_app(config: DictConfig) -> float | None:
         print(markdown_table(format_table(result.table("ais"))))
         if result.allocations:
             print(markdown_table(format_table(result.table("allocations"))))
-    log.info("wrote %d files to %s", len(written), output_dir)
+    logs = output_dir / "lightning_logs"
+    trained = sum(1 for file in logs.rglob("*") if file.is_file()) if logs.is_dir() else 0
+    log.info(
+        "wrote %d files to %s%s",
+        len(written),
+        output_dir,
+        f" (and {trained} training logs in lightning_logs)" if trained else "",
+    )
     if config.get("objective") is not None:
         return _objective(result, config.objective)
     return None

@@ -122,7 +122,7 @@ class OutputWriter:
         Returns
         -------
         list of Path
-            The files written, in ``directory``.
+            Every file written, in ``directory`` and its ``report`` folder.
 
         Raises
         ------
@@ -138,9 +138,10 @@ class OutputWriter:
                 report = build_report(result, self.report_settings, orders)
                 title = "aisfolio rebalance" if orders is not None else "aisfolio report"
                 write_report(report, staging, title)
-            return _move_all(sorted(staging.iterdir()), target)
+            moved = _move_all(sorted(staging.iterdir()), target)
         finally:
             shutil.rmtree(staging, ignore_errors=True)
+        return sorted(file for path in moved for file in [path, *path.rglob("*")] if file.is_file())
 
     def _write_all(self, result: RunResult, folder: Path, config_yaml: str | None) -> None:
         write_csv(result.metrics, folder / "metrics.csv")

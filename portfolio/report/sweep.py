@@ -26,7 +26,7 @@ import matplotlib.pyplot as plt
 import pandas as pd
 from omegaconf import OmegaConf
 
-from portfolio.errors import AisfolioError, ConfigError, DataError
+from portfolio.errors import AisfolioError, ConfigError, DataError, OutputError
 from portfolio.escaping import write_csv
 from portfolio.report.formatting import format_frame
 from portfolio.report.html import render_html
@@ -259,6 +259,10 @@ def _sensitivity(summary: SweepSummary) -> list[Plot]:
 def write_sweep_summary(summary: SweepSummary) -> list[Path]:
     """Write the summary files into the sweep directory, all together or none.
 
+    A sweep directory that already holds a summary (an earlier ``aisfolio summarize``,
+    for another line or metric) keeps it: the new one goes into the first free
+    ``summary-2``, ``summary-3``, ... folder beside it.
+
     Parameters
     ----------
     summary : SweepSummary
@@ -267,10 +271,10 @@ def write_sweep_summary(summary: SweepSummary) -> list[Path]:
     Returns
     -------
     list of Path
-        The files written.
+        The files and folders written.
     """
-    target = summary.directory
-    staging = Path(tempfile.mkdtemp(prefix=".partial-summary-", dir=target))
+    target = _summary_folder(summary.directory)
+    staging = Path(tempfile.mkdtemp(prefix=".partial-summary-", dir=summary.directory))
     try:
         plots = _sensitivity(summary)
         (staging / "sweep_plots").mkdir()
@@ -335,16 +339,31 @@ def write_sweep_summary(summary: SweepSummary) -> list[Path]:
             plot_folder="sweep_plots",
         )
         (staging / "sweep_summary.md").write_text(markdown, "utf-8")
+        target.mkdir(exist_ok=True)
         written = []
         for entry in sorted(staging.iterdir()):
             destination = target / entry.name
-            if destination.is_dir():
-                shutil.rmtree(destination)
-            os.replace(entry, destination)
+            if destination.exists():  # appeared meanwhile: rename would replace it
+                raise OutputError("appeared while the summary was written", path=destination)
+            os.rename(entry, destination)
             written.append(destination)
         return written
     finally:
         shutil.rmtree(staging, ignore_errors=True)
+
+
+#: What a summary writes at the top of its folder.
+SUMMARY_NAMES = ("sweep_summary.csv", "sweep_metrics.csv", "sweep_summary.html",
+                 "sweep_summary.md", "sweep_plots")  # fmt: skip
+
+
+def _summary_folder(directory: Path) -> Path:
+    """``directory``, or the first ``summary-<k>`` in it that holds no summary yet."""
+    candidate, k = directory, 1
+    while any((candidate / name).exists() for name in SUMMARY_NAMES):
+        k += 1
+        candidate = directory / f"summary-{k}"
+    return candidate
 
 
 def summarize_command(args: Sequence[str]) -> int:

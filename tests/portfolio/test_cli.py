@@ -58,6 +58,12 @@ def test_a_run_writes_every_output(tmp_path):
     equity = pd.read_parquet(run / "equity.parquet")
     assert set(metrics.index) == set(equity.columns)
     assert "| SP500 | momentum |" in done.stdout
+    # Hydra's own record (.hydra, aisfolio.log) aside, the counts are every file written.
+    ours = [p for p in run.rglob("*") if p.is_file() and ".hydra" not in p.parts]
+    logs = [p for p in ours if "lightning_logs" in p.parts]
+    assert logs
+    counts = f"wrote {len(ours) - len(logs) - 1} files to {run} (and {len(logs)} training logs"
+    assert counts in done.stdout
     assert not list(run.glob(".partial-*"))
 
 
@@ -172,9 +178,7 @@ def test_hydra_level_mistakes_exit_2_naming_the_key_or_the_options(override, fra
         (["backtest.start=2001-01-01,"], ["mismatched input"]),
     ],
 )
-def test_a_sweep_with_a_mistake_in_any_value_exits_2_before_any_job(
-    overrides, fragments, tmp_path
-):
+def test_a_sweep_with_a_mistake_in_any_value_exits_2_before_any_job(overrides, fragments, tmp_path):
     done = aisfolio("-m", *overrides, "hydra.sweep.dir=sweep", cwd=tmp_path)
     assert done.returncode == 2, done.stderr
     for fragment in fragments:

@@ -78,16 +78,19 @@ def test_the_multirun_writes_one_summary_of_every_job(sweep):
     assert "Deflated Sharpe ratio of the best job" in html
 
 
-def test_summarize_rewrites_it_for_another_line_and_metric(sweep):
+def test_summarize_writes_beside_the_earlier_summary_for_another_line_and_metric(sweep):
+    first = {p: p.read_bytes() for p in sweep.glob("sweep_*") if p.is_file()}
     done = aisfolio("summarize", str(sweep), "line=SP500/momentum", "metric=aRC", cwd=sweep.parent)
     assert done.returncode == 0, done.stderr
-    summary = pd.read_csv(sweep / "sweep_summary.csv", index_col="job")
+    assert f"into {sweep / 'summary-2'}" in done.stdout
+    assert {p: p.read_bytes() for p in sweep.glob("sweep_*") if p.is_file()} == first
+    summary = pd.read_csv(sweep / "summary-2" / "sweep_summary.csv", index_col="job")
     for job, row in summary.iterrows():
         metrics = pd.read_csv(sweep / str(job) / "metrics.csv", index_col="line")
         assert row["aRC"] == pytest.approx(metrics.loc["SP500/momentum", "aRC"], rel=1e-12)
     assert summary["aRC"].nunique() > 1
     assert (summary["flag"] == "best").sum() == 1
-    assert OVERFITTING_WARNING[:40] in (sweep / "sweep_summary.html").read_text()
+    assert OVERFITTING_WARNING[:40] in (sweep / "summary-2" / "sweep_summary.html").read_text()
 
 
 def test_summarize_refuses_a_folder_without_jobs(tmp_path, capsys):
