@@ -8,6 +8,9 @@ problem class; each failure is kept with its reason.
 
 from __future__ import annotations
 
+import functools
+import os
+import sys
 import time
 from dataclasses import dataclass
 
@@ -55,7 +58,30 @@ def solver_chain(cone: str, solvers: list[str] | None = None) -> list[str]:
         raise ValueError(
             f"none of the solvers {chain} is installed; installed: {sorted(installed)}"
         )
+    if "HIGHS" in usable:
+        _absorb_highs_banner()
     return usable
+
+
+@functools.cache
+def _absorb_highs_banner() -> None:
+    """HiGHS prints its banner on standard output when a process makes its first solver
+    object, and cvxpy makes one before it can turn the logging off: make that first one
+    here, with the file descriptor of standard output pointed at /dev/null."""
+    import highspy
+
+    sys.stdout.flush()
+    try:
+        saved = os.dup(1)
+    except OSError:  # no standard output: nothing to keep clean
+        return
+    try:
+        with open(os.devnull, "w") as null:
+            os.dup2(null.fileno(), 1)
+            highspy.Highs()
+    finally:
+        os.dup2(saved, 1)
+        os.close(saved)
 
 
 @dataclass

@@ -1,5 +1,8 @@
 """The allocator on its own: dates, drift, solver fallbacks and failures."""
 
+import subprocess
+import sys
+
 import cvxpy as cp
 import numpy as np
 import pandas as pd
@@ -135,3 +138,20 @@ def test_a_preview_gives_the_next_weights_and_keeps_the_decisions(index_returns)
     np.testing.assert_allclose(again, portfolio.targets.iloc[-1], atol=1e-6)
     np.testing.assert_allclose(allocator.weights_at(index_returns.iloc[:400]), again, atol=1e-6)
     assert len(allocator.history_) == len(decided) + 1
+
+
+def test_no_solver_banner_reaches_the_console():
+    script = (
+        "import cvxpy as cp\n"
+        "from portfolio.allocation.problem import solver_chain\n"
+        "[solver] = solver_chain('lp', ['HIGHS'])\n"
+        "x = cp.Variable(2)\n"
+        "cp.Problem(cp.Minimize(cp.sum(x)), [x >= 1]).solve(solver=solver)\n"
+        "print('solved', round(float(x.value.sum()), 6))\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, timeout=300
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout == "solved 2.0\n"
+    assert "HiGHS" not in done.stderr
