@@ -23,6 +23,7 @@ import matplotlib
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt
+import numpy as np
 import pandas as pd
 from omegaconf import OmegaConf
 
@@ -225,7 +226,11 @@ def _sensitivity(summary: SweepSummary) -> list[Plot]:
         "tab:green" if f == "best" else "tab:red" if f == "worst" else "tab:blue"
         for f in jobs["flag"]
     ]
-    axis.bar([str(j) for j in jobs.index], jobs[metric].astype(float), color=colors)
+    # Positions with labels, not label strings: matplotlib logs a message for strings
+    # that read as numbers ("0", "1", ...).
+    positions = np.arange(len(jobs))
+    axis.bar(positions, jobs[metric].astype(float), color=colors)
+    axis.set_xticks(positions, [str(j) for j in jobs.index])
     axis.set_xlabel("job")
     axis.set_ylabel(metric)
     axis.grid(alpha=0.3, axis="y")
@@ -235,8 +240,10 @@ def _sensitivity(summary: SweepSummary) -> list[Plot]:
         series = jobs.groupby(name)[metric].mean()
         figure, axis = plt.subplots(figsize=(9, 3.2))
         numeric = pd.api.types.is_numeric_dtype(jobs[name])
-        x = series.index.to_numpy() if numeric else [str(v) for v in series.index]
+        x = series.index.to_numpy() if numeric else np.arange(len(series))
         axis.plot(x, series.to_numpy(dtype=float), marker="o")
+        if not numeric:
+            axis.set_xticks(x, [str(v) for v in series.index])
         axis.set_xlabel(name)
         axis.set_ylabel(metric)
         axis.grid(alpha=0.3)

@@ -35,6 +35,7 @@ def sweep(tmp_path_factory: pytest.TempPathFactory) -> Path:
     work = tmp_path_factory.mktemp("sweep")
     done = aisfolio(*SWEEP, cwd=work)
     assert done.returncode == 0, done.stderr
+    assert "categorical units" not in done.stdout + done.stderr  # matplotlib's message
     return work / "sweep"
 
 
