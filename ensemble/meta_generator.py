@@ -9,6 +9,8 @@ refit date; between refits it applies that map to each new bar's forecasts.
 
 from __future__ import annotations
 
+import logging
+from collections.abc import Sequence
 from typing import Any, Self
 
 import numpy as np
@@ -19,7 +21,9 @@ from ensemble.stacking import RegularizedStacker
 from strategies.base import Generator
 from strategies.returns import simple_returns
 
-__all__ = ["PRICE", "StackedForecaster"]
+__all__ = ["FAILURE_KINDS", "PRICE", "StackedForecaster"]
+
+log = logging.getLogger(__name__)
 
 #: Name of the price column of the frames the generator is given.
 PRICE = "price"
@@ -48,6 +52,15 @@ class StackedForecaster(Generator):
         Complete training rows used.
     fallback_ : str or None
         Why the generator abstains, else None.
+    refits_ : DataFrame
+        After a walk-forward (:meth:`collect`): one row per refit, indexed by asset and
+        refit date: training rows, the components kept and dropped (with the reason),
+        each meta-model's alpha, out-of-fold RMSE and blend weight, and the counts of
+        coordinate-descent fits that stopped at ``max_iter``. The asset is the input
+        frame's ``columns.name`` (the pipeline sets it), else the position of the input.
+    failure_log_ : DataFrame
+        After a walk-forward: the refits that abstained or fell back, and the fits that
+        did not converge, per asset, date and kind (see :mod:`portfolio.events`).
 
     Notes
     -----
@@ -94,6 +107,8 @@ class StackedForecaster(Generator):
         self
         """
         self.features_ = self._features(train)
+        self.asset_ = train.columns.name
+        self.refit_date_ = train.index[-1]
         target = simple_returns(train[PRICE]).shift(-1)
         # The refit bar's next return is in the future: NaN after the shift already, and
         # set so explicitly that no change of how ``train`` is cut can let it in.
@@ -113,6 +128,68 @@ class StackedForecaster(Generator):
             train.loc[rows, self.features_].astype(float), target[rows].to_numpy(dtype=float)
         )
         return self
+
+    def fit_record(self) -> dict[str, Any]:
+        """This refit's state: one row of :attr:`refits_`.
+
+        Returns
+        -------
+        dict
+        """
+        record: dict[str, Any] = {
+            "asset": self.asset_,
+            "date": self.refit_date_,
+            "training rows": self.n_train_,
+            "abstained": self.fallback_ or "",
+        }
+        fitted = self.estimator_
+        if fitted is None or not hasattr(fitted, "kept_names_"):
+            return record
+        record["kept"] = ", ".join(map(str, fitted.kept_names_))
+        record["dropped"] = "; ".join(_dropped(entry) for entry in fitted.dropped_)
+        record["fallback"] = fitted.fallback_ or ""
+        for name in fitted.estimators_:
+            record[f"alpha {name}"] = fitted.alphas_[name]
+            record[f"oof rmse {name}"] = fitted.oof_rmse_[name]
+            record[f"weight {name}"] = fitted.blend_weights_[name]
+        record["not converged (search)"] = fitted.not_converged_["search"]
+        record["not converged (final)"] = fitted.not_converged_["final"]
+        return record
+
+    def collect(self, records: Sequence[Any]) -> None:
+        """Set :attr:`refits_` and :attr:`failure_log_` from every refit's record, and
+        warn once of fits that did not converge.
+
+        Parameters
+        ----------
+        records : sequence of dict
+            :meth:`fit_record` of each refit, in walk-forward order.
+        """
+        rows = [
+            {**record, "asset": record["asset"] if record["asset"] is not None else source}
+            for source, record in _by_source(records)
+        ]
+        self.refits_ = pd.DataFrame(rows).set_index(["asset", "date"])
+        failures = []
+        for (asset, date), row in self.refits_.iterrows():
+            for kind, count in _failure_counts(row).items():
+                failures.append({"asset": asset, "date": date, "kind": kind, "count": count})
+        self.failure_log_ = pd.DataFrame(failures, columns=["asset", "date", "kind", "count"])
+        stopped = {
+            column: int(self.refits_[column].sum())
+            for column in ("not converged (search)", "not converged (final)")
+            if column in self.refits_
+        }
+        if any(stopped.values()):
+            log.warning(
+                "stacking: %d coordinate-descent fits stopped at max_iter before their "
+                "tolerance (%d in the regularization searches, %d of the chosen models, "
+                "over %d refits); counted per refit in the stacking table",
+                sum(stopped.values()),
+                stopped.get("not converged (search)", 0),
+                stopped.get("not converged (final)", 0),
+                len(self.refits_),
+            )
 
     def predict_block(self, history: pd.DataFrame, n: int) -> np.ndarray:  # type: ignore[override]
         """The meta-learner's forecasts for the last ``n`` rows of ``history``.
@@ -138,3 +215,46 @@ class StackedForecaster(Generator):
         if complete.any():
             forecasts[complete] = self.estimator_.predict(block[complete])
         return forecasts
+
+
+#: Kinds of the failure log, by the column of :attr:`StackedForecaster.refits_` that
+#: counts them.
+FAILURE_KINDS = {
+    "abstained": "abstained (too few training rows)",
+    "fallback": "predicts the training mean",
+    "not converged (search)": "search fits stopped at max_iter",
+    "not converged (final)": "final fits stopped at max_iter",
+}
+
+
+def _failure_counts(row: pd.Series) -> dict[str, int]:
+    """Kind -> count of one refit's row of ``refits_`` (text columns count once)."""
+    counts = {}
+    for column, kind in FAILURE_KINDS.items():
+        value = row.get(column)
+        if isinstance(value, str):
+            count = int(bool(value))
+        elif value is None or pd.isna(value):
+            count = 0
+        else:
+            count = int(value)
+        if count:
+            counts[kind] = count
+    return counts
+
+
+def _by_source(records: Sequence[dict[str, Any]]) -> list[tuple[int, dict[str, Any]]]:
+    """Each record with the position of its input: a new input starts where the refit
+    dates stop increasing (the records come input by input, in date order)."""
+    source, previous, out = 0, None, []
+    for record in records:
+        if previous is not None and record["date"] <= previous:
+            source += 1
+        previous = record["date"]
+        out.append((source, record))
+    return out
+
+
+def _dropped(entry: Any) -> str:
+    partner = f" of {entry.partner}" if entry.partner is not None else ""
+    return f"{entry.column} ({entry.reason}{partner})"

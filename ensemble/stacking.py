@@ -7,12 +7,15 @@ forecast of its row), rows in time order.
 
 from __future__ import annotations
 
+import contextlib
 import warnings
+from collections.abc import Iterator
 from typing import Any, Self
 
 import numpy as np
 import pandas as pd
 from sklearn.base import BaseEstimator, RegressorMixin
+from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from ensemble.dedup import DroppedPredictor, deduplicate
@@ -122,6 +125,11 @@ class RegularizedStacker(RegressorMixin, BaseEstimator):
     n_iter_ : int
         Most coordinate-descent iterations of a final Lasso or ElasticNet fit (1 when
         only the closed-form Ridge is fitted).
+    not_converged_ : dict of str to int
+        Coordinate-descent fits that stopped at ``max_iter`` before their tolerance:
+        ``"search"`` (the fold fits of the regularization search; expected at the
+        small-alpha end of a grid) and ``"final"`` (the chosen models refitted on every
+        row). scikit-learn's ``ConvergenceWarning`` of each is counted here, not shown.
     mean_ : float
         Training mean of ``y`` (the fallback prediction).
     fallback_ : str or None
@@ -244,6 +252,7 @@ class RegularizedStacker(RegressorMixin, BaseEstimator):
         self.fallback_: str | None = None
         self.mean_ = float(y.mean())
         self.n_iter_ = 1
+        self.not_converged_ = {"search": 0, "final": 0}
         if self.kept_.size == 0:
             self.fallback_ = "every base predictor is at or below the variance floor"
             warnings.warn(
@@ -264,28 +273,31 @@ class RegularizedStacker(RegressorMixin, BaseEstimator):
             ridge_alphas=self.ridge_alphas,
             l1_ratios=tuple(self.l1_ratios),
         )
-        self.searches_ = search_meta_models(
-            design,
-            y,
-            cv,
-            grids,
-            search=self.search,
-            max_iter=self.max_iter,
-            tol=self.tol,
-            n_jobs=self.n_jobs,
-        )
+        with _counted_convergence_warnings() as searched:
+            self.searches_ = search_meta_models(
+                design,
+                y,
+                cv,
+                grids,
+                search=self.search,
+                max_iter=self.max_iter,
+                tol=self.tol,
+                n_jobs=self.n_jobs,
+            )
         for name, result in self.searches_.items():
             self.alphas_[name] = result.best_params["alpha"]
             if name == "elasticnet":
                 self.l1_ratio_ = result.best_params["l1_ratio"]
             self.oof_rmse_[name] = result.oof_rmse
-        self.estimators_ = fit_meta_models(
-            design,
-            y,
-            {name: result.best_params for name, result in self.searches_.items()},
-            max_iter=self.max_iter,
-            tol=self.tol,
-        )
+        with _counted_convergence_warnings() as final:
+            self.estimators_ = fit_meta_models(
+                design,
+                y,
+                {name: result.best_params for name, result in self.searches_.items()},
+                max_iter=self.max_iter,
+                tol=self.tol,
+            )
+        self.not_converged_ = {"search": len(searched), "final": len(final)}
         self.n_iter_ = max(
             [int(getattr(est[-1], "n_iter_", None) or 1) for est in self.estimators_.values()]
         )
@@ -341,3 +353,20 @@ class RegularizedStacker(RegressorMixin, BaseEstimator):
             for name in self.estimators_
         }
         return pd.DataFrame.from_dict(rows, orient="index")
+
+
+@contextlib.contextmanager
+def _counted_convergence_warnings() -> Iterator[list[warnings.WarningMessage]]:
+    """Record scikit-learn's ``ConvergenceWarning`` (one per fit that stopped at
+    ``max_iter``) instead of printing it; other warnings go on as usual."""
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", ConvergenceWarning)
+        counted: list[warnings.WarningMessage] = []
+        yield counted
+    for message in caught:
+        if issubclass(message.category, ConvergenceWarning):
+            counted.append(message)
+        else:
+            warnings.warn_explicit(
+                message.message, message.category, message.filename, message.lineno
+            )

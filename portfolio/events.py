@@ -150,6 +150,7 @@ def collect_events(run: Callable[..., Any]) -> Callable[..., Any]:
 
     @functools.wraps(run)
     def wrapper(pipeline: Any, *args: Any, **kwargs: Any) -> Any:
+        from portfolio.stacking_log import stacking_table
         from portfolio.training import training_table, warn_untrained
 
         collector = EventCollector()
@@ -172,6 +173,7 @@ def collect_events(run: Callable[..., Any]) -> Callable[..., Any]:
             fit_failures=failure_table(log_),
             fit_failure_log=log_,
             training=training,
+            stacking=stacking_table(generators),
         )
 
     return wrapper

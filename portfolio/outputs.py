@@ -33,6 +33,7 @@ OUTPUT_NAMES = (
     "allocation_exposures.parquet",
     "allocation_decisions.csv",
     "training.csv",
+    "stacking.csv",
     "equity.png",
     "config.yaml",
     "report.html",
@@ -171,6 +172,8 @@ class OutputWriter:
             write_csv(decisions, folder / "allocation_decisions.csv")
         if not result.training.empty:
             write_csv(result.training, folder / "training.csv", index=False)
+        if not result.stacking.empty:
+            write_csv(result.stacking, folder / "stacking.csv", index=False)
         if self.plot:
             plot_equity(result, folder / "equity.png")
         if config_yaml is not None:

@@ -234,27 +234,22 @@ class Pipeline:
             for asset, run in zip(assets, strategy.runs_from(forecasts), strict=True):
                 runs[asset, label] = run
         if self.stacked:
-            # One walk-forward per (stacked strategy, asset), as Strategy.run on each.
-            stacking = [
-                (label, asset, self._stacking_inputs(calendars[asset], asset, runs))
-                for asset in assets
-                for label in self.stacked
-            ]
+            # One walk-forward per stacked strategy over every asset's frame of the first
+            # stage's forecasts, each on its own calendar.
+            inputs = [self._stacking_inputs(calendars[asset], asset, runs) for asset in assets]
             log.info("stacking %s on %d assets", ", ".join(self.stacked), len(assets))
             specs = [
-                WalkForwardSpec(
-                    self.stacked[label].generator, self.stacked[label].walk_forward, [inputs], label
-                )
-                for label, asset, inputs in stacking
+                WalkForwardSpec(strategy.generator, strategy.walk_forward, inputs, label)
+                for label, strategy in self.stacked.items()
             ]
-            for (label, asset, _), forecasts in zip(
-                stacking, self.execution.run_specs(specs), strict=True
+            for (label, strategy), forecasts in zip(
+                self.stacked.items(), self.execution.run_specs(specs), strict=True
             ):
-                stacked = self.stacked[label].runs_from(forecasts)[0]
-                runs[asset, label] = StrategyRun(
-                    forecasts=stacked.forecasts.reindex(calendars[asset].index),
-                    positions=stacked.positions.reindex(calendars[asset].index),
-                )
+                for asset, stacked in zip(assets, strategy.runs_from(forecasts), strict=True):
+                    runs[asset, label] = StrategyRun(
+                        forecasts=stacked.forecasts.reindex(calendars[asset].index),
+                        positions=stacked.positions.reindex(calendars[asset].index),
+                    )
         starts = self._evaluation_starts(calendars, runs)
         lines: dict[str, Line] = {}
         for (asset, label), run in runs.items():
@@ -314,7 +309,7 @@ class Pipeline:
         columns = {"price": prices} | {
             label: runs[asset, label].forecasts for label in self.components
         }
-        frame = pd.DataFrame(columns)
+        frame = pd.DataFrame(columns).rename_axis(columns=asset)  # names the asset
         complete = frame.notna().all(axis=1).to_numpy()
         if not complete.any():
             raise DataError("no bar on which every component has a forecast", column=asset)

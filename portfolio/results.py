@@ -102,6 +102,10 @@ class RunResult:
         One row per model trained by the run's generators (strategy, asset, window,
         seed, losses, test-block diagnostics, ``learned``; :mod:`portfolio.training`);
         empty when no generator trains models.
+    stacking : DataFrame
+        One row per refit of the run's stacked generators (strategy, asset, date,
+        components kept and dropped, alphas, blend weights, fits that did not converge;
+        :mod:`portfolio.stacking_log`); empty when the run stacks nothing.
     significance : DataFrame
         Per line, the bootstrap tests against its benchmark
         (:func:`portfolio.winners.significance_table`); empty when not run. Its
@@ -126,6 +130,7 @@ class RunResult:
     )
     significance: pd.DataFrame = field(default_factory=pd.DataFrame)
     training: pd.DataFrame = field(default_factory=pd.DataFrame)
+    stacking: pd.DataFrame = field(default_factory=pd.DataFrame)
 
     @classmethod
     def assemble(

@@ -173,7 +173,12 @@ class Generator:
         list of ndarray
             One array of ``task.n`` forecasts per task.
         """
-        return self.predict_batch(tasks, self.fit_batch([task.train for task in tasks]))
+        fitted = self.fit_batch([task.train for task in tasks])
+        forecasts = self.predict_batch(tasks, fitted)
+        records = [model.fit_record() for model in fitted]
+        if any(record is not None for record in records):
+            self.collect(records)
+        return forecasts
 
     def fit_predict_carried(self, task: ChunkTask, carry: Any) -> tuple[np.ndarray, Any, Any]:
         """One chunk of a ``"carry"`` generator: forecasts from the state the previous
@@ -197,6 +202,20 @@ class Generator:
         """
         raise NotImplementedError(f"{type(self).__name__} does not carry state across chunks")
 
+    def fit_record(self) -> Any:
+        """What this fitted copy keeps for :meth:`collect` (default None: nothing).
+
+        Called on each training window's fitted copy (the execution layer caches it
+        with the chunk); a generator that returns something gets the records of the
+        whole walk-forward in :meth:`collect`, e.g. to report every refit's state.
+
+        Returns
+        -------
+        object or None
+            Picklable.
+        """
+        return None
+
     def collect(self, records: Sequence[Any]) -> None:
         """Keep the side outputs of a walk-forward, one record per task in task order
         (default: nothing to keep).
@@ -204,7 +223,9 @@ class Generator:
         Parameters
         ----------
         records : sequence
-            The records :meth:`fit_predict_carried` returned.
+            The records :meth:`fit_predict_carried` returned (``"carry"``
+            generators), or :meth:`fit_record` of each task's fitted copy (the others,
+            when any is not None).
         """
 
     def clone(self) -> Self:

@@ -122,6 +122,9 @@ class Report:
     training : DataFrame
         One row per trained model (``RunResult.training``; empty when no generator
         trains models).
+    stacking : DataFrame
+        One row per refit of a stacked generator (``RunResult.stacking``; empty when
+        the run stacks nothing).
     settings : ReportSettings
     """
 
@@ -152,6 +155,7 @@ class Report:
     orders: Orders | None = None
     significance: pd.DataFrame = field(default_factory=pd.DataFrame)
     training: pd.DataFrame = field(default_factory=pd.DataFrame)
+    stacking: pd.DataFrame = field(default_factory=pd.DataFrame)
 
 
 def _describe(result: RunResult) -> pd.DataFrame:
@@ -373,4 +377,5 @@ def build_report(
         orders=orders,
         significance=result.significance,
         training=result.training,
+        stacking=result.stacking,
     )

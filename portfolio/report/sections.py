@@ -11,6 +11,7 @@ import pandas as pd
 from portfolio.report.formatting import format_frame, percent
 from portfolio.report.model import Report
 from portfolio.report.plots import Plot
+from portfolio.stacking_log import latest_refits
 from portfolio.training import training_summary
 
 __all__ = ["Section", "Table", "report_sections"]
@@ -250,6 +251,40 @@ def _training(report: Report) -> Section | None:
     return Section("training", "Model training", notes=notes, tables=tables)
 
 
+#: Columns of the meta-learner's last refit per strategy and asset in the report.
+STACKING_SHOWN = ("date", "training rows", "kept", "dropped", "abstained", "fallback")
+
+
+def _stacking(report: Report) -> Section | None:
+    if report.stacking.empty:
+        return None
+    stacking = report.stacking
+    last = latest_refits(stacking)
+    blend = [c for c in last.columns if c.startswith(("alpha ", "weight ", "oof rmse "))]
+    shown = last[[c for c in STACKING_SHOWN if c in last.columns] + blend]
+    shown = shown.assign(date=pd.to_datetime(shown["date"]).dt.strftime("%Y-%m-%d"))
+    stopped = {
+        column: int(stacking[column].sum())
+        for column in ("not converged (search)", "not converged (final)")
+        if column in stacking
+    }
+    notes = [
+        f"{len(stacking)} refits of the meta-learner. At each, components that are "
+        "near-copies of a better one, or nearly constant, are dropped; Ridge, Lasso and "
+        "ElasticNet are tuned on chronological folds and blended by inverse out-of-fold "
+        "RMSE. Every refit's row is in stacking.csv.",
+    ]
+    if any(stopped.values()):
+        notes.append(
+            f"Coordinate-descent fits that stopped at max_iter: "
+            f"{stopped.get('not converged (search)', 0)} in the regularization searches "
+            "(expected at the small-alpha end of the grid), "
+            f"{stopped.get('not converged (final)', 0)} of the chosen models."
+        )
+    tables = [_table("Last refit per strategy and asset", shown)]
+    return Section("stacking", "Meta-learner", notes=notes, tables=tables)
+
+
 def report_sections(report: Report, plots: list[Plot]) -> list[Section]:
     """The sections of a report, in order, keeping only figures that exist.
 
@@ -274,6 +309,7 @@ def report_sections(report: Report, plots: list[Plot]) -> list[Section]:
             _signals(report),
             _risk(report),
             _training(report),
+            _stacking(report),
             _events(report),
         )
         if s is not None

@@ -36,7 +36,7 @@ CACHE_DIR_VARIABLE = "AISFOLIO_CACHE_DIR"
 _MAGIC = b"AISFOLIO-CACHE-2\n"
 _DIGEST = 32
 _KEY_LENGTH = 2  # bytes of the key's length, big-endian
-_LAYOUT = "v2"  # bump when the entry format changes: old entries are then ignored
+_LAYOUT = "v3"  # bump when the entry format changes: old entries are then ignored
 
 #: Cache directories already reported as unwritable (one warning per directory).
 _UNWRITABLE: set[Path] = set()

@@ -366,6 +366,7 @@ class Executor:
                     entry = store.load(keys_of[slot])
                     if entry is not None:
                         plan.forecasts[slot] = entry["forecasts"]
+                        plan.records[slot] = entry["record"]
                         continue
                 missing.append(slot)
             return plan, self._independent_jobs(number, generator, tasks, missing, keys_of, digest)
@@ -598,7 +599,8 @@ class Executor:
         self, spec: WalkForwardSpec, plan: _Plan, store: ChunkCache | None
     ) -> list[pd.Series]:
         generator = spec.generator
-        if chunk_dependency(generator) == "carry" and plan.tasks:
+        carried = chunk_dependency(generator) == "carry"
+        if plan.tasks and (carried or any(record is not None for record in plan.records)):
             generator.collect(plan.records)
         if plan.fitted:
             plan.forecasts[:] = generator.predict_batch(plan.tasks, plan.fitted)
@@ -791,7 +793,7 @@ def _compute(job: _Job, store: ChunkCache | None) -> _Output:
                         store.store_bytes(job.fit_keys[position], blob)
                     output.fits.append((job.fit_keys[position], blob))
             forecasts = fitted.predict_block(task.history, task.n)
-            keep(position, {"forecasts": forecasts, "record": None})
+            keep(position, {"forecasts": forecasts, "record": fitted.fit_record()})
     else:
         carry = job.carry
         for position, task in enumerate(job.tasks):

@@ -164,3 +164,44 @@ def test_bad_frames(frame, match):
 def test_bad_min_train(min_train):
     with pytest.raises(ValueError, match="min_train"):
         StackedForecaster(min_train=min_train)
+
+
+@pytest.mark.parametrize("backend", ["sequential", "loky"])
+def test_every_refit_is_recorded_per_asset_and_convergence_warnings_are_counted(
+    us_markets_short, backend, caplog
+):
+    import warnings
+
+    from sklearn.exceptions import ConvergenceWarning
+
+    from strategies.execution import Executor
+
+    frames = []
+    for asset in ("SP500", "WTI"):
+        frame = _frame(us_markets_short[asset].dropna()).rename_axis(columns=asset)
+        frames.append(frame)
+    # Four coordinate-descent iterations: most Lasso and ElasticNet fits stop short.
+    generator = StackedForecaster(RegularizedStacker(max_iter=4), min_train=120)
+    walk = WalkForward(refit="yearly", min_train=121)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", ConvergenceWarning)  # none may escape
+        executor = Executor(backend=backend, n_jobs=2, progress="off", min_parallel_seconds=0)
+        forecasts = executor.run(generator, walk, frames)
+    refits = generator.refits_
+    assert list(refits.index.names) == ["asset", "date"]
+    assert set(refits.index.get_level_values("asset")) == {"SP500", "WTI"}
+    for frame, series in zip(frames, forecasts, strict=True):
+        dates = refits.loc[frame.columns.name].index
+        assert series.loc[: dates[0]].iloc[:-1].isna().all()  # nothing before the 1st refit
+        assert len(dates) == len(walk.plan(frame.index, generator))
+    fitted = refits[refits["abstained"] == ""]
+    assert (fitted["training rows"] >= 120).all()
+    assert fitted["kept"].str.len().gt(0).all()
+    weights = fitted.filter(like="weight ").sum(axis=1)
+    np.testing.assert_allclose(weights, 1.0)
+    stopped = int(fitted["not converged (search)"].sum() + fitted["not converged (final)"].sum())
+    assert stopped > 0
+    log_ = generator.failure_log_
+    assert log_.loc[log_["kind"].str.contains("max_iter"), "count"].sum() == stopped
+    [warning] = [r.getMessage() for r in caplog.records if "stopped at max_iter" in r.getMessage()]
+    assert f"stacking: {stopped} coordinate-descent fits" in warning

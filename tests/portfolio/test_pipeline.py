@@ -230,3 +230,26 @@ def test_asset_names_that_collide_with_line_names_are_refused(name, fragment):
     with pytest.raises(DataError, match=re.escape(fragment)) as caught:
         pipeline.run(prices)
     assert f"column '{name}'" in str(caught.value)
+
+
+def test_the_meta_learners_refits_reach_the_outputs_and_the_report(us_markets_short, tmp_path):
+    pipeline = pf.Pipeline.from_config(
+        [
+            "generators=[buy_and_hold,momentum,contrarian]",
+            "stacking=[meta_learner]",
+            "significance.enabled=false",
+            "ensemble=none",
+        ]
+    )
+    result = pipeline.run(us_markets_short)
+    stacking = result.stacking
+    assert list(stacking.columns[:3]) == ["strategy", "asset", "date"]
+    assert set(stacking["asset"]) == set(us_markets_short.columns)
+    assert (stacking["strategy"] == "meta_learner").all()
+    fitted = stacking[stacking["abstained"] == ""]
+    assert not fitted.empty and fitted["kept"].str.contains("momentum|contrarian").all()
+    written = pf.OutputWriter(plot=False).write(result, tmp_path)
+    assert tmp_path / "stacking.csv" in written
+    assert len(pd.read_csv(tmp_path / "stacking.csv")) == len(stacking)
+    html = (tmp_path / "report.html").read_text()
+    assert "Meta-learner" in html and "Last refit per strategy and asset" in html
