@@ -275,11 +275,12 @@ def test_appended_days_fit_only_the_new_windows_of_a_batch_generator(inputs, tmp
     the new windows only (together), reuses the others, and equals a run from scratch."""
     walk = WalkForward(refit="yearly")
     short = [series.loc[:"2004-03-31"] for series in inputs]
-    first = Executor(progress="off", cache=True, cache_dir=str(tmp_path))
+    # One thread, as the uninterrupted run in this process below.
+    first = Executor(progress="off", cache=True, cache_dir=str(tmp_path), threads_per_job=1)
     first.run(_tiny_lstm(), walk, short)
     windows = sum(len(walk.plan(series.index, _tiny_lstm())) for series in short)
     assert first.stats.fits == first.stats.computed == windows > 3
-    again = Executor(progress="off", cache=True, cache_dir=str(tmp_path))
+    again = Executor(progress="off", cache=True, cache_dir=str(tmp_path), threads_per_job=1)
     grown = again.run(_tiny_lstm(), walk, inputs)
     longer = sum(len(walk.plan(series.index, _tiny_lstm())) for series in inputs)
     assert longer == windows + len(inputs)  # one new year per asset, and days after it
