@@ -253,3 +253,17 @@ def test_the_meta_learners_refits_reach_the_outputs_and_the_report(us_markets_sh
     assert len(pd.read_csv(tmp_path / "stacking.csv")) == len(stacking)
     html = (tmp_path / "report.html").read_text()
     assert "Meta-learner" in html and "Last refit per strategy and asset" in html
+
+
+@pytest.mark.parametrize("scale", [1e-300, 1e300])
+def test_prices_at_the_edges_of_floating_point_give_the_same_finite_metrics(
+    us_markets_short, scale
+):
+    pipeline = pf.Pipeline.from_config(
+        ["generators=[buy_and_hold,momentum]", "significance.enabled=false", "ensemble=none"]
+    )
+    plain = pipeline.run(us_markets_short).metrics
+    scaled = pipeline.run(us_markets_short * scale).metrics
+    numbers = plain.select_dtypes("number").columns
+    assert np.isfinite(scaled[numbers].to_numpy(dtype=float)).all()
+    pd.testing.assert_frame_equal(scaled[numbers], plain[numbers], rtol=1e-9)
