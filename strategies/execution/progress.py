@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import logging
 import sys
+import threading
 import time
 
 __all__ = ["PROGRESS_MODES", "Progress"]
@@ -12,6 +13,9 @@ __all__ = ["PROGRESS_MODES", "Progress"]
 log = logging.getLogger("strategies.execution")
 
 PROGRESS_MODES = ("auto", "bar", "log", "off")
+
+#: Shortest wait of the background thread between two looks, in seconds.
+MIN_BEAT = 0.1
 
 
 class Progress:
@@ -24,7 +28,9 @@ class Progress:
     mode : {"auto", "bar", "log", "off"}
         ``bar``: a tqdm bar on stderr (rate and ETA); ``log``: an INFO line every
         ``interval`` seconds and at the end; ``auto``: ``bar`` when stderr is a
-        terminal, else ``log``.
+        terminal, else ``log``. A background thread keeps both alive while no chunk
+        finishes (a long job in this process): the bar's elapsed time moves every
+        second, and a line says "still running" every ``interval`` seconds.
     description : str
         Label of the bar and of the lines.
     interval : float
@@ -50,6 +56,25 @@ class Progress:
             # Log records of the run (and of generators) print above the bar, not through it.
             self._redirect = logging_redirect_tqdm()
             self._redirect.__enter__()
+        self._stopped = threading.Event()
+        self._heartbeat: threading.Thread | None = None
+        if self.mode in ("bar", "log"):
+            self._heartbeat = threading.Thread(
+                target=self._beat, name="aisfolio-progress", daemon=True
+            )
+            self._heartbeat.start()
+
+    def _beat(self) -> None:
+        """Refresh the bar every second, or log a line when none came for ``interval``."""
+        tick = 1.0 if self._bar is not None else max(self.interval, MIN_BEAT)
+        while not self._stopped.wait(tick):
+            if self._bar is not None:
+                self._bar.refresh()
+                continue
+            now = time.monotonic()
+            if now - self._last >= self.interval:
+                self._last = now
+                log.info("%s: %s, still running", self.description, self.line(now - self._start))
 
     def advance(self, count: int) -> None:
         """Record ``count`` more finished chunks."""
@@ -68,7 +93,11 @@ class Progress:
         return f"{self.done}/{self.total} chunks, {elapsed:.0f} s elapsed, ETA {eta:.0f} s"
 
     def close(self) -> None:
-        """End the bar."""
+        """End the bar and the background thread."""
+        self._stopped.set()
+        if self._heartbeat is not None:
+            self._heartbeat.join()
+            self._heartbeat = None
         if self._redirect is not None:
             self._redirect.__exit__(None, None, None)
             self._redirect = None

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import logging
 import re
+import threading
+import time
 
 from strategies import WalkForward
 from strategies.execution import Executor
@@ -40,7 +42,9 @@ def test_auto_is_a_bar_on_a_terminal_and_log_lines_elsewhere(monkeypatch):
     import sys
 
     monkeypatch.setattr(sys.stderr, "isatty", lambda: False, raising=False)
-    assert Progress(3, "auto", "x").mode == "log"
+    logged = Progress(3, "auto", "x")
+    assert logged.mode == "log"
+    logged.close()
     monkeypatch.setattr(sys.stderr, "isatty", lambda: True, raising=False)
     terminal = Progress(3, "auto", "x")
     assert terminal.mode == "bar"
@@ -63,3 +67,16 @@ def test_chunks_stored_by_workers_count_once(tmp_path, caplog):
         if (m := re.match(rf"walk-forward: (\d+)/{total} chunks", r.getMessage()))
     ]
     assert counts and counts[-1] == total and counts == sorted(counts)
+
+
+def test_a_line_says_still_running_while_no_chunk_finishes(caplog):
+    caplog.set_level(logging.INFO, logger="strategies.execution")
+    progress = Progress(3, "log", "walk-forward lstm", interval=0.1)
+    progress.advance(1)
+    deadline = time.monotonic() + 120  # generous: the machine may be busy
+    while "still running" not in caplog.text and time.monotonic() < deadline:
+        time.sleep(0.05)
+    progress.close()
+    [line, *_] = [r.getMessage() for r in caplog.records if "still running" in r.getMessage()]
+    assert line.startswith("walk-forward lstm: 1/3 chunks,")
+    assert "aisfolio-progress" not in {thread.name for thread in threading.enumerate()}
