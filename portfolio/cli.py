@@ -127,6 +127,12 @@ def _hydra_app(config: DictConfig) -> float | None:
 #: Hydra's wording of an unknown option of a config group, and of an unknown key.
 _UNKNOWN_OPTION = re.compile(r"Could not (?:load|find) '(?P<group>[\w/]+)/(?P<option>[^']+)'")
 _UNKNOWN_KEY = re.compile(r"Could not override '(?P<key>[^']+)'")
+_MISSING_PLUGIN = re.compile(
+    r"Could not (?:load|find) 'hydra/(?P<kind>launcher|sweeper)/(?P<name>[^'/]+)'"
+)
+
+#: How to install Hydra's launchers and sweeper, and Ray.
+CLUSTER_EXTRA = "pip install 'aisfolio[cluster]'"
 
 
 def _check_overrides(args: list[str]) -> None:
@@ -172,6 +178,11 @@ def _check_sweep(args: list[str]) -> None:
 def _explain(message: str) -> str:
     """Hydra's message, led by what is wrong in the user's words."""
     first = message.strip().splitlines()[0] if message.strip() else message
+    if plugin := _MISSING_PLUGIN.search(message):
+        return (
+            f"Hydra's {plugin['kind']} '{plugin['name']}' is not installed; launcher=local, "
+            f"launcher=ray and tuning=* need the cluster extra: {CLUSTER_EXTRA}"
+        )
     if option := _UNKNOWN_OPTION.search(message):
         group = option["group"]
         folder = Path(conf.__file__).parent / group

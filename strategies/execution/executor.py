@@ -39,6 +39,7 @@ receives that are missing (workers of a remote cluster do not share its disk).
 from __future__ import annotations
 
 import hashlib
+import importlib.util
 import logging
 import math
 import os
@@ -241,6 +242,10 @@ class Executor:
     def __post_init__(self) -> None:
         if self.backend not in BACKENDS:
             raise ValueError(f"backend must be one of {BACKENDS}, got '{self.backend}'")
+        if self.backend == "ray" and importlib.util.find_spec("ray") is None:
+            raise ValueError(
+                "backend 'ray' needs Ray, which is not installed: pip install 'aisfolio[cluster]'"
+            )
         if self.progress not in PROGRESS_MODES:
             raise ValueError(f"progress must be one of {PROGRESS_MODES}, got '{self.progress}'")
         if self.n_jobs == 0 or not isinstance(self.n_jobs, int):

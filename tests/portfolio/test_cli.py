@@ -211,3 +211,21 @@ def test_lightning_logs_go_to_the_run_directory(tmp_path):
     events = pd.read_csv(tmp_path / "run" / "report" / "events.csv")
     warned = events["message"].str.contains("models did not learn").sum()
     assert warned == (1 if untrained else 0)
+
+
+def test_an_option_that_needs_the_cluster_extra_says_how_to_install_it(tmp_path, monkeypatch):
+    done = aisfolio("hydra/launcher=nosuch", cwd=tmp_path)
+    assert done.returncode == 2, done.stderr
+    assert "Hydra's launcher 'nosuch' is not installed" in done.stderr
+    assert "pip install 'aisfolio[cluster]'" in done.stderr
+    assert list(tmp_path.iterdir()) == []
+    import importlib.util
+
+    from strategies.execution import Executor
+
+    real = importlib.util.find_spec
+    monkeypatch.setattr(
+        importlib.util, "find_spec", lambda name, *a: None if name == "ray" else real(name, *a)
+    )
+    with pytest.raises(ValueError, match=r"needs Ray, which is not installed: pip install"):
+        Executor(backend="ray")
