@@ -37,7 +37,7 @@ def test_the_hedge_experiment_puts_fixed_and_optimized_hedges_in_one_table(hedge
             == hedges.table("hedges").loc[("ensemble_I", f"SP500+{partner}"), "aRC"]
         )
         assert (rows.loc[methods[1:], "rebalances"] >= 15).all()
-    assert table["failures"].fillna(0).ge(0).all()
+    assert table["failures"].fillna(0).eq(0).all()  # the preset runs clean
     decisions = hedges.allocations["min_cvar/SP500+WTI/ensemble_I"]
     assert set(decisions["solver"]) <= {"CLARABEL", "HIGHS", "SCS", "warm_up"}
     assert decisions.index.is_monotonic_increasing
