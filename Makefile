@@ -26,9 +26,11 @@ lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 
-wheel: $(STAMP)
+# The wheel alone: pip builds it in an isolated environment (the build backend only),
+# not in the development environment.
+wheel:
 	rm -rf dist
-	$(BIN)/python -m pip wheel --quiet --no-deps -w dist .
+	$(PYTHON) -m pip wheel --quiet --no-deps -w dist .
 
 clean:
 	rm -rf $(VENV) dist build *.egg-info outputs multirun
