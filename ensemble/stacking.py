@@ -8,6 +8,7 @@ forecast of its row), rows in time order.
 from __future__ import annotations
 
 import contextlib
+import logging
 import warnings
 from collections.abc import Iterator
 from typing import Any, Self
@@ -30,6 +31,8 @@ from ensemble.meta_models import (
 from ensemble.rowwise import rowwise_dot
 
 __all__ = ["MIN_FOR_META_FEATURES", "RegularizedStacker"]
+
+log = logging.getLogger(__name__)
 
 #: Kept predictors needed before meta-features are appended: with one or two, the mean,
 #: median, std and range are copies or multiples of each other and of the inputs, which
@@ -358,15 +361,28 @@ class RegularizedStacker(RegressorMixin, BaseEstimator):
 @contextlib.contextmanager
 def _counted_convergence_warnings() -> Iterator[list[warnings.WarningMessage]]:
     """Record scikit-learn's ``ConvergenceWarning`` (one per fit that stopped at
-    ``max_iter``) instead of printing it; other warnings go on as usual."""
+    ``max_iter``) instead of printing it. Other warnings raised meanwhile are logged
+    once per distinct message in this process (also when the block raises), not once
+    per refit."""
+    counted: list[warnings.WarningMessage] = []
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", ConvergenceWarning)
-        counted: list[warnings.WarningMessage] = []
-        yield counted
-    for message in caught:
-        if issubclass(message.category, ConvergenceWarning):
-            counted.append(message)
-        else:
-            warnings.warn_explicit(
-                message.message, message.category, message.filename, message.lineno
-            )
+        try:
+            yield counted
+        finally:
+            for message in caught:
+                if issubclass(message.category, ConvergenceWarning):
+                    counted.append(message)
+                else:
+                    _log_once(message)
+
+
+#: Messages of other warnings already logged by :func:`_log_once`.
+_LOGGED: set[tuple[str, str]] = set()
+
+
+def _log_once(message: warnings.WarningMessage) -> None:
+    key = (message.category.__name__, str(message.message))
+    if key not in _LOGGED:
+        _LOGGED.add(key)
+        log.warning("%s in a meta-model fit: %s (shown once)", *key)

@@ -93,7 +93,10 @@ def _hydra_app(config: DictConfig) -> float | None:
             else:
                 result = parts.pipeline.run(prices)
         except DataError as error:
-            raise error.from_file(parts.source.describe()) from error
+            named = error.from_file(parts.source.describe())
+            if named is error:
+                raise
+            raise named from error
         written = parts.writer.write(
             result, output_dir, OmegaConf.to_yaml(config, resolve=True), orders=orders
         )
@@ -147,9 +150,10 @@ def _check_overrides(args: list[str]) -> None:
 
 
 def _check_sweep(args: list[str]) -> None:
-    """Check a sweep's overrides before Hydra starts its jobs: every value of every
-    enumerable sweep (choices and ranges) once, the other swept keys at their first value
-    (an ``interval`` of an optimizing sweeper is left to it)."""
+    """Check a sweep's overrides before Hydra starts its jobs: every option of a swept
+    config group once (the other swept keys at their first value), the first value of
+    any other swept key (composing checks keys, not values; an ``interval`` of an
+    optimizing sweeper is left to it)."""
     from hydra.core.override_parser.overrides_parser import OverridesParser
     from hydra.errors import HydraException
 
@@ -167,6 +171,9 @@ def _check_sweep(args: list[str]) -> None:
             swept = list(override.sweep_string_iterator())
         except HydraException:  # an interval: the sweeper samples it
             continue
+        group = override.key_or_group
+        if not ("/" in group or (Path(conf.__file__).parent / group).is_dir()):
+            swept = swept[:1]
         values.append([f"{override.get_key_element()}={value}" for value in swept])
     first = [choices[0] for choices in values if choices]
     _check_overrides(first)

@@ -173,12 +173,7 @@ class Generator:
         list of ndarray
             One array of ``task.n`` forecasts per task.
         """
-        fitted = self.fit_batch([task.train for task in tasks])
-        forecasts = self.predict_batch(tasks, fitted)
-        records = [model.fit_record() for model in fitted]
-        if any(record is not None for record in records):
-            self.collect(records)
-        return forecasts
+        return self.predict_batch(tasks, self.fit_batch([task.train for task in tasks]))
 
     def fit_predict_carried(self, task: ChunkTask, carry: Any) -> tuple[np.ndarray, Any, Any]:
         """One chunk of a ``"carry"`` generator: forecasts from the state the previous
@@ -205,9 +200,11 @@ class Generator:
     def fit_record(self) -> Any:
         """What this fitted copy keeps for :meth:`collect` (default None: nothing).
 
-        Called on each training window's fitted copy (the execution layer caches it
-        with the chunk); a generator that returns something gets the records of the
-        whole walk-forward in :meth:`collect`, e.g. to report every refit's state.
+        Called on each training window's fitted copy of an ``"independent"``
+        generator (the execution layer caches it with the chunk, and
+        :meth:`strategies.WalkForward.run_many` calls it too); a generator that returns
+        something gets the records of the whole walk-forward in :meth:`collect`, e.g.
+        to report every refit's state.
 
         Returns
         -------

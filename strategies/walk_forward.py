@@ -201,7 +201,7 @@ class WalkForward:
             for source, (prices, plan) in enumerate(zip(inputs, plans, strict=True))
             for chunk in plan
         ]
-        results = iter(generator.fit_predict_batch(tasks) if tasks else [])
+        results = iter(_fit_predict(generator, tasks) if tasks else [])
         outputs = []
         for prices, plan in zip(inputs, plans, strict=True):
             forecasts = np.full(len(prices), np.nan)
@@ -213,3 +213,21 @@ class WalkForward:
                 pd.Series(forecasts, index=prices.index, name=getattr(prices, "name", None))
             )
         return outputs
+
+
+def _fit_predict(generator: Generator, tasks: list[ChunkTask]) -> list[np.ndarray]:
+    """``generator.fit_predict_batch(tasks)``; a generator fitted window by window (the
+    default ``fit_batch`` and ``fit_predict_batch``) also has its fits' records
+    collected, as the execution layer does."""
+    default = (
+        type(generator).fit_predict_batch is Generator.fit_predict_batch
+        and type(generator).fit_batch is Generator.fit_batch
+        and generator.chunk_dependency in (None, "independent")
+    )
+    if not default:
+        return generator.fit_predict_batch(tasks)
+    fitted = generator.fit_batch([task.train for task in tasks])
+    records = [model.fit_record() for model in fitted]
+    if any(record is not None for record in records):
+        generator.collect(records)
+    return generator.predict_batch(tasks, fitted)

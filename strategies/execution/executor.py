@@ -38,6 +38,7 @@ receives that are missing (workers of a remote cluster do not share its disk).
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import importlib.util
 import logging
@@ -300,8 +301,9 @@ class Executor:
         label = ", ".join(dict.fromkeys(spec.label for spec in specs if spec.label))
         title = f"walk-forward {label}".strip()
         progress = Progress(todo, self.progress, title, self.log_interval)
-        watcher = _Watcher(store, jobs, progress) if store is not None else None
+        watcher = None
         try:
+            watcher = _Watcher(store, jobs, progress) if store is not None else None
             for job, output in self._dispatch(jobs, store):
                 stats.jobs += 1
                 stats.fits += self._absorb(plans[job.spec], job, output, store)
@@ -608,7 +610,8 @@ class Executor:
         if plan.tasks and (carried or any(record is not None for record in plan.records)):
             generator.collect(plan.records)
         if plan.fitted:
-            plan.forecasts[:] = generator.predict_batch(plan.tasks, plan.fitted)
+            with job_threads(self._threads()):  # the fits' forward passes, here
+                plan.forecasts[:] = generator.predict_batch(plan.tasks, plan.fitted)
             if store is not None and plan.forecasts_key is not None:
                 learned = {
                     name: value
@@ -737,9 +740,17 @@ def _run_job(
 
 
 def _run_threads(job: _Job, store: ChunkCache | None, threads: int) -> _Output:
-    """Compute with ``threads`` threads in every numerical library: the libraries
-    already loaded are limited directly, and those a job loads (torch, imported by the
-    LSTM's first fit) read the thread variables set here for the job's duration."""
+    with job_threads(threads):
+        return _compute(job, store)
+
+
+@contextlib.contextmanager
+def job_threads(threads: int) -> Iterator[None]:
+    """Run the block with ``threads`` threads in every numerical library: the libraries
+    already loaded are limited directly, and those the block loads (torch, imported by
+    the LSTM's first fit) read the thread variables set here for its duration. torch's
+    own count is given back when torch was loaded before; a torch first loaded inside
+    keeps ``threads`` (it read them at import)."""
     from threadpoolctl import threadpool_limits
 
     saved = {name: os.environ.get(name) for name in worker_environment(threads)}
@@ -750,7 +761,7 @@ def _run_threads(job: _Job, store: ChunkCache | None, threads: int) -> _Output:
         torch.set_num_threads(threads)
     try:
         with threadpool_limits(limits=threads):
-            return _compute(job, store)
+            yield
     finally:
         _set_environment(saved)
         if torch is not None and previous is not None:

@@ -80,11 +80,12 @@ def generator_digest(generator: Generator) -> str:
 
 
 def data_digest(data: pd.Series | pd.DataFrame) -> str:
-    """Digest of values, dates and names of a Series or DataFrame."""
+    """Digest of values, dates and names of a Series or DataFrame (a frame's
+    ``columns.name`` included: it names the asset of a stacked input)."""
     digest = hashlib.sha256()
     frame = data.to_frame(name="") if isinstance(data, pd.Series) else data
     digest.update(repr((type(data).__name__, getattr(data, "name", None))).encode())
-    digest.update(repr([str(c) for c in frame.columns]).encode())
+    digest.update(repr(([str(c) for c in frame.columns], frame.columns.name)).encode())
     digest.update(pd.util.hash_pandas_object(frame, index=True).to_numpy().tobytes())
     return digest.hexdigest()
 

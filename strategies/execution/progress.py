@@ -56,6 +56,7 @@ class Progress:
             # Log records of the run (and of generators) print above the bar, not through it.
             self._redirect = logging_redirect_tqdm()
             self._redirect.__enter__()
+        self._lock = threading.Lock()  # the count and the lines, between two threads
         self._stopped = threading.Event()
         self._heartbeat: threading.Thread | None = None
         if self.mode in ("bar", "log"):
@@ -68,24 +69,29 @@ class Progress:
         """Refresh the bar every second, or log a line when none came for ``interval``."""
         tick = 1.0 if self._bar is not None else max(self.interval, MIN_BEAT)
         while not self._stopped.wait(tick):
-            if self._bar is not None:
-                self._bar.refresh()
-                continue
-            now = time.monotonic()
-            if now - self._last >= self.interval:
-                self._last = now
-                log.info("%s: %s, still running", self.description, self.line(now - self._start))
+            with self._lock:
+                if self._stopped.is_set():
+                    return
+                if self._bar is not None:
+                    self._bar.refresh()
+                    continue
+                now = time.monotonic()
+                if now - self._last >= self.interval:
+                    self._last = now
+                    line = self.line(now - self._start)
+                    log.info("%s: %s, still running", self.description, line)
 
     def advance(self, count: int) -> None:
         """Record ``count`` more finished chunks."""
-        self.done += count
-        if self._bar is not None:
-            self._bar.update(count)
-        elif self.mode == "log":
-            now = time.monotonic()
-            if now - self._last >= self.interval or self.done >= self.total:
-                self._last = now
-                log.info("%s: %s", self.description, self.line(now - self._start))
+        with self._lock:
+            self.done += count
+            if self._bar is not None:
+                self._bar.update(count)
+            elif self.mode == "log":
+                now = time.monotonic()
+                if now - self._last >= self.interval or self.done >= self.total:
+                    self._last = now
+                    log.info("%s: %s", self.description, self.line(now - self._start))
 
     def line(self, elapsed: float) -> str:
         """``done/total chunks, elapsed, eta``."""

@@ -328,6 +328,12 @@ def test_keys_follow_parameters_and_training_data(sp500):
     changed = sp500.copy()
     changed.iloc[chunk.train_start + 5] *= 1.0001  # one price inside the training window
     assert base != chunk_key(generator_digest(Momentum(lookback=10)), chunk_task(changed, chunk))
+    # A stacked input names its asset in columns.name: two assets with equal frames do
+    # not share entries (each refit's record names its own asset).
+    frame = sp500.to_frame("price")
+    named = [frame.rename_axis(columns=name) for name in ("SP500", "COPY")]
+    keys = {chunk_key(generator_digest(Momentum()), chunk_task(f, chunk)) for f in named}
+    assert len(keys) == 2
 
 
 def test_cache_entries_are_checked_and_writers_do_not_collide(tmp_path):
