@@ -120,7 +120,9 @@ def _hydra_app(config: DictConfig) -> float | None:
         "wrote %d files to %s%s",
         len(written),
         output_dir,
-        f" (and {trained} training logs in lightning_logs)" if trained else "",
+        f" (and {trained} training log{'s' if trained > 1 else ''} in lightning_logs)"
+        if trained
+        else "",
     )
     if config.get("objective") is not None:
         return _objective(result, config.objective)

@@ -62,7 +62,7 @@ def test_a_run_writes_every_output(tmp_path):
     ours = [p for p in run.rglob("*") if p.is_file() and ".hydra" not in p.parts]
     logs = [p for p in ours if "lightning_logs" in p.parts]
     assert logs
-    counts = f"wrote {len(ours) - len(logs) - 1} files to {run} (and {len(logs)} training logs"
+    counts = f"wrote {len(ours) - len(logs) - 1} files to {run} (and {len(logs)} training log"
     assert counts in done.stdout
     assert not list(run.glob(".partial-*"))
 
