@@ -30,8 +30,18 @@ def test_python_example_runs(block, tmp_path, monkeypatch):
     exec(compile(block, "README.md", "exec"), {})
 
 
+@pytest.fixture(scope="module")
+def examples_cache(tmp_path_factory) -> str:
+    """One result cache for the CLI examples, as a user's runs share theirs: the
+    examples on the default generators reuse the first one's LSTM fits."""
+    return str(tmp_path_factory.mktemp("examples-cache"))
+
+
 @pytest.mark.parametrize("command", CLI_COMMANDS)
-def test_cli_example_runs(command, tmp_path, us_markets):
+def test_cli_example_runs(command, tmp_path, us_markets, examples_cache, monkeypatch):
+    from strategies.execution import CACHE_DIR_VARIABLE
+
+    monkeypatch.setenv(CACHE_DIR_VARIABLE, examples_cache)
     # The user's file of the "your own prices" example, from real closes.
     us_markets.loc[:"2006-06-30"].rename_axis("date").to_csv(tmp_path / "prices.csv")
     # The holdings file of the rebalancing example, as the README shows it.
