@@ -56,8 +56,8 @@ def main(argv: Sequence[str] | None = None) -> None:
     """
     args = list(sys.argv[1:] if argv is None else argv)
     if args[:1] == ["datasets"]:
-        for name, description in list_datasets().items():
-            print(f"{name:<12} {description}")
+        listing = "\n".join(f"{name:<12} {text}" for name, text in list_datasets().items())
+        _print_to_pipe(listing)
         return
     if args[:1] == ["cache"]:
         sys.exit(_cache_command(args[1:]))
@@ -138,6 +138,16 @@ _MISSING_PLUGIN = re.compile(
 
 #: How to install Hydra's launchers and sweeper, and Ray.
 CLUSTER_EXTRA = "pip install 'aisfolio[cluster]'"
+
+
+def _print_to_pipe(text: str) -> None:
+    """Print ``text``; a reader that stops early (``aisfolio datasets | head -1``) is not
+    an error."""
+    try:
+        print(text, flush=True)
+    except BrokenPipeError:
+        # Python would report the pipe again when it flushes stdout at exit.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
 
 
 def _check_overrides(args: list[str]) -> None:

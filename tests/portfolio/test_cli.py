@@ -229,3 +229,17 @@ def test_an_option_that_needs_the_cluster_extra_says_how_to_install_it(tmp_path,
     )
     with pytest.raises(ValueError, match=r"needs Ray, which is not installed: pip install"):
         Executor(backend="ray")
+
+
+def test_a_reader_that_stops_early_is_not_an_error(tmp_path):
+    # `aisfolio datasets | grep -q us_markets`: the reader may close the pipe first.
+    process = subprocess.Popen(
+        [sys.executable, "-m", "portfolio", "datasets"],
+        cwd=tmp_path,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    process.stdout.close()
+    stderr = process.stderr.read().decode()
+    assert process.wait(timeout=300) == 0, stderr
+    assert "Traceback" not in stderr
