@@ -21,7 +21,14 @@ from ensemble.stacking import RegularizedStacker
 from strategies.base import Generator
 from strategies.returns import simple_returns
 
-__all__ = ["FAILURE_KINDS", "PRICE", "StackedForecaster"]
+__all__ = [
+    "FAILURE_KINDS",
+    "FINAL_STOPPED",
+    "PRICE",
+    "SEARCH_STOPPED",
+    "StackedForecaster",
+    "stopped_fits",
+]
 
 log = logging.getLogger(__name__)
 
@@ -152,8 +159,8 @@ class StackedForecaster(Generator):
             record[f"alpha {name}"] = fitted.alphas_[name]
             record[f"oof rmse {name}"] = fitted.oof_rmse_[name]
             record[f"weight {name}"] = fitted.blend_weights_[name]
-        record["not converged (search)"] = fitted.not_converged_["search"]
-        record["not converged (final)"] = fitted.not_converged_["final"]
+        record[SEARCH_STOPPED] = fitted.not_converged_["search"]
+        record[FINAL_STOPPED] = fitted.not_converged_["final"]
         return record
 
     def collect(self, records: Sequence[Any]) -> None:
@@ -175,19 +182,15 @@ class StackedForecaster(Generator):
             for kind, count in _failure_counts(row).items():
                 failures.append({"asset": asset, "date": date, "kind": kind, "count": count})
         self.failure_log_ = pd.DataFrame(failures, columns=["asset", "date", "kind", "count"])
-        stopped = {
-            column: int(self.refits_[column].sum())
-            for column in ("not converged (search)", "not converged (final)")
-            if column in self.refits_
-        }
-        if any(stopped.values()):
+        search, final = stopped_fits(self.refits_)
+        if search or final:
             log.warning(
                 "stacking: %d coordinate-descent fits stopped at max_iter before their "
                 "tolerance (%d in the regularization searches, %d of the chosen models, "
                 "over %d refits); counted per refit in the stacking table",
-                sum(stopped.values()),
-                stopped.get("not converged (search)", 0),
-                stopped.get("not converged (final)", 0),
+                search + final,
+                search,
+                final,
                 len(self.refits_),
             )
 
@@ -217,14 +220,29 @@ class StackedForecaster(Generator):
         return forecasts
 
 
+#: Columns of :attr:`StackedForecaster.refits_` counting the coordinate-descent fits
+#: that stopped at ``max_iter``: in the regularization searches, and of the chosen models.
+SEARCH_STOPPED = "not converged (search)"
+FINAL_STOPPED = "not converged (final)"
+
 #: Kinds of the failure log, by the column of :attr:`StackedForecaster.refits_` that
 #: counts them.
 FAILURE_KINDS = {
     "abstained": "abstained (too few training rows)",
     "fallback": "predicts the training mean",
-    "not converged (search)": "search fits stopped at max_iter",
-    "not converged (final)": "final fits stopped at max_iter",
+    SEARCH_STOPPED: "search fits stopped at max_iter",
+    FINAL_STOPPED: "final fits stopped at max_iter",
 }
+
+
+def stopped_fits(refits: pd.DataFrame) -> tuple[int, int]:
+    """Fits stopped at ``max_iter`` over the refits of a table with the columns of
+    :attr:`StackedForecaster.refits_`: (in the searches, of the chosen models)."""
+    search, final = (
+        int(refits[column].sum()) if column in refits else 0
+        for column in (SEARCH_STOPPED, FINAL_STOPPED)
+    )
+    return search, final
 
 
 def _failure_counts(row: pd.Series) -> dict[str, int]:

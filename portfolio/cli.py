@@ -33,7 +33,7 @@ from portfolio.results import RunResult
 from portfolio.run_folder import claim_run_folder
 from portfolio.tables import format_table, markdown_table
 from strategies.execution import ChunkCache
-from strategies.run_context import RUN_DIR_VARIABLE
+from strategies.run_context import RUN_DIR_VARIABLE, TRAINING_LOGS
 
 __all__ = ["main"]
 
@@ -114,13 +114,13 @@ def _hydra_app(config: DictConfig) -> float | None:
         print(markdown_table(format_table(result.table("ais"))))
         if result.allocations:
             print(markdown_table(format_table(result.table("allocations"))))
-    logs = output_dir / "lightning_logs"
+    logs = output_dir / TRAINING_LOGS
     trained = sum(1 for file in logs.rglob("*") if file.is_file()) if logs.is_dir() else 0
     log.info(
         "wrote %d files to %s%s",
         len(written),
         output_dir,
-        f" (and {trained} training log{'s' if trained > 1 else ''} in lightning_logs)"
+        f" (and {trained} training log{'s' if trained > 1 else ''} in {TRAINING_LOGS})"
         if trained
         else "",
     )
@@ -135,6 +135,9 @@ _UNKNOWN_KEY = re.compile(r"Could not override '(?P<key>[^']+)'")
 _MISSING_PLUGIN = re.compile(
     r"Could not (?:load|find) 'hydra/(?P<kind>launcher|sweeper)/(?P<name>[^'/]+)'"
 )
+
+#: The packaged config groups (one folder each).
+CONF_FOLDER = Path(conf.__file__).parent
 
 #: How to install Hydra's launchers and sweeper, and Ray.
 CLUSTER_EXTRA = "pip install 'aisfolio[cluster]'"
@@ -184,7 +187,7 @@ def _check_sweep(args: list[str]) -> None:
         except HydraException:  # an interval: the sweeper samples it
             continue
         group = override.key_or_group
-        if not ("/" in group or (Path(conf.__file__).parent / group).is_dir()):
+        if not ("/" in group or (CONF_FOLDER / group).is_dir()):
             swept = swept[:1]
         values.append([f"{override.get_key_element()}={value}" for value in swept])
     first = [choices[0] for choices in values if choices]
@@ -204,8 +207,7 @@ def _explain(message: str) -> str:
         )
     if option := _UNKNOWN_OPTION.search(message):
         group = option["group"]
-        folder = Path(conf.__file__).parent / group
-        available = sorted(path.stem for path in folder.glob("*.yaml"))
+        available = sorted(path.stem for path in (CONF_FOLDER / group).glob("*.yaml"))
         return (
             f"config group '{group}' has no option '{option['option']}'; "
             f"available: {', '.join(available) or '(none)'}"

@@ -20,7 +20,6 @@ and logged as warnings.
 from __future__ import annotations
 
 import csv
-import gzip
 import logging
 import zlib
 from dataclasses import dataclass
@@ -30,6 +29,7 @@ import numpy as np
 import pandas as pd
 
 from portfolio.errors import DataError
+from portfolio.price_files import open_text
 from portfolio.validation import check_file
 
 __all__ = ["HOLDING_COLUMNS", "WEIGHT_TOLERANCE", "Holdings", "read_holdings"]
@@ -248,11 +248,10 @@ def _records(file: Path, label: str) -> tuple[list[str], list[tuple[int, list[st
     """The header (lower-cased) and each record with the line it starts on; blank lines
     are skipped but counted, and a record with more or fewer fields than the header is
     refused."""
-    opener = gzip.open if file.suffix == ".gz" else open
     header: list[str] | None = None
     records: list[tuple[int, list[str]]] = []
     try:
-        with opener(file, "rt", encoding="utf-8-sig", newline="") as handle:
+        with open_text(file) as handle:
             reader = csv.reader(handle, skipinitialspace=True)
             starts = 1
             for fields in reader:

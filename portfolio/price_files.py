@@ -22,7 +22,13 @@ import pandas as pd
 from portfolio.errors import DataError
 from portfolio.validation import check_file, validate_prices
 
-__all__ = ["PARQUET_SUFFIXES", "SUPPORTED_SUFFIXES", "TEXT_SUFFIXES", "read_price_file"]
+__all__ = [
+    "PARQUET_SUFFIXES",
+    "SUPPORTED_SUFFIXES",
+    "TEXT_SUFFIXES",
+    "open_text",
+    "read_price_file",
+]
 
 #: Text (CSV) suffixes; ``.gz`` files are decompressed on the fly.
 TEXT_SUFFIXES = (".csv", ".csv.gz", ".txt")
@@ -159,7 +165,7 @@ class _Lines:
 
     def _scan(self) -> None:
         starts, widths = [], []
-        with _open_text(self.file) as handle:
+        with open_text(self.file) as handle:
             reader = csv.reader(handle, delimiter=self.delimiter)
             start = 1
             for record in reader:
@@ -198,7 +204,9 @@ def _is_blank(record: list[str]) -> bool:
     return len(record) <= 1 and all(not field.strip() for field in record)
 
 
-def _open_text(file: Path) -> io.TextIOBase:
+def open_text(file: Path) -> io.TextIOBase:
+    """A text file (gzipped when its name ends in ``.gz``) opened as UTF-8, a byte-order
+    mark dropped, line endings left to the csv module."""
     if file.name.lower().endswith(".gz"):
         return gzip.open(file, "rt", encoding="utf-8-sig", newline="")
     return file.open(encoding="utf-8-sig", newline="")
@@ -207,7 +215,7 @@ def _open_text(file: Path) -> io.TextIOBase:
 def _read_header(file: Path, label: str) -> tuple[list[str], str]:
     """The header fields and the delimiter, from the first non-blank line."""
     try:
-        with _open_text(file) as handle:
+        with open_text(file) as handle:
             for line in handle:
                 if line.strip():
                     break

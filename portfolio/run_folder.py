@@ -27,12 +27,13 @@ from hydra.experimental.callback import Callback
 from omegaconf import DictConfig
 
 from portfolio.errors import EXIT_BAD_INPUT, OutputError
+from strategies.run_context import TRAINING_LOGS
 
 __all__ = ["RUN_OUTPUTS", "RunFolder", "RunFolderGuard", "claim_run_folder"]
 
 #: Names a run writes at the top of its folder besides Hydra's record and the writer's
 #: files: the staging folder prefix and the training logs of the LSTM.
-RUN_OUTPUTS = ("lightning_logs", ".partial-")
+RUN_OUTPUTS = (TRAINING_LOGS, ".partial-")
 
 #: Files that mark a folder as holding a sweep (Hydra's and the sweep summary's).
 SWEEP_MARKERS = ("multirun.yaml", "sweep_summary.html", "sweep_summary.csv")

@@ -10,7 +10,10 @@ from typing import Any, Self
 import numpy as np
 import pandas as pd
 
-__all__ = ["ChunkTask", "Generator"]
+__all__ = ["DEPENDENCIES", "ChunkTask", "Generator", "chunk_dependency", "fits_per_window"]
+
+#: Values of :attr:`Generator.chunk_dependency`.
+DEPENDENCIES = ("independent", "carry", "batch")
 
 
 @dataclass(frozen=True)
@@ -241,3 +244,32 @@ class Generator:
     def __repr__(self) -> str:
         params = ", ".join(f"{k}={v!r}" for k, v in self.get_params().items())
         return f"{type(self).__name__}({params})"
+
+
+def _overrides(generator: Generator, method: str) -> bool:
+    return getattr(type(generator), method) is not getattr(Generator, method)
+
+
+def fits_per_window(generator: Generator) -> bool:
+    """Whether a ``batch`` generator's fits are per window (it implements
+    ``fit_batch``), so that each can be cached on its own."""
+    return not _overrides(generator, "fit_predict_batch")
+
+
+def chunk_dependency(generator: Generator) -> str:
+    """How a generator's chunks depend on each other: its declared
+    :attr:`Generator.chunk_dependency`, else ``"batch"`` when it overrides
+    :meth:`Generator.fit_batch` or :meth:`Generator.fit_predict_batch`, else
+    ``"independent"``."""
+    declared = generator.chunk_dependency
+    if declared is None:
+        overridden = _overrides(generator, "fit_predict_batch") or _overrides(
+            generator, "fit_batch"
+        )
+        declared = "batch" if overridden else "independent"
+    if declared not in DEPENDENCIES:
+        raise ValueError(
+            f"{type(generator).__name__}.chunk_dependency must be one of {DEPENDENCIES}, "
+            f"got '{declared}'"
+        )
+    return declared

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from strategies.base import ChunkTask, Generator
+from strategies.base import ChunkTask, Generator, chunk_dependency
 from strategies.schedule import FREQUENCIES, schedule_positions
 
 __all__ = ["Chunk", "WalkForward", "chunk_task", "run_chunk"]
@@ -216,15 +216,9 @@ class WalkForward:
 
 
 def _fit_predict(generator: Generator, tasks: list[ChunkTask]) -> list[np.ndarray]:
-    """``generator.fit_predict_batch(tasks)``; a generator fitted window by window (the
-    default ``fit_batch`` and ``fit_predict_batch``) also has its fits' records
-    collected, as the execution layer does."""
-    default = (
-        type(generator).fit_predict_batch is Generator.fit_predict_batch
-        and type(generator).fit_batch is Generator.fit_batch
-        and generator.chunk_dependency in (None, "independent")
-    )
-    if not default:
+    """``generator.fit_predict_batch(tasks)``; an ``"independent"`` generator also has
+    its fits' records collected, as the execution layer does."""
+    if chunk_dependency(generator) != "independent":
         return generator.fit_predict_batch(tasks)
     fitted = generator.fit_batch([task.train for task in tasks])
     records = [model.fit_record() for model in fitted]

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
+from ensemble.meta_generator import stopped_fits
 from portfolio.report.formatting import format_frame, percent
 from portfolio.report.model import Report
 from portfolio.report.plots import Plot
@@ -263,23 +264,18 @@ def _stacking(report: Report) -> Section | None:
     blend = [c for c in last.columns if c.startswith(("alpha ", "weight ", "oof rmse "))]
     shown = last[[c for c in STACKING_SHOWN if c in last.columns] + blend]
     shown = shown.assign(date=pd.to_datetime(shown["date"]).dt.strftime("%Y-%m-%d"))
-    stopped = {
-        column: int(stacking[column].sum())
-        for column in ("not converged (search)", "not converged (final)")
-        if column in stacking
-    }
+    search, final = stopped_fits(stacking)
     notes = [
         f"{len(stacking)} refits of the meta-learner. At each, components that are "
         "near-copies of a better one, or nearly constant, are dropped; Ridge, Lasso and "
         "ElasticNet are tuned on chronological folds and blended by inverse out-of-fold "
         "RMSE. Every refit's row is in stacking.csv.",
     ]
-    if any(stopped.values()):
+    if search or final:
         notes.append(
-            f"Coordinate-descent fits that stopped at max_iter: "
-            f"{stopped.get('not converged (search)', 0)} in the regularization searches "
-            "(expected at the small-alpha end of the grid), "
-            f"{stopped.get('not converged (final)', 0)} of the chosen models."
+            f"Coordinate-descent fits that stopped at max_iter: {search} in the "
+            "regularization searches (expected at the small-alpha end of the grid), "
+            f"{final} of the chosen models."
         )
     tables = [_table("Last refit per strategy and asset", shown)]
     return Section("stacking", "Meta-learner", notes=notes, tables=tables)

@@ -57,7 +57,13 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from strategies.base import ChunkTask, Generator
+from strategies.base import (
+    DEPENDENCIES,
+    ChunkTask,
+    Generator,
+    chunk_dependency,
+    fits_per_window,
+)
 from strategies.execution.cache import ChunkCache, default_cache_dir
 from strategies.execution.keys import chunk_key, fit_key, generator_digest
 from strategies.execution.pool import pool_dataflow, worker_environment
@@ -71,35 +77,8 @@ __all__ = ["BACKENDS", "DEPENDENCIES", "ExecutionStats", "Executor", "WalkForwar
 log = logging.getLogger("strategies.execution")
 
 BACKENDS = ("loky", "ray", "sequential")
-DEPENDENCIES = ("independent", "carry", "batch")
 #: Jobs per worker for independent chunks (smaller jobs balance better, cost more trips).
 _JOBS_PER_WORKER = 4
-
-
-def _overrides(generator: Generator, method: str) -> bool:
-    return getattr(type(generator), method) is not getattr(Generator, method)
-
-
-def fits_per_window(generator: Generator) -> bool:
-    """Whether a ``batch`` generator's fits are per window (it implements
-    ``fit_batch``), so that each can be cached on its own."""
-    return not _overrides(generator, "fit_predict_batch")
-
-
-def chunk_dependency(generator: Generator) -> str:
-    """How a generator's chunks depend on each other (see the module docstring)."""
-    declared = generator.chunk_dependency
-    if declared is None:
-        overridden = _overrides(generator, "fit_predict_batch") or _overrides(
-            generator, "fit_batch"
-        )
-        declared = "batch" if overridden else "independent"
-    if declared not in DEPENDENCIES:
-        raise ValueError(
-            f"{type(generator).__name__}.chunk_dependency must be one of {DEPENDENCIES}, "
-            f"got '{declared}'"
-        )
-    return declared
 
 
 @dataclass(frozen=True)
@@ -735,12 +714,7 @@ def _run_job(
     granted (see :mod:`strategies.execution.processes`), in the environment ``env``
     names; each entry is pickled (and stored) as soon as it is done."""
     _set_environment(env)
-    with granted_processes(processes):
-        return _run_threads(job, store, threads)
-
-
-def _run_threads(job: _Job, store: ChunkCache | None, threads: int) -> _Output:
-    with job_threads(threads):
+    with granted_processes(processes), job_threads(threads):
         return _compute(job, store)
 
 

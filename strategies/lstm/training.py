@@ -27,7 +27,7 @@ from torch.utils.data import DataLoader, Dataset
 from strategies.lstm.losses import Loss, make_loss
 from strategies.lstm.network import BatchedLSTM, LSTMList
 from strategies.lstm.options import LOGGERS, PRECISION_NAMES, check_logger
-from strategies.run_context import RUN_DIR_VARIABLE
+from strategies.run_context import RUN_DIR_VARIABLE, TRAINING_LOGS
 
 __all__ = [
     "LAYOUTS",
@@ -303,9 +303,9 @@ def _logger(kind: str) -> pl.loggers.Logger | bool:
     if kind == "none" or directory is None:
         return False
     if kind == "csv":
-        return pl.loggers.CSVLogger(save_dir=directory, name="lightning_logs")
+        return pl.loggers.CSVLogger(save_dir=directory, name=TRAINING_LOGS)
     if kind == "tensorboard":
-        return pl.loggers.TensorBoardLogger(save_dir=directory, name="lightning_logs")
+        return pl.loggers.TensorBoardLogger(save_dir=directory, name=TRAINING_LOGS)
     return pl.loggers.MLFlowLogger(tracking_uri=f"file:{directory}/mlruns")
 
 
