@@ -10,13 +10,13 @@ loadings plus idiosyncratic noise of random size, seed ``--seed``).
 
 Contestants, in one process and on the same windows:
 
-- ``parametrized``: :class:`portfolio.allocation.Allocator` (``risk="sample"``), its
+- ``parametrized``: :class:`aisfolio.portfolio.allocation.Allocator` (``risk="sample"``), its
   cvxpy problems compiled once per stream set and re-solved with new parameter values
   (its default solver chain; Clarabel first for the variance, HiGHS for the CVaR), at
   every weekly date. With 32 streams or more both objectives are first solved on a
   working set of streams (last date's holdings and the best-looking others, a small
   problem compiled once per size) whose answer is certified by the full problem's
-  optimality conditions (:mod:`portfolio.allocation.screening`); the full compiled
+  optimality conditions (:mod:`aisfolio.portfolio.allocation.screening`); the full compiled
   problem answers when that fails (counted as ``ws_misses``). The variance first tries
   the exact weights of last date's active set, without a solver, certified the same way
   (counted as ``ws_direct``).
@@ -58,8 +58,8 @@ import cvxpy as cp
 import numpy as np
 import pandas as pd
 
-from portfolio.allocation import Allocator, cvar
-from strategies.schedule import schedule_positions
+from aisfolio.portfolio.allocation import Allocator, cvar
+from aisfolio.strategies.schedule import schedule_positions
 
 try:  # optional: the bench extra
     from skfolio import RiskMeasure
@@ -239,7 +239,7 @@ def main() -> None:
     )
     parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args()
-    logging.getLogger("portfolio").setLevel(logging.ERROR)
+    logging.getLogger("aisfolio.portfolio").setLevel(logging.ERROR)
     warnings.filterwarnings("ignore", category=UserWarning)
     if MeanRisk is None and not args.no_skfolio:
         print("skfolio is not installed: its column is skipped (pip install -e '.[bench]')")

@@ -42,9 +42,9 @@ from pathlib import Path  # noqa: E402
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 
-import portfolio as pf  # noqa: E402
-from strategies import SignalRule, Strategy, WalkForward  # noqa: E402
-from strategies.arima_garch import ArimaGarch  # noqa: E402
+import aisfolio.portfolio as pf  # noqa: E402
+from aisfolio.strategies import SignalRule, Strategy, WalkForward  # noqa: E402
+from aisfolio.strategies.arima_garch import ArimaGarch  # noqa: E402
 
 PAPER = {"max_p": 5, "max_q": 5, "criterion": "aic", "window_years": 3, "refit_every": 1}
 FULL_SPAN = ("2000-01-01", "2018-12-31")
@@ -153,8 +153,8 @@ def part_two(span: tuple[str, str], jobs: int) -> dict[str, float]:
 
 def part_three(count: int, order: int) -> dict[str, float]:
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-    from strategies.arima_garch.fitting import search_orders, select
-    from strategies.arima_garch.model import Window
+    from aisfolio.strategies.arima_garch.fitting import search_orders, select
+    from aisfolio.strategies.arima_garch.model import Window
     from tests.strategies.test_arima_garch_oracle import oracle_fit
 
     print(f"\n## Part 3: global-maximum audit, {count} windows, orders up to ({order}, {order})")

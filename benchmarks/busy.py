@@ -40,7 +40,7 @@ def _default_run(environment: dict[str, str]) -> tuple[float, bytes]:
         env = {**environment, "AISFOLIO_CACHE_DIR": str(Path(work) / "cache")}
         started = time.perf_counter()
         subprocess.run(
-            [sys.executable, "-m", "portfolio", f"hydra.run.dir={work}/run"],
+            [sys.executable, "-m", "aisfolio", f"hydra.run.dir={work}/run"],
             env=env,
             check=True,
             capture_output=True,

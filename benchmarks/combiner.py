@@ -11,7 +11,7 @@ this part (the convention of the online portfolio selection literature, and of t
 package's ``UP``).
 
 Speed, in the same process: ``universal.algos.UP(eval_points=S)`` and
-``ensemble.UniversalCombiner(samples=S)`` on the same components and the same number of
+``aisfolio.ensemble.UniversalCombiner(samples=S)`` on the same components and the same number of
 sampled mixes, from prices to terminal wealth; the ratio of their times, their wealths,
 and the spread of the combiner's log-wealth over ``--seeds`` seeds (the sampling error:
 both are Monte Carlo estimates of Cover's integral, the package's with pseudo-random
@@ -19,9 +19,9 @@ Dirichlet samples, ours with scrambled Sobol' points).
 
 Part (b), the project's own AIS on the embedded data (``us_markets``, 1999-2018):
 buy-and-hold, momentum and contrarian per asset from
-``portfolio.Pipeline.from_config(["ensemble=none"])``, combined per asset (3 components,
+``aisfolio.portfolio.Pipeline.from_config(["ensemble=none"])``, combined per asset (3 components,
 the exact rule) and across assets (9 components, sampled), rebalanced every bar through
-``portfolio.rebalance.rebalance_streams`` with the backtest's cost rate (0.05% of the
+``aisfolio.portfolio.rebalance.rebalance_streams`` with the backtest's cost rate (0.05% of the
 weight traded). Same measures, dates instead of periods.
 
 Part (c), the accelerated variant's trade-off: terminal wealth and Sharpe ratio against
@@ -53,8 +53,8 @@ import numpy as np
 import pandas as pd
 from scipy.optimize import minimize_scalar
 
-import portfolio as pf
-from ensemble import (
+import aisfolio.portfolio as pf
+from aisfolio.ensemble import (
     AcceleratedUniversalCombiner,
     BuyAndHoldCombiner,
     EqualWeightCombiner,
@@ -63,8 +63,8 @@ from ensemble import (
     OnlineCombiner,
     UniversalCombiner,
 )
-from portfolio import metrics
-from portfolio.rebalance import rebalance_streams, union_equity
+from aisfolio.portfolio import metrics
+from aisfolio.portfolio.rebalance import rebalance_streams, union_equity
 
 DATASETS = ("nyse_o", "nyse_n", "tse", "sp500", "msci", "djia")
 SHARPNESS = (1.0, 4.0, 16.0, 64.0, 256.0)

@@ -45,8 +45,8 @@ import numpy as np
 import pandas as pd
 import torch
 
-import portfolio as pf
-from strategies.lstm import LSTMGenerator
+import aisfolio.portfolio as pf
+from aisfolio.strategies.lstm import LSTMGenerator
 
 LABELS = {
     "none": "one Trainer per model",
@@ -150,8 +150,8 @@ def _paper_window(samples: int = 2000) -> tuple[list, list]:
 
 def precision_benchmark(repeat: int, epochs: int, threads: int) -> None:
     """Seconds per epoch of the paper's network in fp32 and bf16, and their forecasts."""
-    from strategies.lstm.network import SingleLSTM
-    from strategies.lstm.training import train_models
+    from aisfolio.strategies.lstm.network import SingleLSTM
+    from aisfolio.strategies.lstm.training import train_models
 
     fit, validation = _paper_window()
     print(
@@ -212,9 +212,9 @@ def _paper_sp500() -> pd.Series | None:
 
 def paper_moves(epochs: int) -> None:
     """The paper's network at Adam 0.5 with the exact MADL and with the surrogate."""
-    from strategies import WalkForward
-    from strategies.lstm.network import initial_state
-    from strategies.walk_forward import chunk_task
+    from aisfolio.strategies import WalkForward
+    from aisfolio.strategies.lstm.network import initial_state
+    from aisfolio.strategies.walk_forward import chunk_task
 
     prices = _paper_sp500()
     if prices is None:

@@ -28,10 +28,10 @@ import warnings
 import pandas as pd
 import torch
 
-import portfolio as pf
-from strategies import WalkForward
-from strategies.lstm import LSTMGenerator
-from strategies.walk_forward import chunk_task
+import aisfolio.portfolio as pf
+from aisfolio.strategies import WalkForward
+from aisfolio.strategies.lstm import LSTMGenerator
+from aisfolio.strategies.walk_forward import chunk_task
 
 #: The last date the measurement sees.
 END = "2005-12-31"
@@ -107,7 +107,7 @@ def main() -> None:
     parser.add_argument("--end", default=END, help=f"last date seen (default {END})")
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
-    logging.getLogger("strategies").setLevel(logging.ERROR)
+    logging.getLogger("aisfolio.strategies").setLevel(logging.ERROR)
     warnings.filterwarnings("ignore")
     rows = {}
     for name, settings in CANDIDATES.items():

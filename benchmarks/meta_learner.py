@@ -4,7 +4,7 @@ Part 1, shaped like the source paper's benchmark: out-of-fold predictions of abo
 heterogeneous base regressors on ``make_friedman1`` (100,000 rows by default), then the
 out-of-fold RMSE and wall time of five meta-learners on that prediction matrix, all in
 one process: simple average, inverse-RMSE average, plain Ridge stack, hill climbing
-(Caruana et al. 2004) and :class:`ensemble.RegularizedStacker`; plus the condition
+(Caruana et al. 2004) and :class:`aisfolio.ensemble.RegularizedStacker`; plus the condition
 number of the base-prediction correlation matrix before and after de-duplication.
 
 Part 2, the real pipeline: per asset of the embedded data, a meta AIS
@@ -64,8 +64,13 @@ from sklearn.svm import LinearSVR
 from sklearn.tree import DecisionTreeRegressor, ExtraTreeRegressor
 from threadpoolctl import threadpool_limits
 
-from ensemble.stacking import RegularizedStacker
-from ensemble.stacking_baselines import HillClimbing, InverseRMSEAverage, RidgeStack, SimpleAverage
+from aisfolio.ensemble.stacking import RegularizedStacker
+from aisfolio.ensemble.stacking_baselines import (
+    HillClimbing,
+    InverseRMSEAverage,
+    RidgeStack,
+    SimpleAverage,
+)
 
 INFORMATIVE = [0, 1, 2, 3, 4]  # Friedman #1 uses the first five features only
 
@@ -155,7 +160,7 @@ class TextbookHillClimbing(HillClimbing):
 
     Forms the ``n x m`` matrix of candidate ensembles at every step, as the
     straightforward implementation of Caruana et al. does; same path and weights as
-    :class:`ensemble.HillClimbing` (which ranks candidates with one matrix-vector
+    :class:`aisfolio.ensemble.HillClimbing` (which ranks candidates with one matrix-vector
     product per step). Shown to put the source's timing ratio in context.
     """
 
@@ -289,9 +294,9 @@ def synthetic(args: argparse.Namespace) -> None:
 
 
 def real() -> None:
-    import portfolio as pf
-    from ensemble.meta_generator import StackedForecaster
-    from strategies import (
+    import aisfolio.portfolio as pf
+    from aisfolio.ensemble.meta_generator import StackedForecaster
+    from aisfolio.strategies import (
         BuyAndHold,
         Contrarian,
         Momentum,

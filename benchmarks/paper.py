@@ -91,8 +91,8 @@ def main() -> int:
 
     import torch
 
-    from portfolio.composition import build, load_config
-    from portfolio.tables import format_table, markdown_table
+    from aisfolio.portfolio.composition import build, load_config
+    from aisfolio.portfolio.tables import format_table, markdown_table
 
     overrides = ["experiment=paper", f"data.path={data}", *args.overrides]
     if args.lstm == "small":

@@ -11,9 +11,9 @@ the chains' CPU times. The generator carries warm starts from one quarter to the
 of an asset, so each quarter's chunk starts from the state the one before left. As
 indivisible jobs (one per chain, scheduled longest first), 3 chains on 2 cores cannot
 exceed 3 / 2. The execution layer sends a chain one chunk at a time instead
-(:mod:`strategies.execution.pool`), so the three chains share both cores to the end,
+(:mod:`aisfolio.strategies.execution.pool`), so the three chains share both cores to the end,
 and a chain alone spreads its order searches over the cores
-(:mod:`strategies.execution.processes`): the second bound keeps every core busy, only
+(:mod:`aisfolio.strategies.execution.processes`): the second bound keeps every core busy, only
 each chain's work outside its searches (daily re-estimations and forecasts, timed in
 the sequential run) staying serial.
 
@@ -46,11 +46,11 @@ from contextlib import contextmanager  # noqa: E402
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 
-import portfolio as pf  # noqa: E402
-from strategies import WalkForward  # noqa: E402
-from strategies.arima_garch import ArimaGarch  # noqa: E402
-from strategies.arima_garch.engines import FastTrack, Selection  # noqa: E402
-from strategies.execution import Executor, WalkForwardSpec  # noqa: E402
+import aisfolio.portfolio as pf  # noqa: E402
+from aisfolio.strategies import WalkForward  # noqa: E402
+from aisfolio.strategies.arima_garch import ArimaGarch  # noqa: E402
+from aisfolio.strategies.arima_garch.engines import FastTrack, Selection  # noqa: E402
+from aisfolio.strategies.execution import Executor, WalkForwardSpec  # noqa: E402
 
 PAPER = {"max_p": 5, "max_q": 5, "criterion": "aic", "window_years": 3, "refit_every": 1}
 
@@ -148,7 +148,7 @@ def part_two() -> None:
         for label in ("cold", "warm"):
             wall = time.perf_counter()
             subprocess.run(
-                [sys.executable, "-m", "portfolio", f"hydra.run.dir={folder}/{label}"],
+                [sys.executable, "-m", "aisfolio", f"hydra.run.dir={folder}/{label}"],
                 cwd=folder,
                 env=env,
                 check=True,

@@ -5,8 +5,8 @@ from __future__ import annotations
 import copy
 from collections.abc import Sequence
 
-from ensemble.groups import ALL_ASSETS, EnsembleGroup, check_rebalance, line_name
-from ensemble.weights import TargetWeights
+from aisfolio.ensemble.groups import ALL_ASSETS, EnsembleGroup, check_rebalance, line_name
+from aisfolio.ensemble.weights import TargetWeights
 
 __all__ = ["Combination"]
 
@@ -20,7 +20,7 @@ class Combination:
         Gives weights from the components' past returns (``weights_at``); each group
         gets its own copy, so stateful online combiners never mix groups.
     rebalance : str, default "every_bar"
-        Rebalance calendar (see :data:`strategies.FREQUENCIES`).
+        Rebalance calendar (see :data:`aisfolio.strategies.FREQUENCIES`).
     every : int, default 1
         Bars between rebalances for ``"every_k"``.
     cost_rate : float, optional

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ensemble.weights import TargetWeights
-from strategies.schedule import FREQUENCIES
+from aisfolio.ensemble.weights import TargetWeights
+from aisfolio.strategies.schedule import FREQUENCIES
 
 __all__ = ["ALL_ASSETS", "EnsembleGroup", "check_rebalance", "line_name"]
 
@@ -45,7 +45,7 @@ class EnsembleGroup:
     targets : TargetWeights
         Gives the members' target weights at each rebalance (a fresh object per group).
     rebalance : str
-        Rebalance calendar (see :data:`strategies.FREQUENCIES`).
+        Rebalance calendar (see :data:`aisfolio.strategies.FREQUENCIES`).
     every : int
         Bars between rebalances for ``"every_k"``.
     cost_rate : float or None

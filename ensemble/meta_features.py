@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ensemble.rowwise import rowwise_sum
+from aisfolio.ensemble.rowwise import rowwise_sum
 
 __all__ = ["META_FEATURES", "meta_features"]
 
@@ -25,7 +25,7 @@ def meta_features(predictions: np.ndarray) -> np.ndarray:
     ndarray of shape (n_samples, 6)
         Columns in the order of :data:`META_FEATURES`. The standard deviation is the
         population one (``ddof=0``); range is max minus min. Each row's values come
-        from that row alone, bit for bit (:mod:`ensemble.rowwise`).
+        from that row alone, bit for bit (:mod:`aisfolio.ensemble.rowwise`).
     """
     p = np.asarray(predictions, dtype=float)
     if p.ndim != 2 or p.shape[1] < 1:

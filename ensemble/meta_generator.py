@@ -17,9 +17,9 @@ import numpy as np
 import pandas as pd
 from sklearn.base import clone
 
-from ensemble.stacking import RegularizedStacker
-from strategies.base import Generator
-from strategies.returns import simple_returns
+from aisfolio.ensemble.stacking import RegularizedStacker
+from aisfolio.strategies.base import Generator
+from aisfolio.strategies.returns import simple_returns
 
 __all__ = [
     "FAILURE_KINDS",
@@ -43,7 +43,7 @@ class StackedForecaster(Generator):
     ----------
     estimator : scikit-learn regressor, optional
         The meta-learner, cloned at every fit; None means
-        :class:`~ensemble.stacking.RegularizedStacker` with its defaults.
+        :class:`~aisfolio.ensemble.stacking.RegularizedStacker` with its defaults.
     min_train : int, default 252
         Fewest complete training rows (every forecast present and a known target) to
         fit on; with fewer, the generator abstains (NaN forecasts) until the next refit
@@ -67,7 +67,7 @@ class StackedForecaster(Generator):
         frame's ``columns.name`` (the pipeline sets it), else the position of the input.
     failure_log_ : DataFrame
         After a walk-forward: the refits that abstained or fell back, and the fits that
-        did not converge, per asset, date and kind (see :mod:`portfolio.events`).
+        did not converge, per asset, date and kind (see :mod:`aisfolio.portfolio.events`).
 
     Notes
     -----

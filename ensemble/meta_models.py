@@ -330,7 +330,7 @@ def search_meta_models(
     X, y : ndarray
         Training data of the meta-models, rows in time order.
     cv : splitter
-        Anything with ``split(X)`` (a :class:`~ensemble.folds.ChronologicalSplit`).
+        Anything with ``split(X)`` (a :class:`~aisfolio.ensemble.folds.ChronologicalSplit`).
     grids : mapping of str to list of dict
         Meta-model name -> candidates (from :func:`candidate_grids`).
     search : {"path", "grid"}, default "path"

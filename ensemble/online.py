@@ -11,7 +11,7 @@ Three ways to feed a combiner, all equivalent:
 - :meth:`OnlineCombiner.update_many`, which also returns the weights decided after
   each period;
 - :meth:`OnlineCombiner.weights_at` with the history of stream returns up to today (the
-  :class:`portfolio.rebalance.TargetWeights` protocol of ``rebalance_streams``): only the
+  :class:`aisfolio.portfolio.rebalance.TargetWeights` protocol of ``rebalance_streams``): only the
   rows it has not seen yet are processed, so a run over growing prefixes costs O(T); a
   history that does not extend the one seen before restarts the combiner from scratch.
 

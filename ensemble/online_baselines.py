@@ -22,7 +22,7 @@ from collections.abc import Mapping
 
 import numpy as np
 
-from ensemble.online import OnlineCombiner, row_sums
+from aisfolio.ensemble.online import OnlineCombiner, row_sums
 
 __all__ = [
     "BuyAndHoldCombiner",

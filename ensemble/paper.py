@@ -12,8 +12,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from ensemble.groups import ALL_ASSETS, EnsembleGroup, check_rebalance, line_name
-from ensemble.weights import EqualWeight, FixedWeights
+from aisfolio.ensemble.groups import ALL_ASSETS, EnsembleGroup, check_rebalance, line_name
+from aisfolio.ensemble.weights import EqualWeight, FixedWeights
 
 __all__ = ["ENSEMBLE_I", "ENSEMBLE_II", "HEDGE", "PaperEnsembles"]
 
@@ -33,7 +33,7 @@ class PaperEnsembles:
     Parameters
     ----------
     rebalance : str, default "quarterly"
-        Rebalance calendar of every group (see :data:`strategies.FREQUENCIES`).
+        Rebalance calendar of every group (see :data:`aisfolio.strategies.FREQUENCIES`).
     every : int, default 1
         Bars between rebalances for ``"every_k"``.
     cost_rate : float, optional

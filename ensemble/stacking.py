@@ -19,16 +19,16 @@ from sklearn.base import BaseEstimator, RegressorMixin
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils.validation import check_is_fitted, validate_data
 
-from ensemble.dedup import DroppedPredictor, deduplicate
-from ensemble.folds import ChronologicalSplit
-from ensemble.meta_features import meta_features
-from ensemble.meta_models import (
+from aisfolio.ensemble.dedup import DroppedPredictor, deduplicate
+from aisfolio.ensemble.folds import ChronologicalSplit
+from aisfolio.ensemble.meta_features import meta_features
+from aisfolio.ensemble.meta_models import (
     META_MODELS,
     candidate_grids,
     fit_meta_models,
     search_meta_models,
 )
-from ensemble.rowwise import rowwise_dot
+from aisfolio.ensemble.rowwise import rowwise_dot
 
 __all__ = ["MIN_FOR_META_FEATURES", "RegularizedStacker"]
 
@@ -45,15 +45,15 @@ class RegularizedStacker(RegressorMixin, BaseEstimator):
 
     Four stages:
 
-    1. De-duplication (:func:`ensemble.dedup.deduplicate`): base predictors ranked by
+    1. De-duplication (:func:`aisfolio.ensemble.dedup.deduplicate`): base predictors ranked by
        their own error against the target; a predictor correlated at ``>= tau_corr``
        with an already kept one and within ``tau_mse`` of it in mean squared difference
        is dropped, as is any predictor with variance at or below the floor.
-    2. Meta-features (:func:`ensemble.meta_features.meta_features`): row-wise mean,
+    2. Meta-features (:func:`aisfolio.ensemble.meta_features.meta_features`): row-wise mean,
        std, median, range, mean*std and range*std of the kept predictions, appended.
     3. Meta-models: Ridge, Lasso and ElasticNet, each ``Pipeline(StandardScaler(),
        model)`` with its regularization chosen on chronological, purged folds, the
-       scaler fitted inside each fold (:mod:`ensemble.meta_models`).
+       scaler fitted inside each fold (:mod:`aisfolio.ensemble.meta_models`).
     4. Blend: the meta-models' predictions weighted by inverse out-of-fold RMSE.
 
     Parameters
@@ -75,7 +75,7 @@ class RegularizedStacker(RegressorMixin, BaseEstimator):
         Meta-models fitted and blended (stage 3).
     cv : int or splitter, default 5
         Folds of stage 3: an int is the number of folds of a
-        :class:`~ensemble.folds.ChronologicalSplit` (expanding window, purge ``gap``);
+        :class:`~aisfolio.ensemble.folds.ChronologicalSplit` (expanding window, purge ``gap``);
         a splitter object is used as given (never shuffle a time series).
     gap : int, default 1
         Rows purged between training and validation rows when ``cv`` is an int.
@@ -322,7 +322,7 @@ class RegularizedStacker(RegressorMixin, BaseEstimator):
         -------
         ndarray of shape (n_samples,)
             Each row's prediction depends on that row alone, bit for bit, whatever the
-            other rows (:mod:`ensemble.rowwise`); it equals the pipelines' own
+            other rows (:mod:`aisfolio.ensemble.rowwise`); it equals the pipelines' own
             ``predict`` up to rounding.
         """
         check_is_fitted(self, "kept_")

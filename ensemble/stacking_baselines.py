@@ -14,8 +14,8 @@ from sklearn.base import BaseEstimator, RegressorMixin
 from sklearn.linear_model import RidgeCV
 from sklearn.utils.validation import check_is_fitted, validate_data
 
-from ensemble.folds import ChronologicalSplit
-from ensemble.rowwise import rowwise_dot
+from aisfolio.ensemble.folds import ChronologicalSplit
+from aisfolio.ensemble.rowwise import rowwise_dot
 
 __all__ = ["HillClimbing", "InverseRMSEAverage", "RidgeStack", "SimpleAverage"]
 
@@ -124,7 +124,7 @@ class RidgeStack(RegressorMixin, BaseEstimator):
     alphas : tuple of float, default (0.1, 1.0, 10.0)
         Penalties tried (scikit-learn's ``RidgeCV`` default).
     cv : int or splitter, default 5
-        An int is the number of folds of a :class:`~ensemble.folds.ChronologicalSplit`
+        An int is the number of folds of a :class:`~aisfolio.ensemble.folds.ChronologicalSplit`
         with purge ``gap``; a splitter is used as given.
     gap : int, default 1
         Rows purged between training and validation when ``cv`` is an int.

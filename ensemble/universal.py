@@ -16,7 +16,7 @@ Guarantees (no assumption on the returns)
 -----------------------------------------
 **Exact version** (``samples=0`` and ``K <= 3``). :math:`W_t` is a polynomial of degree
 ``t`` in :math:`b`, so the numerator has degree ``t + 1``: a Gaussian product rule with
-``n`` nodes per dimension (:func:`ensemble.simplex.gauss_simplex_rule`, exact up to degree
+``n`` nodes per dimension (:func:`aisfolio.ensemble.simplex.gauss_simplex_rule`, exact up to degree
 ``2n - 1``) computes :math:`\hat b_{t+1}` exactly (up to floating-point rounding) while
 ``t <= 2n - 2``. The rule starts with ``n = 8`` and doubles ``n`` (replaying the stored
 history on the new nodes) whenever ``t`` would exceed that, up to ``n ** (K - 1) <=
@@ -74,8 +74,8 @@ from collections.abc import Iterator, Mapping
 
 import numpy as np
 
-from ensemble.online import OnlineCombiner, row_sums
-from ensemble.simplex import gauss_simplex_rule, quasi_random_simplex, with_vertices
+from aisfolio.ensemble.online import OnlineCombiner, row_sums
+from aisfolio.ensemble.simplex import gauss_simplex_rule, quasi_random_simplex, with_vertices
 
 __all__ = ["DEFAULT_SAMPLES", "AcceleratedUniversalCombiner", "UniversalCombiner"]
 

@@ -10,21 +10,21 @@ Examples
 
 import pandas as pd
 
-from portfolio import report
-from portfolio.backtest import AISBacktest, backtest_positions
-from portfolio.calendars import infer_periods_per_year
-from portfolio.composition import Components, build, load_config
-from portfolio.datasets import list_datasets, load_dataset
-from portfolio.errors import AisfolioError, ConfigError, DataError
-from portfolio.holdings import Holdings, read_holdings
-from portfolio.orders import Orders, RebalanceSettings, compute_orders, rebalance_orders
-from portfolio.outputs import OutputWriter
-from portfolio.pipeline import BacktestSettings, Pipeline
-from portfolio.price_files import read_price_file
-from portfolio.rebalance import RebalancedPortfolio, rebalance_streams, union_equity
-from portfolio.results import Line, RunResult
-from portfolio.sources import PriceSource
-from portfolio.targets import LineTargets, Targets, TargetSource
+from aisfolio.portfolio import report
+from aisfolio.portfolio.backtest import AISBacktest, backtest_positions
+from aisfolio.portfolio.calendars import infer_periods_per_year
+from aisfolio.portfolio.composition import Components, build, load_config
+from aisfolio.portfolio.datasets import list_datasets, load_dataset
+from aisfolio.portfolio.errors import AisfolioError, ConfigError, DataError
+from aisfolio.portfolio.holdings import Holdings, read_holdings
+from aisfolio.portfolio.orders import Orders, RebalanceSettings, compute_orders, rebalance_orders
+from aisfolio.portfolio.outputs import OutputWriter
+from aisfolio.portfolio.pipeline import BacktestSettings, Pipeline
+from aisfolio.portfolio.price_files import read_price_file
+from aisfolio.portfolio.rebalance import RebalancedPortfolio, rebalance_streams, union_equity
+from aisfolio.portfolio.results import Line, RunResult
+from aisfolio.portfolio.sources import PriceSource
+from aisfolio.portfolio.targets import LineTargets, Targets, TargetSource
 
 __all__ = [
     "AISBacktest",

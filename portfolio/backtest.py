@@ -7,10 +7,10 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from portfolio.errors import DataError
-from portfolio.metrics import number_of_trades
-from strategies.returns import simple_returns
-from strategies.timing import apply_decision_lag
+from aisfolio.portfolio.errors import DataError
+from aisfolio.portfolio.metrics import number_of_trades
+from aisfolio.strategies.returns import simple_returns
+from aisfolio.strategies.timing import apply_decision_lag
 
 __all__ = ["AISBacktest", "backtest_positions"]
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from portfolio.errors import DataError
+from aisfolio.portfolio.errors import DataError
 
 __all__ = [
     "EXCHANGE_DAYS_PER_YEAR",

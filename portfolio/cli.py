@@ -1,4 +1,4 @@
-"""The ``aisfolio`` command: a Hydra app over :class:`portfolio.Pipeline`.
+"""The ``aisfolio`` command: a Hydra app over :class:`aisfolio.portfolio.Pipeline`.
 
 ``aisfolio [overrides]`` runs the configured pipeline and writes its outputs into
 Hydra's run directory; ``aisfolio mode=rebalance rebalance.holdings=current.csv``
@@ -6,9 +6,9 @@ also sizes the orders from the holdings to the targets; ``aisfolio -m ...`` swee
 (and summarizes the sweep); ``aisfolio summarize DIR`` summarizes an existing sweep
 directory; ``aisfolio datasets`` lists the embedded data sets; ``aisfolio cache
 info|clear [overrides]`` shows or empties the result cache of the configured
-``execution`` (see :mod:`strategies.execution`). Bad input (data or config) ends with a
+``execution`` (see :mod:`aisfolio.strategies.execution`). Bad input (data or config) ends with a
 message naming what is wrong and where, exit code 2, and no output left behind; a run
-never removes or overwrites what its folder held before (:mod:`portfolio.run_folder`).
+never removes or overwrites what its folder held before (:mod:`aisfolio.portfolio.run_folder`).
 """
 
 from __future__ import annotations
@@ -24,16 +24,16 @@ import hydra
 from hydra.core.hydra_config import HydraConfig
 from omegaconf import DictConfig, OmegaConf
 
-import conf
-from portfolio.composition import build, cache_directory, load_config
-from portfolio.datasets import list_datasets
-from portfolio.errors import EXIT_BAD_INPUT, AisfolioError, ConfigError, DataError
-from portfolio.orders import rebalance_orders
-from portfolio.results import RunResult
-from portfolio.run_folder import claim_run_folder
-from portfolio.tables import format_table, markdown_table
-from strategies.execution import ChunkCache
-from strategies.run_context import RUN_DIR_VARIABLE, TRAINING_LOGS
+from aisfolio import conf
+from aisfolio.portfolio.composition import build, cache_directory, load_config
+from aisfolio.portfolio.datasets import list_datasets
+from aisfolio.portfolio.errors import EXIT_BAD_INPUT, AisfolioError, ConfigError, DataError
+from aisfolio.portfolio.orders import rebalance_orders
+from aisfolio.portfolio.results import RunResult
+from aisfolio.portfolio.run_folder import claim_run_folder
+from aisfolio.portfolio.tables import format_table, markdown_table
+from aisfolio.strategies.execution import ChunkCache
+from aisfolio.strategies.run_context import RUN_DIR_VARIABLE, TRAINING_LOGS
 
 __all__ = ["main"]
 
@@ -47,7 +47,7 @@ MULTIRUN_FLAGS = ("-m", "--multirun")
 
 
 def main(argv: Sequence[str] | None = None) -> None:
-    """Entry point of the ``aisfolio`` console script and ``python -m portfolio``.
+    """Entry point of the ``aisfolio`` console script and ``python -m aisfolio``.
 
     Parameters
     ----------
@@ -62,7 +62,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     if args[:1] == ["cache"]:
         sys.exit(_cache_command(args[1:]))
     if args[:1] == ["summarize"]:
-        from portfolio.report.sweep import summarize_command
+        from aisfolio.portfolio.report.sweep import summarize_command
 
         sys.exit(summarize_command(args[1:]))
     flags = {arg for arg in args if arg.startswith("-")}
@@ -74,7 +74,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     _hydra_app()
 
 
-@hydra.main(config_path="pkg://conf", config_name="config", version_base="1.3")
+@hydra.main(config_path="pkg://aisfolio.conf", config_name="config", version_base="1.3")
 def _hydra_app(config: DictConfig) -> float | None:
     output_dir = Path(HydraConfig.get().runtime.output_dir)
     folder = claim_run_folder(output_dir)

@@ -12,13 +12,13 @@ from hydra.errors import HydraException, InstantiationException
 from hydra.utils import instantiate
 from omegaconf import DictConfig, OmegaConf
 
-from portfolio.config import validate_config
-from portfolio.errors import AisfolioError, ConfigError
-from portfolio.orders import RebalanceSettings
-from portfolio.outputs import OutputWriter
-from portfolio.pipeline import Pipeline
-from portfolio.sources import PriceSource
-from strategies.execution import default_cache_dir
+from aisfolio.portfolio.config import validate_config
+from aisfolio.portfolio.errors import AisfolioError, ConfigError
+from aisfolio.portfolio.orders import RebalanceSettings
+from aisfolio.portfolio.outputs import OutputWriter
+from aisfolio.portfolio.pipeline import Pipeline
+from aisfolio.portfolio.sources import PriceSource
+from aisfolio.strategies.execution import default_cache_dir
 
 __all__ = ["Components", "build", "cache_directory", "load_config"]
 
@@ -51,7 +51,7 @@ def load_config(overrides: Sequence[str] = ()) -> DictConfig:
     DictConfig
     """
     try:
-        with initialize_config_module(config_module="conf", version_base="1.3"):
+        with initialize_config_module(config_module="aisfolio.conf", version_base="1.3"):
             return compose(config_name="config", overrides=list(overrides))
     except HydraException as error:
         raise ConfigError(str(error)) from None
@@ -129,6 +129,6 @@ def _instantiate(node: DictConfig, key: str) -> object:
 
 def cache_directory(execution: DictConfig) -> Path:
     """The result cache directory of an ``execution`` config node (its ``cache_dir``,
-    else the default of :func:`strategies.execution.default_cache_dir`)."""
+    else the default of :func:`aisfolio.strategies.execution.default_cache_dir`)."""
     configured = execution.get("cache_dir")
     return Path(configured).expanduser() if configured else default_cache_dir()

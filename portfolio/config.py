@@ -21,7 +21,7 @@ from hydra.utils import get_class
 from omegaconf import DictConfig, ListConfig, OmegaConf
 from omegaconf.errors import OmegaConfBaseException
 
-from portfolio.errors import ConfigError
+from aisfolio.portfolio.errors import ConfigError
 
 __all__ = ["schema_of", "validate_config"]
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from portfolio.errors import ConfigError
+from aisfolio.portfolio.errors import ConfigError
 
 __all__ = ["MAX_COST_RATE", "check_cost_rate"]
 

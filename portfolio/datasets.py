@@ -2,7 +2,7 @@
 
 The prices ship inside the ``arch`` package (``arch.data``), so the project runs and
 tests without network access or extra files. Every data set goes through
-:func:`portfolio.validation.validate_prices`, exactly like a price file.
+:func:`aisfolio.portfolio.validation.validate_prices`, exactly like a price file.
 """
 
 from __future__ import annotations
@@ -13,8 +13,8 @@ from functools import cache
 
 import pandas as pd
 
-from portfolio.errors import DataError
-from portfolio.validation import validate_prices
+from aisfolio.portfolio.errors import DataError
+from aisfolio.portfolio.validation import validate_prices
 
 __all__ = ["list_datasets", "load_dataset"]
 

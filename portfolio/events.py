@@ -2,18 +2,19 @@
 
 Generators report trouble in two ways, and a run keeps both for its report:
 
-- warnings logged under the project's packages (``strategies``, ``ensemble``,
-  ``portfolio``), e.g. the LSTM's diverged models or ARIMA-GARCH fallbacks, become rows of
-  :attr:`portfolio.results.RunResult.events`;
+- warnings logged under the project's packages (``aisfolio.strategies``, ``aisfolio.ensemble``,
+  ``aisfolio.portfolio``), e.g. the LSTM's diverged models or ARIMA-GARCH fallbacks, become rows of
+  :attr:`aisfolio.portfolio.results.RunResult.events`;
 - a generator that records its failed fits in a ``failure_log_`` frame (columns
   ``asset``, ``date``, ``kind``, ``count``: one row per date and kind of fallback, as
-  :class:`strategies.arima_garch.ArimaGarch` and :class:`strategies.lstm.LSTMGenerator`
-  do), or counts them in a ``failures_`` frame (rows: assets, columns: kinds, no dates),
-  has them copied to :attr:`portfolio.results.RunResult.fit_failure_log` under its
-  strategy label, and counted in :attr:`portfolio.results.RunResult.fit_failures`.
+  :class:`aisfolio.strategies.arima_garch.ArimaGarch` and
+  :class:`aisfolio.strategies.lstm.LSTMGenerator` do), or counts them in a ``failures_``
+  frame (rows: assets, columns: kinds, no dates),
+  has them copied to :attr:`aisfolio.portfolio.results.RunResult.fit_failure_log` under its
+  strategy label, and counted in :attr:`aisfolio.portfolio.results.RunResult.fit_failures`.
 
-Models that did not learn (:mod:`portfolio.training`) are counted in a warning, so in
-the events too. :func:`collect_events` wraps :meth:`portfolio.Pipeline.run`; nothing
+Models that did not learn (:mod:`aisfolio.portfolio.training`) are counted in a warning, so in
+the events too. :func:`collect_events` wraps :meth:`aisfolio.portfolio.Pipeline.run`; nothing
 else changes.
 """
 
@@ -48,7 +49,7 @@ FAILURE_LOG_COLUMNS = ("strategy", "asset", "date", "kind", "count")
 FAILURE_COLUMNS = ("strategy", "asset", "kind", "count", "first", "last")
 
 #: Loggers whose warnings a run records.
-WATCHED = ("strategies", "ensemble", "portfolio")
+WATCHED = ("aisfolio.strategies", "aisfolio.ensemble", "aisfolio.portfolio")
 
 
 def empty_events() -> pd.DataFrame:
@@ -150,8 +151,8 @@ def collect_events(run: Callable[..., Any]) -> Callable[..., Any]:
 
     @functools.wraps(run)
     def wrapper(pipeline: Any, *args: Any, **kwargs: Any) -> Any:
-        from portfolio.stacking_log import stacking_table
-        from portfolio.training import training_table, warn_untrained
+        from aisfolio.portfolio.stacking_log import stacking_table
+        from aisfolio.portfolio.training import training_table, warn_untrained
 
         collector = EventCollector()
         loggers = [logging.getLogger(name) for name in WATCHED]

@@ -28,9 +28,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from portfolio.errors import DataError
-from portfolio.price_files import open_text
-from portfolio.validation import check_file
+from aisfolio.portfolio.errors import DataError
+from aisfolio.portfolio.price_files import open_text
+from aisfolio.portfolio.validation import check_file
 
 __all__ = ["HOLDING_COLUMNS", "WEIGHT_TOLERANCE", "Holdings", "read_holdings"]
 

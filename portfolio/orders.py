@@ -13,12 +13,12 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from portfolio.costs import check_cost_rate
-from portfolio.errors import ConfigError, DataError
-from portfolio.holdings import Holdings, read_holdings
-from portfolio.pipeline import Pipeline
-from portfolio.results import RunResult
-from portfolio.targets import LineTargets, Targets
+from aisfolio.portfolio.costs import check_cost_rate
+from aisfolio.portfolio.errors import ConfigError, DataError
+from aisfolio.portfolio.holdings import Holdings, read_holdings
+from aisfolio.portfolio.pipeline import Pipeline
+from aisfolio.portfolio.results import RunResult
+from aisfolio.portfolio.targets import LineTargets, Targets
 
 __all__ = ["Orders", "RebalanceSettings", "compute_orders", "rebalance_orders"]
 
@@ -30,12 +30,12 @@ class RebalanceSettings:
     Parameters
     ----------
     holdings : str, optional
-        Holdings file (see :mod:`portfolio.holdings`); None: the portfolio is in cash.
+        Holdings file (see :mod:`aisfolio.portfolio.holdings`); None: the portfolio is in cash.
     as_of : str, optional
         Decide with data up to this date (default: the last date of the data).
     line : str, optional
         The portfolio line whose targets are traded to (default:
-        :func:`portfolio.targets.default_line`).
+        :func:`aisfolio.portfolio.targets.default_line`).
     min_trade : float, default 0.0
         Smallest trade, in weight (0.005 = half a percent of the portfolio); smaller
         orders are not made.
@@ -136,7 +136,7 @@ def compute_orders(
     Parameters
     ----------
     targets : Targets
-        From a :class:`portfolio.targets.TargetSource`.
+        From a :class:`aisfolio.portfolio.targets.TargetSource`.
     holdings : Holdings
         Current holdings, per asset or per stream.
     prices : Series

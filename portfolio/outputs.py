@@ -10,14 +10,14 @@ from pathlib import Path
 
 import pandas as pd
 
-from portfolio.errors import OutputError
-from portfolio.escaping import write_csv
-from portfolio.orders import Orders
-from portfolio.plotting import plot_equity
-from portfolio.report import ReportSettings, build_report, write_report
-from portfolio.report.files import DATA_FOLDER
-from portfolio.results import RunResult
-from portfolio.tables import TABLES, format_table, markdown_table
+from aisfolio.portfolio.errors import OutputError
+from aisfolio.portfolio.escaping import write_csv
+from aisfolio.portfolio.orders import Orders
+from aisfolio.portfolio.plotting import plot_equity
+from aisfolio.portfolio.report import ReportSettings, build_report, write_report
+from aisfolio.portfolio.report.files import DATA_FOLDER
+from aisfolio.portfolio.results import RunResult
+from aisfolio.portfolio.tables import TABLES, format_table, markdown_table
 
 __all__ = ["OUTPUT_NAMES", "OutputWriter"]
 
@@ -56,7 +56,7 @@ class OutputWriter:
     Files are first written to a hidden staging folder inside the target directory,
     then moved into place, so that an error leaves no half-written output. The writer
     never replaces anything: if one of its outputs already exists in the target, it
-    writes none of them and raises :class:`~portfolio.errors.OutputError`.
+    writes none of them and raises :class:`~aisfolio.portfolio.errors.OutputError`.
 
     Parameters
     ----------
@@ -68,10 +68,10 @@ class OutputWriter:
         Write equity lines, positions, forecasts and ensemble weights as Parquet.
     full_report : bool, default True
         Write ``report.html``, ``report.md`` and the report's data under ``report/``
-        (:mod:`portfolio.report`).
+        (:mod:`aisfolio.portfolio.report`).
     line, benchmark : str, optional
         The report's portfolio line and benchmark (see
-        :class:`portfolio.report.ReportSettings`).
+        :class:`aisfolio.portfolio.report.ReportSettings`).
     window : int, default 252
         Bars of the rolling IR and of the trailing risk estimates.
     cvar_level : float, default 0.95

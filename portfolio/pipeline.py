@@ -1,6 +1,6 @@
 """The pipeline: prices in, AIS, ensembles, hedges and their metrics out.
 
-The same object serves Python users and the Hydra CLI (:mod:`portfolio.cli`).
+The same object serves Python users and the Hydra CLI (:mod:`aisfolio.portfolio.cli`).
 """
 
 from __future__ import annotations
@@ -12,21 +12,21 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from ensemble.combination import Combination
-from ensemble.groups import ALL_ASSETS, EnsembleGroup, line_name
-from ensemble.paper import ENSEMBLE_I, ENSEMBLE_II, HEDGE, PaperEnsembles
-from portfolio.allocation.plan import Allocation
-from portfolio.backtest import backtest_positions
-from portfolio.calendars import infer_periods_per_year
-from portfolio.costs import check_cost_rate
-from portfolio.errors import ConfigError, DataError
-from portfolio.events import collect_events
-from portfolio.metrics import number_of_trades, traded_notional
-from portfolio.rebalance import rebalance_streams, union_equity
-from portfolio.results import Line, RunResult
-from portfolio.winners import SignificanceSettings
-from strategies.execution import Executor, WalkForwardSpec
-from strategies.strategy import Strategy, StrategyRun
+from aisfolio.ensemble.combination import Combination
+from aisfolio.ensemble.groups import ALL_ASSETS, EnsembleGroup, line_name
+from aisfolio.ensemble.paper import ENSEMBLE_I, ENSEMBLE_II, HEDGE, PaperEnsembles
+from aisfolio.portfolio.allocation.plan import Allocation
+from aisfolio.portfolio.backtest import backtest_positions
+from aisfolio.portfolio.calendars import infer_periods_per_year
+from aisfolio.portfolio.costs import check_cost_rate
+from aisfolio.portfolio.errors import ConfigError, DataError
+from aisfolio.portfolio.events import collect_events
+from aisfolio.portfolio.metrics import number_of_trades, traded_notional
+from aisfolio.portfolio.rebalance import rebalance_streams, union_equity
+from aisfolio.portfolio.results import Line, RunResult
+from aisfolio.portfolio.winners import SignificanceSettings
+from aisfolio.strategies.execution import Executor, WalkForwardSpec
+from aisfolio.strategies.strategy import Strategy, StrategyRun
 
 __all__ = ["BacktestSettings", "Pipeline"]
 
@@ -124,7 +124,7 @@ class Pipeline:
         How walk-forwards run: backend, workers, result cache, progress (default: in
         this process, uncached). Results do not depend on it.
     significance : SignificanceSettings, optional
-        Test every line against its benchmark (:mod:`portfolio.winners`); default: no
+        Test every line against its benchmark (:mod:`aisfolio.portfolio.winners`); default: no
         tests (the CLI's config runs them).
 
     Examples
@@ -183,7 +183,10 @@ class Pipeline:
         -------
         Pipeline
         """
-        from portfolio.composition import build, load_config  # composition imports this module
+        from aisfolio.portfolio.composition import (  # composition imports this module
+            build,
+            load_config,
+        )
 
         return build(load_config(overrides)).pipeline
 

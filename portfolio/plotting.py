@@ -9,7 +9,7 @@ import matplotlib
 matplotlib.use("Agg")  # files only: no display on servers and CI
 import matplotlib.pyplot as plt
 
-from portfolio.results import RunResult
+from aisfolio.portfolio.results import RunResult
 
 __all__ = ["plot_equity"]
 

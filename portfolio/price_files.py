@@ -1,6 +1,6 @@
 """Reading price files (CSV and Parquet) into the canonical price frame.
 
-The file is read as it is, then handed to :func:`portfolio.validation.validate_prices`,
+The file is read as it is, then handed to :func:`aisfolio.portfolio.validation.validate_prices`,
 so every file obeys the same rules as the embedded data sets. Errors name the file,
 the column and the row: for text files the row is the 1-based line number in the file
 (the header is line 1, the first data record line 2); for Parquet files it is the
@@ -19,8 +19,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from portfolio.errors import DataError
-from portfolio.validation import check_file, validate_prices
+from aisfolio.portfolio.errors import DataError
+from aisfolio.portfolio.validation import check_file, validate_prices
 
 __all__ = [
     "PARQUET_SUFFIXES",
@@ -76,7 +76,7 @@ def read_price_file(
         ``strftime`` format of the dates; inferred from the first date when omitted.
     allow_non_positive : list of str, optional
         Assets whose prices may be zero or negative; see
-        :func:`~portfolio.validation.validate_prices`.
+        :func:`~aisfolio.portfolio.validation.validate_prices`.
     min_observations : int, default 1
         The fewest prices each asset must have.
 
@@ -90,7 +90,7 @@ def read_price_file(
     ------
     DataError
         If the file is missing, has an unsupported suffix, cannot be parsed, or breaks
-        a rule of :func:`~portfolio.validation.validate_prices`.
+        a rule of :func:`~aisfolio.portfolio.validation.validate_prices`.
     ConfigError
         For an unknown ``layout`` or an inconsistent ``columns`` mapping.
 

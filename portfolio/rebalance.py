@@ -11,8 +11,8 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from ensemble.weights import TargetWeights
-from strategies.schedule import schedule_positions
+from aisfolio.ensemble.weights import TargetWeights
+from aisfolio.strategies.schedule import schedule_positions
 
 __all__ = ["RebalancedPortfolio", "rebalance_streams", "union_equity"]
 
@@ -39,7 +39,7 @@ class RebalancedPortfolio:
     targets : DataFrame
         Target weights decided at each rebalance (rows: :attr:`rebalances`) and, on the
         last row, the weights the rule gives at the last close: what a rebalance on the
-        last date would trade to (:mod:`portfolio.orders` reads it). A rule that cannot
+        last date would trade to (:mod:`aisfolio.portfolio.orders` reads it). A rule that cannot
         be deep-copied (an allocator holding a compiled solver problem) is not asked
         again: its last row is then its last rebalance's targets.
     """
@@ -83,7 +83,7 @@ def rebalance_streams(
     targets : TargetWeights
         Gives target weights from the streams' returns up to the rebalance date.
     frequency : str, default "quarterly"
-        Rebalance calendar (see :func:`strategies.schedule.schedule_positions`).
+        Rebalance calendar (see :func:`aisfolio.strategies.schedule.schedule_positions`).
     every : int, default 1
         Bars between rebalances for ``"every_k"``.
     cost_rate : float, default 0.0005

@@ -8,14 +8,18 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 import pandas as pd
 
-from portfolio.allocation.exposure import net_exposure
-from portfolio.events import FAILURE_COLUMNS, FAILURE_LOG_COLUMNS, empty_events
-from portfolio.metrics import summarize
-from portfolio.rebalance import union_equity
-from portfolio.tables import allocation_table, paper_table
-from portfolio.winners import SIGNIFICANCE_COLUMNS, SignificanceSettings, significance_table
-from strategies.execution import ChunkCache
-from strategies.strategy import StrategyRun
+from aisfolio.portfolio.allocation.exposure import net_exposure
+from aisfolio.portfolio.events import FAILURE_COLUMNS, FAILURE_LOG_COLUMNS, empty_events
+from aisfolio.portfolio.metrics import summarize
+from aisfolio.portfolio.rebalance import union_equity
+from aisfolio.portfolio.tables import allocation_table, paper_table
+from aisfolio.portfolio.winners import (
+    SIGNIFICANCE_COLUMNS,
+    SignificanceSettings,
+    significance_table,
+)
+from aisfolio.strategies.execution import ChunkCache
+from aisfolio.strategies.strategy import StrategyRun
 
 __all__ = ["Line", "RunResult"]
 
@@ -41,7 +45,7 @@ class Line:
     targets : DataFrame, optional
         Groups only: target weights of the members decided at each rebalance, and on the
         last row the rule's weights at the last close
-        (:attr:`portfolio.rebalance.RebalancedPortfolio.targets`).
+        (:attr:`aisfolio.portfolio.rebalance.RebalancedPortfolio.targets`).
     """
 
     kind: str
@@ -54,7 +58,7 @@ class Line:
     targets: pd.DataFrame | None = None
 
     def metrics(self) -> dict[str, float]:
-        """The paper's measures and companions (:func:`portfolio.metrics.summarize`)."""
+        """The paper's measures and companions (:func:`aisfolio.portfolio.metrics.summarize`)."""
         return summarize(self.equity.to_numpy(), self.periods_per_year, self.traded, self.trades)
 
     @property
@@ -79,20 +83,20 @@ class RunResult:
         ``"ensemble_II/momentum"``, ``"hedge/SP500+WTI/momentum"``).
     metrics : DataFrame
         One row per line: kind, asset, strategy, start, end, periods per year, then
-        :data:`portfolio.metrics.METRIC_LABELS`.
+        :data:`aisfolio.portfolio.metrics.METRIC_LABELS`.
     weights : dict of str to DataFrame
         Weights held by each ensemble and hedge over time.
     lines : dict of str to Line
         Each line on its own calendar.
     allocations : dict of str to DataFrame
         Per allocation line, one row per decision: solver, status, fallbacks, failure
-        and its reason, objective value (:meth:`portfolio.allocation.Allocator.report`).
+        and its reason, objective value (:meth:`aisfolio.portfolio.allocation.Allocator.report`).
     exposures : dict of str to DataFrame
         Per allocation line, its net exposure to each underlying asset (sum of weight
         x position, recursively through ensembles), stamped by decision date.
     events : DataFrame
         Warnings logged during the run (time, level, source, message): fallbacks,
-        diverged models (see :mod:`portfolio.events`).
+        diverged models (see :mod:`aisfolio.portfolio.events`).
     fit_failures : DataFrame
         Failed fits counted by generators (strategy, asset, kind, count, first, last:
         the first and last dates, NaT where a generator keeps no dates).
@@ -100,16 +104,16 @@ class RunResult:
         The same, one row per (strategy, asset, date, kind).
     training : DataFrame
         One row per model trained by the run's generators (strategy, asset, window,
-        seed, losses, test-block diagnostics, ``learned``; :mod:`portfolio.training`);
+        seed, losses, test-block diagnostics, ``learned``; :mod:`aisfolio.portfolio.training`);
         empty when no generator trains models.
     stacking : DataFrame
         One row per refit of the run's stacked generators (strategy, asset, date,
         components kept and dropped, alphas, blend weights, fits that did not converge;
-        :mod:`portfolio.stacking_log`); empty when the run stacks nothing.
+        :mod:`aisfolio.portfolio.stacking_log`); empty when the run stacks nothing.
     significance : DataFrame
         Per line, the bootstrap tests against its benchmark
-        (:func:`portfolio.winners.significance_table`); empty when not run. Its
-        :data:`~portfolio.winners.SIGNIFICANCE_COLUMNS` are also in :attr:`metrics`.
+        (:func:`aisfolio.portfolio.winners.significance_table`); empty when not run. Its
+        :data:`~aisfolio.portfolio.winners.SIGNIFICANCE_COLUMNS` are also in :attr:`metrics`.
     """
 
     prices: pd.DataFrame
@@ -211,7 +215,7 @@ class RunResult:
         ----------
         settings : SignificanceSettings, optional
         store : ChunkCache, optional
-            Result cache for the tests (see :func:`portfolio.winners.significance_table`).
+            Result cache for the tests (see :func:`aisfolio.portfolio.winners.significance_table`).
 
         Returns
         -------

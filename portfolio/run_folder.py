@@ -26,8 +26,8 @@ from typing import Any
 from hydra.experimental.callback import Callback
 from omegaconf import DictConfig
 
-from portfolio.errors import EXIT_BAD_INPUT, OutputError
-from strategies.run_context import TRAINING_LOGS
+from aisfolio.portfolio.errors import EXIT_BAD_INPUT, OutputError
+from aisfolio.strategies.run_context import TRAINING_LOGS
 
 __all__ = ["RUN_OUTPUTS", "RunFolder", "RunFolderGuard", "claim_run_folder"]
 
@@ -129,7 +129,7 @@ def claim_run_folder(path: str | Path) -> RunFolder:
 
 def run_names(hydra_config: DictConfig) -> list[str]:
     """The names a run writes at the top of its folder, for ``hydra`` settings."""
-    from portfolio.outputs import OUTPUT_NAMES
+    from aisfolio.portfolio.outputs import OUTPUT_NAMES
 
     names = [*OUTPUT_NAMES, *RUN_OUTPUTS, f"{hydra_config.job.name}.log"]
     if hydra_config.output_subdir is not None:

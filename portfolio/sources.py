@@ -9,10 +9,10 @@ from typing import Any
 
 import pandas as pd
 
-from portfolio.datasets import list_datasets, load_dataset
-from portfolio.errors import ConfigError, DataError
-from portfolio.price_files import read_price_file
-from portfolio.validation import LAYOUTS, check_observations
+from aisfolio.portfolio.datasets import list_datasets, load_dataset
+from aisfolio.portfolio.errors import ConfigError, DataError
+from aisfolio.portfolio.price_files import read_price_file
+from aisfolio.portfolio.validation import LAYOUTS, check_observations
 
 __all__ = ["PriceSource"]
 
@@ -22,15 +22,15 @@ class PriceSource:
 
     This is the Hydra ``_target_`` of the ``data`` config group. The constructor only
     stores its arguments, unchanged; they are checked by :meth:`load` (and
-    :meth:`describe`), so a bad value surfaces as a :class:`~portfolio.errors.ConfigError`
+    :meth:`describe`), so a bad value surfaces as a :class:`~aisfolio.portfolio.errors.ConfigError`
     naming the key ``data.<argument>`` rather than as a Hydra instantiation error.
 
     Parameters
     ----------
     dataset : str or None, default "us_markets"
-        An embedded data set (see :func:`portfolio.datasets.list_datasets`).
+        An embedded data set (see :func:`aisfolio.portfolio.datasets.list_datasets`).
     path : str or None
-        A price file (CSV or Parquet, see :func:`portfolio.price_files.read_price_file`).
+        A price file (CSV or Parquet, see :func:`aisfolio.portfolio.price_files.read_price_file`).
         When given it wins over ``dataset``.
     layout : {"wide", "long"}
         File layout (files only).
@@ -49,7 +49,7 @@ class PriceSource:
         The fewest prices each selected asset must have inside the window (at least 2).
     allow_non_positive : list of str, optional
         Assets allowed zero or negative prices (see
-        :func:`portfolio.validation.validate_prices`); each must be an asset of the
+        :func:`aisfolio.portfolio.validation.validate_prices`); each must be an asset of the
         source.
     date_format : str, optional
         ``strftime`` format of the file's dates (files only).
@@ -120,7 +120,7 @@ class PriceSource:
         -------
         pandas.DataFrame
             The canonical price frame (dates x assets, ``float64``, ``NaN`` = no price;
-            see :mod:`portfolio.validation`), restricted to ``assets`` and to the
+            see :mod:`aisfolio.portfolio.validation`), restricted to ``assets`` and to the
             ``start``..``end`` window. Dates on which no selected asset has a price are
             left out.
 

@@ -1,7 +1,7 @@
 """What the meta-learner did at each refit: the run's stacking table.
 
 A stacked generator that keeps a ``refits_`` frame (one row per asset and refit date:
-:class:`ensemble.StackedForecaster` does) has it copied here under its strategy label,
+:class:`aisfolio.ensemble.StackedForecaster` does) has it copied here under its strategy label,
 for ``stacking.csv`` and the report's "Meta-learner" section.
 """
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from portfolio.escaping import markdown_cell
+from aisfolio.portfolio.escaping import markdown_cell
 
 __all__ = [
     "PAPER_COLUMNS",
@@ -20,7 +20,7 @@ __all__ = [
 PAPER_COLUMNS = ("aRC", "aSD", "MD", "MLD", "IR*", "IR**", "IR***", "trades")
 
 #: Significance columns shown in the tables when the run tested its lines
-#: (:mod:`portfolio.winners`): the group's SPA p-value and the line's verdicts.
+#: (:mod:`aisfolio.portfolio.winners`): the group's SPA p-value and the line's verdicts.
 SIGNIFICANCE_IN_TABLES = ("SPA p", "beats benchmark", "in MCS")
 
 #: Table name -> (kinds of lines, index columns, file stem).
@@ -40,7 +40,7 @@ def paper_table(metrics: pd.DataFrame, which: str) -> pd.DataFrame:
     Parameters
     ----------
     metrics : DataFrame
-        :attr:`portfolio.results.RunResult.metrics`.
+        :attr:`aisfolio.portfolio.results.RunResult.metrics`.
     which : {"ais", "ensembles", "hedges"}
         Which table.
 
@@ -67,9 +67,9 @@ def allocation_table(metrics: pd.DataFrame, decisions: dict[str, pd.DataFrame]) 
     Parameters
     ----------
     metrics : DataFrame
-        :attr:`portfolio.results.RunResult.metrics`.
+        :attr:`aisfolio.portfolio.results.RunResult.metrics`.
     decisions : dict of str to DataFrame
-        :attr:`portfolio.results.RunResult.allocations`.
+        :attr:`aisfolio.portfolio.results.RunResult.allocations`.
 
     Returns
     -------

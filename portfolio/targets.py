@@ -1,4 +1,4 @@
-"""Target weights of a portfolio line, the input of a rebalance (:mod:`portfolio.orders`).
+"""Target weights of a portfolio line, the input of a rebalance (:mod:`aisfolio.portfolio.orders`).
 
 A :class:`TargetSource` turns a finished run into :class:`Targets`: weights per stream
 and the net exposure per asset they imply, as of the run's last date. Today's source,
@@ -15,8 +15,8 @@ from typing import Protocol
 
 import pandas as pd
 
-from portfolio.errors import ConfigError
-from portfolio.results import RunResult
+from aisfolio.portfolio.errors import ConfigError
+from aisfolio.portfolio.results import RunResult
 
 __all__ = [
     "LineTargets",

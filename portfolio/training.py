@@ -4,8 +4,8 @@ A generator that trains models (the LSTM) records one row per model in a
 ``training_log_`` frame: ``asset``, ``window`` (the refit date), ``seed``, its losses
 before training and at its best epoch next to those of the best constant and the zero
 forecast, its test block's forecast dispersion, sign changes and directional accuracy,
-and the verdict ``learned`` (see :class:`strategies.lstm.LSTMGenerator`). A run copies
-them to :attr:`portfolio.results.RunResult.training` under the strategy's label
+and the verdict ``learned`` (see :class:`aisfolio.strategies.lstm.LSTMGenerator`). A run copies
+them to :attr:`aisfolio.portfolio.results.RunResult.training` under the strategy's label
 (``training.csv`` and the report's "Model training" section), and every model that did
 not learn is counted in a warning, so in the run's events.
 """

@@ -1,9 +1,9 @@
 """Validation of price tables: one set of rules for price files and embedded data sets.
 
-Every reader (:func:`portfolio.price_files.read_price_file`,
-:func:`portfolio.datasets.load_dataset`) hands its raw table to :func:`validate_prices`,
+Every reader (:func:`aisfolio.portfolio.price_files.read_price_file`,
+:func:`aisfolio.portfolio.datasets.load_dataset`) hands its raw table to :func:`validate_prices`,
 which either returns the canonical price frame or raises
-:class:`~portfolio.errors.DataError` naming the file, the column and the row at fault.
+:class:`~aisfolio.portfolio.errors.DataError` naming the file, the column and the row at fault.
 
 The canonical price frame
 -------------------------
@@ -27,7 +27,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from portfolio.errors import ConfigError, DataError
+from aisfolio.portfolio.errors import ConfigError, DataError
 
 __all__ = [
     "LAYOUTS",

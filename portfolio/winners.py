@@ -12,7 +12,7 @@ accounts for having picked the best of the group: a data-snooping check), its st
 selection names the lines that do, and the model confidence set (benchmark included)
 keeps the lines that cannot be told apart from the best. Per line, the probabilistic
 Sharpe ratio is the probability that its true Sharpe ratio is above zero. Net returns
-(costs included) on the evaluation period; see :mod:`portfolio.significance`.
+(costs included) on the evaluation period; see :mod:`aisfolio.portfolio.significance`.
 """
 
 from __future__ import annotations
@@ -25,9 +25,13 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from portfolio.errors import ConfigError
-from portfolio.significance import model_confidence_set, probabilistic_sharpe_ratio, spa_test
-from strategies.execution import ChunkCache
+from aisfolio.portfolio.errors import ConfigError
+from aisfolio.portfolio.significance import (
+    model_confidence_set,
+    probabilistic_sharpe_ratio,
+    spa_test,
+)
+from aisfolio.strategies.execution import ChunkCache
 
 log = logging.getLogger(__name__)
 
@@ -130,7 +134,7 @@ def significance_table(
     Parameters
     ----------
     metrics : DataFrame
-        :attr:`portfolio.results.RunResult.metrics` (kind, asset, strategy per line).
+        :attr:`aisfolio.portfolio.results.RunResult.metrics` (kind, asset, strategy per line).
     returns : mapping of str to Series
         Net simple returns of each line on its own calendar, over the evaluation.
     settings : SignificanceSettings, optional

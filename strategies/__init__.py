@@ -1,18 +1,18 @@
 """Forecast generators, signal rules and the walk-forward engine that runs them.
 
 Everything here works on one asset's prices on its own calendar and respects the
-time convention of :mod:`strategies.timing`.
+time convention of :mod:`aisfolio.strategies.timing`.
 """
 
-from strategies.arima_garch import ArimaGarch
-from strategies.base import ChunkTask, Generator
-from strategies.generators import BuyAndHold, Contrarian, Momentum
-from strategies.returns import simple_returns
-from strategies.schedule import FREQUENCIES, period_starts, schedule_positions
-from strategies.signals import SignalRule
-from strategies.strategy import Strategy, StrategyRun
-from strategies.timing import apply_decision_lag
-from strategies.walk_forward import Chunk, WalkForward, chunk_task, run_chunk
+from aisfolio.strategies.arima_garch import ArimaGarch
+from aisfolio.strategies.base import ChunkTask, Generator
+from aisfolio.strategies.generators import BuyAndHold, Contrarian, Momentum
+from aisfolio.strategies.returns import simple_returns
+from aisfolio.strategies.schedule import FREQUENCIES, period_starts, schedule_positions
+from aisfolio.strategies.signals import SignalRule
+from aisfolio.strategies.strategy import Strategy, StrategyRun
+from aisfolio.strategies.timing import apply_decision_lag
+from aisfolio.strategies.walk_forward import Chunk, WalkForward, chunk_task, run_chunk
 
 __all__ = [
     "FREQUENCIES",

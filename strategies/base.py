@@ -57,7 +57,7 @@ class Generator:
     min_history: int = 1
 
     #: How the chunks of one walk-forward depend on each other, for the execution layer
-    #: (:mod:`strategies.execution`): ``"independent"`` (each chunk is a pure function of
+    #: (:mod:`aisfolio.strategies.execution`): ``"independent"`` (each chunk is a pure function of
     #: its task), ``"carry"`` (chunks of one source run in order, each starting from the
     #: state the previous one left: implement :meth:`fit_predict_carried`) or
     #: ``"batch"`` (the windows' fits are computed together: implement :meth:`fit_batch`,
@@ -205,7 +205,7 @@ class Generator:
 
         Called on each training window's fitted copy of an ``"independent"``
         generator (the execution layer caches it with the chunk, and
-        :meth:`strategies.WalkForward.run_many` calls it too); a generator that returns
+        :meth:`aisfolio.strategies.WalkForward.run_many` calls it too); a generator that returns
         something gets the records of the whole walk-forward in :meth:`collect`, e.g.
         to report every refit's state.
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from strategies.base import Generator
-from strategies.returns import simple_returns
+from aisfolio.strategies.base import Generator
+from aisfolio.strategies.returns import simple_returns
 
 __all__ = ["BuyAndHold", "Contrarian", "Momentum"]
 

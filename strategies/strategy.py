@@ -8,12 +8,12 @@ from typing import TYPE_CHECKING
 
 import pandas as pd
 
-from strategies.base import Generator
-from strategies.signals import SignalRule
-from strategies.walk_forward import WalkForward
+from aisfolio.strategies.base import Generator
+from aisfolio.strategies.signals import SignalRule
+from aisfolio.strategies.walk_forward import WalkForward
 
 if TYPE_CHECKING:
-    from strategies.execution import Executor
+    from aisfolio.strategies.execution import Executor
 
 __all__ = ["Strategy", "StrategyRun"]
 

@@ -15,8 +15,8 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from strategies.base import ChunkTask, Generator, chunk_dependency
-from strategies.schedule import FREQUENCIES, schedule_positions
+from aisfolio.strategies.base import ChunkTask, Generator, chunk_dependency
+from aisfolio.strategies.schedule import FREQUENCIES, schedule_positions
 
 __all__ = ["Chunk", "WalkForward", "chunk_task", "run_chunk"]
 

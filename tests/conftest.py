@@ -11,7 +11,7 @@ import pandas as pd
 import pytest
 import torch
 
-from portfolio.datasets import load_dataset
+from aisfolio.portfolio.datasets import load_dataset
 
 # One intra-op thread: the tests' tensors are tiny, and a second thread only spins when
 # the machine is busy.
@@ -23,7 +23,7 @@ _SESSION_CACHE = tempfile.mkdtemp(prefix="aisfolio-test-cache-")
 def pytest_configure(config: pytest.Config) -> None:
     """Module- and session-scoped fixtures run before the per-test cache below: they,
     too, get a private cache, never the user's."""
-    from strategies.execution import CACHE_DIR_VARIABLE
+    from aisfolio.strategies.execution import CACHE_DIR_VARIABLE
 
     os.environ[CACHE_DIR_VARIABLE] = _SESSION_CACHE
 
@@ -53,7 +53,7 @@ def sp500(us_markets: pd.DataFrame) -> pd.Series:
 @pytest.fixture(autouse=True)
 def _private_result_cache(tmp_path_factory, monkeypatch):
     """Each test (and every CLI it runs) gets its own result cache, never the user's."""
-    from strategies.execution import CACHE_DIR_VARIABLE
+    from aisfolio.strategies.execution import CACHE_DIR_VARIABLE
 
     monkeypatch.setenv(CACHE_DIR_VARIABLE, str(tmp_path_factory.mktemp("cache")))
 

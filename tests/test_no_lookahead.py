@@ -7,12 +7,12 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-import conf
-from portfolio import Pipeline, load_config
-from portfolio.allocation import Allocator
-from portfolio.composition import build
-from portfolio.rebalance import rebalance_streams
-from strategies import Strategy
+from aisfolio import conf
+from aisfolio.portfolio import Pipeline, load_config
+from aisfolio.portfolio.allocation import Allocator
+from aisfolio.portfolio.composition import build
+from aisfolio.portfolio.rebalance import rebalance_streams
+from aisfolio.strategies import Strategy
 from tests.lookahead import REGISTRY, assert_no_lookahead, register
 
 STACKING_CONFIGS = sorted(p.stem for p in (Path(conf.__file__).parent / "stacking").glob("*.yaml"))

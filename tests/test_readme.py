@@ -39,7 +39,7 @@ def examples_cache(tmp_path_factory) -> str:
 
 @pytest.mark.parametrize("command", CLI_COMMANDS)
 def test_cli_example_runs(command, tmp_path, us_markets, examples_cache, monkeypatch):
-    from strategies.execution import CACHE_DIR_VARIABLE
+    from aisfolio.strategies.execution import CACHE_DIR_VARIABLE
 
     monkeypatch.setenv(CACHE_DIR_VARIABLE, examples_cache)
     # The user's file of the "your own prices" example, from real closes.
@@ -52,7 +52,7 @@ def test_cli_example_runs(command, tmp_path, us_markets, examples_cache, monkeyp
     if "--help" not in args and "--cfg" not in args and args != ["datasets"]:
         args.append("backtest.end=2006-06-30")  # a short history keeps the suite quick
     done = subprocess.run(
-        [sys.executable, "-m", "portfolio", *args],
+        [sys.executable, "-m", "aisfolio", *args],
         cwd=tmp_path,
         capture_output=True,
         text=True,

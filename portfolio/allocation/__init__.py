@@ -9,12 +9,12 @@ portfolio of all lines). Modules: ``risk`` (covariance estimates), ``objectives`
 ``allocator``, ``plan`` (pipeline groups) and ``exposure`` (net exposure per asset).
 """
 
-from portfolio.allocation.allocator import Allocator, Fit
-from portfolio.allocation.exposure import net_exposure
-from portfolio.allocation.objectives import OBJECTIVES, cvar, risk_contributions
-from portfolio.allocation.plan import SCOPES, Allocation
-from portfolio.allocation.problem import SOLVER_CHAINS
-from portfolio.allocation.risk import ESTIMATORS, RiskFactors, RiskModel
+from aisfolio.portfolio.allocation.allocator import Allocator, Fit
+from aisfolio.portfolio.allocation.exposure import net_exposure
+from aisfolio.portfolio.allocation.objectives import OBJECTIVES, cvar, risk_contributions
+from aisfolio.portfolio.allocation.plan import SCOPES, Allocation
+from aisfolio.portfolio.allocation.problem import SOLVER_CHAINS
+from aisfolio.portfolio.allocation.risk import ESTIMATORS, RiskFactors, RiskModel
 
 __all__ = [
     "ESTIMATORS",

@@ -9,16 +9,16 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from portfolio.allocation.constraints import (
+from aisfolio.portfolio.allocation.constraints import (
     UNLIMITED,
     BoundConstraints,
     ResolvedConstraints,
     match_streams,
 )
-from portfolio.allocation.objectives import OBJECTIVES, Objective, cvar, risk_contributions
-from portfolio.allocation.problem import CompiledProblem, ProblemData, solver_chain
-from portfolio.allocation.risk import RiskFactors, RiskModel, square_root
-from portfolio.errors import ConfigError
+from aisfolio.portfolio.allocation.objectives import OBJECTIVES, Objective, cvar, risk_contributions
+from aisfolio.portfolio.allocation.problem import CompiledProblem, ProblemData, solver_chain
+from aisfolio.portfolio.allocation.risk import RiskFactors, RiskModel, square_root
+from aisfolio.portfolio.errors import ConfigError
 
 __all__ = ["Allocator", "Fit"]
 
@@ -139,7 +139,7 @@ class Allocator:
     Examples
     --------
     >>> import numpy as np, pandas as pd
-    >>> from portfolio.allocation import Allocator
+    >>> from aisfolio.portfolio.allocation import Allocator
     >>> rng = np.random.default_rng(0)
     >>> returns = pd.DataFrame(rng.normal(0, [0.01, 0.02], (300, 2)), columns=["a", "b"],
     ...                        index=pd.bdate_range("2020-01-01", periods=300))

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 import cvxpy as cp
 import numpy as np
 
-from portfolio.errors import ConfigError
+from aisfolio.portfolio.errors import ConfigError
 
 __all__ = ["BoundConstraints", "ResolvedConstraints", "match_streams"]
 

@@ -18,7 +18,7 @@ def net_exposure(
 ) -> pd.DataFrame:
     """Exposure of line ``name`` to each asset over each bar's return.
 
-    Like the weights of :class:`portfolio.RebalancedPortfolio`, the row of bar ``t`` is
+    Like the weights of :class:`aisfolio.portfolio.RebalancedPortfolio`, the row of bar ``t`` is
     what the line holds over the return from the previous bar to ``t`` (decided at the
     previous close): for an AIS its position decided at the previous bar; for a
     portfolio of lines (ensemble, hedge, combiner, allocation) the sum over its members

@@ -6,8 +6,8 @@ import copy
 import dataclasses
 from collections.abc import Sequence
 
-from ensemble.groups import ALL_ASSETS, EnsembleGroup, check_rebalance, line_name
-from portfolio.allocation.allocator import Allocator
+from aisfolio.ensemble.groups import ALL_ASSETS, EnsembleGroup, check_rebalance, line_name
+from aisfolio.portfolio.allocation.allocator import Allocator
 
 __all__ = ["SCOPES", "Allocation"]
 
@@ -33,7 +33,7 @@ class Allocation:
     hedge_base : str, optional
         The hedged asset (default: the first asset of the data).
     rebalance : str, default "quarterly"
-        Rebalance calendar (see :data:`strategies.FREQUENCIES`).
+        Rebalance calendar (see :data:`aisfolio.strategies.FREQUENCIES`).
     every : int, default 1
         Bars between rebalances for ``"every_k"``.
     cost_rate : float, optional

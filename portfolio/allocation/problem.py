@@ -17,9 +17,9 @@ from dataclasses import dataclass
 import cvxpy as cp
 import numpy as np
 
-from portfolio.allocation.constraints import ResolvedConstraints
-from portfolio.allocation.objectives import Objective, Terms, expression
-from portfolio.allocation.screening import WorkingSet, screenable
+from aisfolio.portfolio.allocation.constraints import ResolvedConstraints
+from aisfolio.portfolio.allocation.objectives import Objective, Terms, expression
+from aisfolio.portfolio.allocation.screening import WorkingSet, screenable
 
 __all__ = [
     "FEASIBILITY_TOLERANCE",
@@ -138,7 +138,7 @@ class CompiledProblem:
         The solver chain.
     screen : bool, default True
         Solve on a working set of streams first when the problem allows it
-        (:mod:`portfolio.allocation.screening`); the full problem is the fallback.
+        (:mod:`aisfolio.portfolio.allocation.screening`); the full problem is the fallback.
     """
 
     def __init__(

@@ -37,12 +37,12 @@ from typing import TYPE_CHECKING
 import cvxpy as cp
 import numpy as np
 
-from portfolio.allocation.constraints import ResolvedConstraints
-from portfolio.allocation.objectives import Objective
-from portfolio.allocation.risk import square_root
+from aisfolio.portfolio.allocation.constraints import ResolvedConstraints
+from aisfolio.portfolio.allocation.objectives import Objective
+from aisfolio.portfolio.allocation.risk import square_root
 
 if TYPE_CHECKING:
-    from portfolio.allocation.problem import ProblemData
+    from aisfolio.portfolio.allocation.problem import ProblemData
 
 __all__ = ["WorkingSet", "screenable"]
 

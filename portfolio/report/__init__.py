@@ -2,10 +2,10 @@
 
 :func:`build_report` gathers a run's numbers (:class:`Report`), :func:`write_report`
 writes ``report.html`` (self-contained), ``report.md`` and machine-readable files;
-:mod:`portfolio.report.sweep` summarizes a multirun.
+:mod:`aisfolio.portfolio.report.sweep` summarizes a multirun.
 """
 
-from portfolio.report.files import write_report
-from portfolio.report.model import Report, ReportSettings, build_report
+from aisfolio.portfolio.report.files import write_report
+from aisfolio.portfolio.report.model import Report, ReportSettings, build_report
 
 __all__ = ["Report", "ReportSettings", "build_report", "write_report"]

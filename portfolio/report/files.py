@@ -11,14 +11,14 @@ from pathlib import Path
 
 import pandas as pd
 
-from portfolio.escaping import write_csv
-from portfolio.report.formatting import date
-from portfolio.report.html import render_html
-from portfolio.report.markdown import render_markdown
-from portfolio.report.model import Report
-from portfolio.report.plots import report_plots
-from portfolio.report.sections import report_sections
-from portfolio.training import training_summary
+from aisfolio.portfolio.escaping import write_csv
+from aisfolio.portfolio.report.formatting import date
+from aisfolio.portfolio.report.html import render_html
+from aisfolio.portfolio.report.markdown import render_markdown
+from aisfolio.portfolio.report.model import Report
+from aisfolio.portfolio.report.plots import report_plots
+from aisfolio.portfolio.report.sections import report_sections
+from aisfolio.portfolio.training import training_summary
 
 __all__ = ["DATA_FOLDER", "report_facts", "write_report"]
 
@@ -79,7 +79,7 @@ def write_report(
     Parameters
     ----------
     report : Report
-        From :func:`portfolio.report.build_report` (with orders for a rebalance).
+        From :func:`aisfolio.portfolio.report.build_report` (with orders for a rebalance).
     folder : path
         Where to write (created if needed; the CLI gives its staging folder).
     title : str, default "aisfolio report"

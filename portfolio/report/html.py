@@ -10,8 +10,8 @@ from collections.abc import Mapping, Sequence
 
 import jinja2
 
-from portfolio.report.plots import Plot
-from portfolio.report.sections import Section
+from aisfolio.portfolio.report.plots import Plot
+from aisfolio.portfolio.report.sections import Section
 
 __all__ = ["render_html"]
 

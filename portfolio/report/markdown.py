@@ -6,8 +6,8 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping, Sequence
 
-from portfolio.escaping import markdown_cell
-from portfolio.report.sections import Section, Table
+from aisfolio.portfolio.escaping import markdown_cell
+from aisfolio.portfolio.report.sections import Section, Table
 
 __all__ = ["escape_cell", "markdown_table", "render_markdown"]
 

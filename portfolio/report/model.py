@@ -1,8 +1,8 @@
 """From a finished run to the numbers of its report (no formatting, no rendering).
 
 :func:`build_report` gathers everything a report shows into a :class:`Report` of plain
-frames; :mod:`portfolio.report.html` and :mod:`portfolio.report.markdown` render it and
-:mod:`portfolio.report.files` writes its machine-readable files.
+frames; :mod:`aisfolio.portfolio.report.html` and :mod:`aisfolio.portfolio.report.markdown`
+render it and :mod:`aisfolio.portfolio.report.files` writes its machine-readable files.
 """
 
 from __future__ import annotations
@@ -12,18 +12,18 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from portfolio.errors import ConfigError
-from portfolio.events import failure_table
-from portfolio.metrics import summarize
-from portfolio.orders import Orders
-from portfolio.report.risk import (
+from aisfolio.portfolio.errors import ConfigError
+from aisfolio.portfolio.events import failure_table
+from aisfolio.portfolio.metrics import summarize
+from aisfolio.portfolio.orders import Orders
+from aisfolio.portfolio.report.risk import (
     beta,
     historical_cvar,
     risk_contributions,
     rolling_information_ratio,
 )
-from portfolio.results import RunResult
-from portfolio.targets import asset_exposure, default_benchmark, default_line
+from aisfolio.portfolio.results import RunResult
+from aisfolio.portfolio.targets import asset_exposure, default_benchmark, default_line
 
 __all__ = ["PERFORMANCE_COLUMNS", "Report", "ReportSettings", "build_report", "last_year_metrics"]
 
@@ -115,7 +115,7 @@ class Report:
         Allocation decisions that needed a fallback solver or failed (line, date, solver,
         status, fallbacks, failed, reason), from ``RunResult.allocations``.
     orders : Orders, optional
-        Set by a rebalance (:mod:`portfolio.orders`): orders, their summary, targets.
+        Set by a rebalance (:mod:`aisfolio.portfolio.orders`): orders, their summary, targets.
     significance : DataFrame
         Per line, the tests against its benchmark (``RunResult.significance``; empty
         when the run did not test).

@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 
-from portfolio.report.model import Report
+from aisfolio.portfolio.report.model import Report
 
 __all__ = ["Plot", "heatmap", "report_plots", "to_data_uri"]
 

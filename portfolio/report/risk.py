@@ -92,7 +92,7 @@ def risk_contributions(
 def rolling_information_ratio(equity: pd.Series, window: int, periods_per_year: float) -> pd.Series:
     """IR* over a trailing window of ``window`` returns, at each bar.
 
-    At bar t, :func:`portfolio.metrics.information_ratio` of the ``window + 1`` points
+    At bar t, :func:`aisfolio.portfolio.metrics.information_ratio` of the ``window + 1`` points
     ``E[t - window .. t]``: ``((E_t / E_{t-window}) ** (s / (window + 1)) - 1) /
     (std(returns in the window) * sqrt(s))``, the paper's aRC and aSD on that stretch;
     NaN until a full window exists or where the window's returns do not move.

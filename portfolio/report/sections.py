@@ -1,6 +1,6 @@
 """The report's content, laid out once for every format: titled sections of formatted
-tables and figures (:mod:`portfolio.report.html` and :mod:`portfolio.report.markdown`
-render the same sections)."""
+tables and figures (:mod:`aisfolio.portfolio.report.html` and
+:mod:`aisfolio.portfolio.report.markdown` render the same sections)."""
 
 from __future__ import annotations
 
@@ -8,12 +8,12 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
-from ensemble.meta_generator import stopped_fits
-from portfolio.report.formatting import format_frame, percent
-from portfolio.report.model import Report
-from portfolio.report.plots import Plot
-from portfolio.stacking_log import latest_refits
-from portfolio.training import training_summary
+from aisfolio.ensemble.meta_generator import stopped_fits
+from aisfolio.portfolio.report.formatting import format_frame, percent
+from aisfolio.portfolio.report.model import Report
+from aisfolio.portfolio.report.plots import Plot
+from aisfolio.portfolio.stacking_log import latest_refits
+from aisfolio.portfolio.training import training_summary
 
 __all__ = ["Section", "Table", "report_sections"]
 
@@ -288,7 +288,7 @@ def report_sections(report: Report, plots: list[Plot]) -> list[Section]:
     ----------
     report : Report
     plots : list of Plot
-        From :func:`portfolio.report.plots.report_plots`.
+        From :func:`aisfolio.portfolio.report.plots.report_plots`.
 
     Returns
     -------

@@ -27,16 +27,16 @@ import numpy as np
 import pandas as pd
 from omegaconf import OmegaConf
 
-from portfolio.errors import AisfolioError, ConfigError, DataError, OutputError
-from portfolio.escaping import write_csv
-from portfolio.report.formatting import format_frame
-from portfolio.report.html import render_html
-from portfolio.report.markdown import render_markdown
-from portfolio.report.model import PERFORMANCE_COLUMNS
-from portfolio.report.plots import Plot, heatmap, to_data_uri
-from portfolio.report.sections import Section, Table
-from portfolio.significance import deflated_sharpe_ratio
-from portfolio.targets import default_line
+from aisfolio.portfolio.errors import AisfolioError, ConfigError, DataError, OutputError
+from aisfolio.portfolio.escaping import write_csv
+from aisfolio.portfolio.report.formatting import format_frame
+from aisfolio.portfolio.report.html import render_html
+from aisfolio.portfolio.report.markdown import render_markdown
+from aisfolio.portfolio.report.model import PERFORMANCE_COLUMNS
+from aisfolio.portfolio.report.plots import Plot, heatmap, to_data_uri
+from aisfolio.portfolio.report.sections import Section, Table
+from aisfolio.portfolio.significance import deflated_sharpe_ratio
+from aisfolio.portfolio.targets import default_line
 
 __all__ = [
     "OVERFITTING_WARNING",
@@ -67,7 +67,7 @@ class SweepSummary:
         The line compared across jobs and the metric that ranks them.
     jobs : DataFrame
         One row per job (index: job folder name): ``overrides``, one column per swept
-        parameter, the line's :data:`~portfolio.report.model.PERFORMANCE_COLUMNS`, and
+        parameter, the line's :data:`~aisfolio.portfolio.report.model.PERFORMANCE_COLUMNS`, and
         ``flag`` (``best``, ``worst`` or empty).
     swept : list of str
         Parameters whose value differs across jobs.
@@ -80,7 +80,7 @@ class SweepSummary:
     deflated_sharpe : float or None
         Deflated Sharpe ratio of the best job's line (Bailey and Lopez de Prado): the
         probability that its true Sharpe ratio is above zero after picking the best of
-        the jobs (:func:`portfolio.significance.deflated_sharpe_ratio`); None with fewer
+        the jobs (:func:`aisfolio.portfolio.significance.deflated_sharpe_ratio`); None with fewer
         than two jobs or without the jobs' ``equity.parquet``.
     """
 
@@ -126,7 +126,7 @@ def collect_sweep(
     directory : str or Path
         Hydra's sweep directory (``hydra.sweep.dir``).
     line : str, optional
-        The line compared (default: :func:`portfolio.targets.default_line` of the first
+        The line compared (default: :func:`aisfolio.portfolio.targets.default_line` of the first
         job).
     metric : str, default "IR**"
         The metric that ranks the jobs (one of ``metrics.csv``'s columns).

@@ -6,8 +6,12 @@
 ``engines`` (the fast engine's walk-forward state), ``reference`` (statsmodels + arch).
 """
 
-from strategies.arima_garch.generator import ENGINES, STATUSES, ArimaGarch, log_returns
-from strategies.arima_garch.results import ArmaGarchResult, fit_arma_garch, select_arma_garch
+from aisfolio.strategies.arima_garch.generator import ENGINES, STATUSES, ArimaGarch, log_returns
+from aisfolio.strategies.arima_garch.results import (
+    ArmaGarchResult,
+    fit_arma_garch,
+    select_arma_garch,
+)
 
 __all__ = [
     "ENGINES",

@@ -12,7 +12,7 @@ questions about a window of returns (percent log returns, oldest first):
 
 Fits that fail return ``None``; the generator decides what to fall back on. An order
 search spreads its fits over the processes that the execution layer grants the running
-job (:func:`strategies.execution.processes.process_dataflow`; none outside it), with the
+job (:func:`aisfolio.strategies.execution.processes.process_dataflow`; none outside it), with the
 same results.
 """
 
@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from strategies.arima_garch.fitting import (
+from aisfolio.strategies.arima_garch.fitting import (
     CRITERIA,
     Fit,
     fit_cold,
@@ -30,8 +30,8 @@ from strategies.arima_garch.fitting import (
     search_orders,
     select,
 )
-from strategies.arima_garch.model import Spec, Window, filter_window, natural
-from strategies.execution.processes import process_dataflow
+from aisfolio.strategies.arima_garch.model import Spec, Window, filter_window, natural
+from aisfolio.strategies.execution.processes import process_dataflow
 
 __all__ = ["FastEngine", "FastModel", "Selection"]
 
@@ -131,7 +131,7 @@ class FastTrack:
 
 @dataclass(frozen=True)
 class FastEngine:
-    """Joint MLE of ARMA(p, q)-GARCH(1, 1) (see :mod:`strategies.arima_garch.fitting`).
+    """Joint MLE of ARMA(p, q)-GARCH(1, 1) (see :mod:`aisfolio.strategies.arima_garch.fitting`).
 
     Parameters
     ----------

@@ -17,7 +17,7 @@ from functools import partial
 
 import numpy as np
 
-from strategies.arima_garch.model import (
+from aisfolio.strategies.arima_garch.model import (
     ROOT_RADIUS,
     Spec,
     Window,
@@ -26,8 +26,8 @@ from strategies.arima_garch.model import (
     neg_loglik_grad,
     unconstrained,
 )
-from strategies.arima_garch.optimize import Minimum, bfgs, fd_hessian, positive_inverse
-from strategies.execution.processes import Dataflow, Piece, run_in_process
+from aisfolio.strategies.arima_garch.optimize import Minimum, bfgs, fd_hessian, positive_inverse
+from aisfolio.strategies.execution.processes import Dataflow, Piece, run_in_process
 
 __all__ = [
     "CRITERIA",
@@ -55,7 +55,7 @@ class Fit:
     ----------
     spec : Spec
     u : ndarray
-        Unconstrained optimum (see :func:`strategies.arima_garch.model.natural`).
+        Unconstrained optimum (see :func:`aisfolio.strategies.arima_garch.model.natural`).
     hinv : ndarray
         Inverse Hessian of minus the log-likelihood at ``u`` (BFGS's estimate).
     nll : float
@@ -311,9 +311,9 @@ def search_orders(
         Near-common factors of the extra starts of every ARMA(p, q) with p, q >= 1
         (empty: none).
     dataflow : callable, default run_in_process
-        Runs the fits (see :data:`strategies.execution.processes.Dataflow`): in this
+        Runs the fits (see :data:`aisfolio.strategies.execution.processes.Dataflow`): in this
         process, or spread over processes
-        (:func:`strategies.execution.processes.process_dataflow`). The fits are the same
+        (:func:`aisfolio.strategies.execution.processes.process_dataflow`). The fits are the same
         whatever it is.
 
     Returns

@@ -10,11 +10,11 @@ from typing import Any, Self
 import numpy as np
 import pandas as pd
 
-from strategies.arima_garch.engines import FastEngine
-from strategies.arima_garch.fitting import CRITERIA
-from strategies.arima_garch.model import DISTRIBUTIONS
-from strategies.base import ChunkTask, Generator
-from strategies.returns import simple_returns
+from aisfolio.strategies.arima_garch.engines import FastEngine
+from aisfolio.strategies.arima_garch.fitting import CRITERIA
+from aisfolio.strategies.arima_garch.model import DISTRIBUTIONS
+from aisfolio.strategies.base import ChunkTask, Generator
+from aisfolio.strategies.returns import simple_returns
 
 __all__ = ["ENGINES", "STATUSES", "ArimaGarch", "log_returns"]
 
@@ -80,9 +80,9 @@ class ArimaGarch(Generator):
         Error distribution (standardized Student-t with ``2 < nu < 100`` as an option).
     engine : {"fast", "reference"}, default "fast"
         ``fast``: joint MLE with exact gradients and warm starts
-        (:mod:`strategies.arima_garch.fitting`). ``reference``: statsmodels ARIMA for the
+        (:mod:`aisfolio.strategies.arima_garch.fitting`). ``reference``: statsmodels ARIMA for the
         order search and the mean, arch GARCH(1, 1) on its residuals, cold starts every
-        day (:mod:`strategies.arima_garch.reference`): the straightforward baseline.
+        day (:mod:`aisfolio.strategies.arima_garch.reference`): the straightforward baseline.
     min_observations : int, default 250
         Returns needed before the first forecast (the first windows are shorter than
         ``window_years`` when the data start later).
@@ -104,14 +104,14 @@ class ArimaGarch(Generator):
 
     Notes
     -----
-    The likelihood (:mod:`strategies.arima_garch.model`) is conditional on the first
+    The likelihood (:mod:`aisfolio.strategies.arima_garch.model`) is conditional on the first
     ``max_p`` returns of each window (every candidate order is compared on the same
     observations), with zero pre-sample errors and the window's variance as the GARCH
     backcast; AR and MA roots are kept inside a radius of 0.95 (stationarity and
     invertibility with a margin), ``omega, alpha, beta > 0``, ``alpha + beta < 1``.
     Orders p, q <= 5 make a likelihood with several local maxima: the search and the
     daily re-estimations are built to find and follow the best one (see
-    :func:`strategies.arima_garch.fitting.search_orders`), which no local optimizer can
+    :func:`aisfolio.strategies.arima_garch.fitting.search_orders`), which no local optimizer can
     guarantee.
 
     Failures are never silent: they are counted in ``failures_``, flagged per day in
@@ -169,7 +169,7 @@ class ArimaGarch(Generator):
 
     def _engine(self):
         if self.engine == "reference":
-            from strategies.arima_garch.reference import ReferenceEngine
+            from aisfolio.strategies.arima_garch.reference import ReferenceEngine
 
             return ReferenceEngine(self.max_p, self.max_q, self.criterion, self.distribution)
         return FastEngine(self.max_p, self.max_q, self.criterion, self.distribution)

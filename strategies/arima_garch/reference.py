@@ -78,7 +78,7 @@ class ReferenceTrack:
         )
 
     def select(self, x: np.ndarray):
-        from strategies.arima_garch.engines import Selection
+        from aisfolio.strategies.arima_garch.engines import Selection
 
         fits, criteria = {}, {}
         for p in range(self.engine.max_p + 1):

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from strategies.arima_garch.fitting import (
+from aisfolio.strategies.arima_garch.fitting import (
     Fit,
     best_with_modes,
     criterion_value,
@@ -15,8 +15,8 @@ from strategies.arima_garch.fitting import (
     search_orders,
     select,
 )
-from strategies.arima_garch.model import Spec, Window, filter_window, natural
-from strategies.arima_garch.optimize import fd_hessian
+from aisfolio.strategies.arima_garch.model import Spec, Window, filter_window, natural
+from aisfolio.strategies.arima_garch.optimize import fd_hessian
 
 __all__ = ["ArmaGarchResult", "fit_arma_garch", "select_arma_garch"]
 
@@ -97,7 +97,7 @@ class ArmaGarchResult:
     def std_errors(self) -> pd.Series:
         """Standard errors from the inverse of the observed information (finite
         differences of the exact gradient, mapped to the natural parameters)."""
-        from strategies.arima_garch.model import neg_loglik_grad
+        from aisfolio.strategies.arima_garch.model import neg_loglik_grad
 
         def fun(u):
             return neg_loglik_grad(u, self.window, self.spec)
@@ -141,7 +141,7 @@ def fit_arma_garch(
     """Fit one ARMA(p, q)-GARCH(1, 1) by joint maximum likelihood, from several starts.
 
     The starts are the cold default and those of the order search
-    (:func:`~strategies.arima_garch.fitting.search_orders` up to ``(p, q)``: the optima of
+    (:func:`~aisfolio.strategies.arima_garch.fitting.search_orders` up to ``(p, q)``: the optima of
     the nested smaller orders, near-common factors), so the fit reaches the maximum that
     :func:`select_arma_garch` and the generator reach, not only the one nearest the
     default start (a cancelling AR/MA pair on the root bound, often). The other local

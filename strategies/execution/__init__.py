@@ -1,8 +1,13 @@
 """Running walk-forwards at scale: joblib backends (local processes, a Ray cluster),
 a content-addressed result cache that makes runs resumable, and progress reporting."""
 
-from strategies.execution.cache import CACHE_DIR_VARIABLE, CacheInfo, ChunkCache, default_cache_dir
-from strategies.execution.executor import (
+from aisfolio.strategies.execution.cache import (
+    CACHE_DIR_VARIABLE,
+    CacheInfo,
+    ChunkCache,
+    default_cache_dir,
+)
+from aisfolio.strategies.execution.executor import (
     BACKENDS,
     ExecutionStats,
     Executor,

@@ -1,7 +1,7 @@
 """The execution layer: walk-forwards cut into jobs, run on a joblib backend, cached.
 
 Work is planned per generator by how its chunks depend on each other
-(:attr:`strategies.Generator.chunk_dependency`):
+(:attr:`aisfolio.strategies.Generator.chunk_dependency`):
 
 ``independent``
     every chunk is its own cache entry; missing chunks are grouped into jobs (a few per
@@ -23,14 +23,14 @@ Work is planned per generator by how its chunks depend on each other
     ``fit_predict_batch`` is run as one job with one entry for all its tasks.
 
 With ``loky``, the jobs are a dataflow over the workers
-(:mod:`strategies.execution.pool`): a chain goes out one chunk at a time, each chunk
+(:mod:`aisfolio.strategies.execution.pool`): a chain goes out one chunk at a time, each chunk
 when the one before it is back with its state, so the chains of all assets share all
 the workers to the end. A job may also run on a few processes of its own (see
-:mod:`strategies.execution.processes` and ``processes_per_job``): its share of the
+:mod:`aisfolio.strategies.execution.processes` and ``processes_per_job``): its share of the
 workers when it is sent, so the last chain of a run still uses every core.
 
 Every path calls the same generator methods on the same tasks in the same order as
-:meth:`strategies.WalkForward.run_many`, so results do not depend on the backend, the
+:meth:`aisfolio.strategies.WalkForward.run_many`, so results do not depend on the backend, the
 number of workers or what the cache held. Workers write each finished chunk's entry
 as soon as it is done (a killed run keeps them); the driver also writes the entries it
 receives that are missing (workers of a remote cluster do not share its disk).
@@ -57,24 +57,24 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from strategies.base import (
+from aisfolio.strategies.base import (
     DEPENDENCIES,
     ChunkTask,
     Generator,
     chunk_dependency,
     fits_per_window,
 )
-from strategies.execution.cache import ChunkCache, default_cache_dir
-from strategies.execution.keys import chunk_key, fit_key, generator_digest
-from strategies.execution.pool import pool_dataflow, worker_environment
-from strategies.execution.processes import Piece, granted_processes
-from strategies.execution.progress import PROGRESS_MODES, Progress
-from strategies.run_context import RUN_DIR_VARIABLE
-from strategies.walk_forward import Chunk, WalkForward, chunk_task
+from aisfolio.strategies.execution.cache import ChunkCache, default_cache_dir
+from aisfolio.strategies.execution.keys import chunk_key, fit_key, generator_digest
+from aisfolio.strategies.execution.pool import pool_dataflow, worker_environment
+from aisfolio.strategies.execution.processes import Piece, granted_processes
+from aisfolio.strategies.execution.progress import PROGRESS_MODES, Progress
+from aisfolio.strategies.run_context import RUN_DIR_VARIABLE
+from aisfolio.strategies.walk_forward import Chunk, WalkForward, chunk_task
 
 __all__ = ["BACKENDS", "DEPENDENCIES", "ExecutionStats", "Executor", "WalkForwardSpec"]
 
-log = logging.getLogger("strategies.execution")
+log = logging.getLogger("aisfolio.strategies.execution")
 
 BACKENDS = ("loky", "ray", "sequential")
 #: Jobs per worker for independent chunks (smaller jobs balance better, cost more trips).
@@ -179,7 +179,7 @@ class Executor:
         ``$XDG_CACHE_HOME/aisfolio``, else ``~/.cache/aisfolio``.
     progress : {"auto", "bar", "log", "off"}, default "auto"
         A tqdm bar with ETA on a terminal, INFO log lines otherwise (see
-        :class:`~strategies.execution.progress.Progress`).
+        :class:`~aisfolio.strategies.execution.progress.Progress`).
     log_interval : float, default 30.0
         Seconds between progress log lines.
     address : str, optional
@@ -194,7 +194,7 @@ class Executor:
         the same settings on the same machine give the same forecasts.
     processes_per_job : int, optional
         Processes a job may run on for its own parallelism, its own included (see
-        :mod:`strategies.execution.processes`: ARIMA-GARCH spreads each order search's
+        :mod:`aisfolio.strategies.execution.processes`: ARIMA-GARCH spreads each order search's
         fits over them). Default with ``loky``: the job's share of the workers when it
         is sent (the workers divided by the jobs running or waiting, at least 1), so
         jobs do not oversubscribe the cores while there is work for every worker and a
@@ -265,7 +265,7 @@ class Executor:
         -------
         list of list of Series
             Per spec, per input: forecasts on the input's index, NaN before the first
-            decision (as :meth:`strategies.WalkForward.run_many`).
+            decision (as :meth:`aisfolio.strategies.WalkForward.run_many`).
         """
         store = self.store
         stats = ExecutionStats()
@@ -459,7 +459,7 @@ class Executor:
         """Processes a job run alone in this process may use (its own included):
         ``processes_per_job`` if set, else with ``loky`` every worker, else 1. (Jobs
         sent to the loky workers are offered their share by
-        :func:`~strategies.execution.pool.pool_dataflow`; on Ray they get
+        :func:`~aisfolio.strategies.execution.pool.pool_dataflow`; on Ray they get
         ``processes_per_job`` or 1.)"""
         if self.processes_per_job is not None:
             return self.processes_per_job
@@ -507,7 +507,7 @@ class Executor:
     def _pooled(
         self, jobs: list[_Job], run: Callable[[_Job, int], _Output], threads: int
     ) -> Iterator[tuple[_Job, _Output]]:
-        """The jobs on the loky workers as a dataflow (:mod:`strategies.execution.pool`):
+        """The jobs on the loky workers as a dataflow (:mod:`aisfolio.strategies.execution.pool`):
         a chain is sent one chunk at a time, each chunk when the one before is back, so
         every chain shares every worker. Long indivisible jobs (batches) go first, then
         chain chunks (the longest chains first), then independent chunks."""
@@ -711,7 +711,7 @@ def _run_job(
     processes: int = 1,
 ) -> _Output:
     """Compute a job's chunks with ``threads`` BLAS/torch threads and ``processes``
-    granted (see :mod:`strategies.execution.processes`), in the environment ``env``
+    granted (see :mod:`aisfolio.strategies.execution.processes`), in the environment ``env``
     names; each entry is pickled (and stored) as soon as it is done."""
     _set_environment(env)
     with granted_processes(processes), job_threads(threads):

@@ -19,7 +19,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from strategies.base import ChunkTask, Generator
+from aisfolio.strategies.base import ChunkTask, Generator
 
 __all__ = ["FORMAT", "chunk_key", "code_version", "data_digest", "fit_key", "generator_digest"]
 

@@ -10,7 +10,7 @@ chain's next chunk), and the waiting jobs go out by priority whenever a worker i
 so the chains of every asset share every worker until the end.
 
 Each job is told how many processes it may use for its own parallelism (see
-:mod:`strategies.execution.processes`): the workers divided by the jobs running or
+:mod:`aisfolio.strategies.execution.processes`): the workers divided by the jobs running or
 waiting when it is sent, at least 1. Jobs never oversubscribe the cores while there is
 work for every worker, and the last job of a run still uses them all.
 
@@ -25,7 +25,7 @@ from collections.abc import Callable, Hashable, Iterable, Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, wait
 from typing import Any
 
-from strategies.execution.processes import Piece, ReadyPieces
+from aisfolio.strategies.execution.processes import Piece, ReadyPieces
 
 __all__ = ["pool_dataflow", "worker_environment"]
 

@@ -10,7 +10,7 @@ import time
 
 __all__ = ["PROGRESS_MODES", "Progress"]
 
-log = logging.getLogger("strategies.execution")
+log = logging.getLogger("aisfolio.strategies.execution")
 
 PROGRESS_MODES = ("auto", "bar", "log", "off")
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 from importlib import import_module
 from typing import Any
 
-from strategies.lstm.generator import LSTMGenerator
+from aisfolio.strategies.lstm.generator import LSTMGenerator
 
 __all__ = [
     "ACTIVATIONS",
@@ -23,17 +23,17 @@ __all__ = [
 ]
 
 _LAZY = {
-    "ACTIVATIONS": "strategies.lstm.network",
-    "BatchedLSTM": "strategies.lstm.network",
-    "SingleLSTM": "strategies.lstm.network",
-    "LOSSES": "strategies.lstm.losses",
-    "gmadl": "strategies.lstm.losses",
-    "madl": "strategies.lstm.losses",
-    "mse": "strategies.lstm.losses",
+    "ACTIVATIONS": "aisfolio.strategies.lstm.network",
+    "BatchedLSTM": "aisfolio.strategies.lstm.network",
+    "SingleLSTM": "aisfolio.strategies.lstm.network",
+    "LOSSES": "aisfolio.strategies.lstm.losses",
+    "gmadl": "aisfolio.strategies.lstm.losses",
+    "madl": "aisfolio.strategies.lstm.losses",
+    "mse": "aisfolio.strategies.lstm.losses",
 }
 
 
 def __getattr__(name: str) -> Any:
     if name in _LAZY:
         return getattr(import_module(_LAZY[name]), name)
-    raise AttributeError(f"module 'strategies.lstm' has no attribute {name!r}")
+    raise AttributeError(f"module 'aisfolio.strategies.lstm' has no attribute {name!r}")

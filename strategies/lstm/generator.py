@@ -11,8 +11,8 @@ import numpy as np
 import pandas as pd
 from numpy.lib.stride_tricks import sliding_window_view
 
-from strategies.base import ChunkTask, Generator
-from strategies.lstm.options import (
+from aisfolio.strategies.base import ChunkTask, Generator
+from aisfolio.strategies.lstm.options import (
     ACTIVATION_NAMES,
     BATCHING,
     BIAS_NAMES,
@@ -20,12 +20,12 @@ from strategies.lstm.options import (
     PRECISION_NAMES,
     check_logger,
 )
-from strategies.returns import simple_returns
+from aisfolio.strategies.returns import simple_returns
 
 if TYPE_CHECKING:
     import torch
 
-    from strategies.lstm.training import TrainingOutcome
+    from aisfolio.strategies.lstm.training import TrainingOutcome
 
 # torch and Lightning are imported where a model is trained or evaluated, not here: a
 # run whose forecasts all come from the result cache builds this generator but never
@@ -39,7 +39,7 @@ log = logging.getLogger(__name__)
 PREDICTION_ROWS = 64
 
 
-#: Columns of ``training_log_`` besides :data:`strategies.lstm.training.TRAINING_COLUMNS`:
+#: Columns of ``training_log_`` besides :data:`aisfolio.strategies.lstm.training.TRAINING_COLUMNS`:
 #: the test block's forecasts (in return units) and the verdict.
 TEST_COLUMNS = (
     "forecast_std",
@@ -97,7 +97,7 @@ class LSTMGenerator(Generator):
     learning_rate : float, default 0.001
         Adam's learning rate.
     loss : {"madl", "gmadl", "mse"}, default "madl"
-        Training loss (see :mod:`strategies.lstm.losses`).
+        Training loss (see :mod:`aisfolio.strategies.lstm.losses`).
     madl_slope : float or None, default 1.0
         MADL's gradient is that of ``tanh(madl_slope * R * R_hat)``; None: the exact
         sign's, zero (as the paper's framework differentiates it: only the L2 penalty
@@ -152,7 +152,7 @@ class LSTMGenerator(Generator):
     training_log_ : DataFrame
         Set by :meth:`predict_batch`: one row per trained model (``asset``, ``window``:
         the refit date, ``seed``) with its training summary
-        (:data:`strategies.lstm.training.TRAINING_COLUMNS`) and its test block's
+        (:data:`aisfolio.strategies.lstm.training.TRAINING_COLUMNS`) and its test block's
         forecasts: their standard deviation, the share of consecutive forecasts that
         change sign, the share of bars whose next return has the forecast's sign (the
         block's last bar, whose next return lies beyond it, left out). ``learned`` is
@@ -407,8 +407,8 @@ class LSTMGenerator(Generator):
         return "list"
 
     def _train(self, samples: list[_Samples], seeds: list[int], activation: str) -> TrainingOutcome:
-        from strategies.lstm.losses import make_loss
-        from strategies.lstm.training import train_models
+        from aisfolio.strategies.lstm.losses import make_loss
+        from aisfolio.strategies.lstm.training import train_models
 
         return train_models(
             [s.fit for s in samples],
@@ -431,8 +431,8 @@ class LSTMGenerator(Generator):
         """Forecasts in return units of this fitted window's model ``state``."""
         import torch
 
-        from strategies.lstm.network import SingleLSTM
-        from strategies.lstm.training import resolve_precision
+        from aisfolio.strategies.lstm.network import SingleLSTM
+        from aisfolio.strategies.lstm.training import resolve_precision
 
         network = SingleLSTM(0, 1, self.hidden_sizes, self.activation_, state=state)
         bf16 = resolve_precision(self.precision, "cpu") == "bf16-mixed"
@@ -485,7 +485,7 @@ def _test_block(forecasts: np.ndarray, realized: np.ndarray) -> dict[str, object
 
 
 def _training_log(rows: list[dict[str, object]]) -> pd.DataFrame:
-    from strategies.lstm.training import TRAINING_COLUMNS
+    from aisfolio.strategies.lstm.training import TRAINING_COLUMNS
 
     columns = ["asset", "window", "seed", *TRAINING_COLUMNS, *TEST_COLUMNS]
     frame = pd.DataFrame(rows, columns=[c for c in columns if c not in TEST_COLUMNS[-2:]])

@@ -27,8 +27,8 @@ from collections.abc import Sequence
 import torch
 from torch import nn
 
-from strategies.lstm.losses import Loss
-from strategies.lstm.options import BIAS_NAMES
+from aisfolio.strategies.lstm.losses import Loss
+from aisfolio.strategies.lstm.options import BIAS_NAMES
 
 __all__ = ["ACTIVATIONS", "BatchedLSTM", "LSTMList", "SingleLSTM", "initial_state"]
 
@@ -65,7 +65,7 @@ def initial_state(
     The weights' distributions are PyTorch's defaults (uniform within +-1/sqrt(hidden
     units) for the LSTM, within +-1/sqrt(fan in) for the head), drawn from a private
     generator so that the global random state is neither used nor changed. ``biases``
-    (one of :data:`strategies.lstm.options.BIAS_NAMES`): "torch" draws them like the
+    (one of :data:`aisfolio.strategies.lstm.options.BIAS_NAMES`): "torch" draws them like the
     weights; "keras" sets them to zero, the forget gate's to 1 (Keras'
     ``unit_forget_bias``) and the head's to 0, which starts every output at exactly zero for a zero
     input, so that the forecasts' signs follow the inputs from the first epoch instead

@@ -19,19 +19,19 @@ __all__ = [
     "check_logger",
 ]
 
-#: Training losses (see :mod:`strategies.lstm.losses`).
+#: Training losses (see :mod:`aisfolio.strategies.lstm.losses`).
 LOSS_NAMES = ("madl", "gmadl", "mse")
 
-#: Output activations (see :data:`strategies.lstm.network.ACTIVATIONS`).
+#: Output activations (see :data:`aisfolio.strategies.lstm.network.ACTIVATIONS`).
 ACTIVATION_NAMES = ("linear", "relu", "inverted_relu")
 
-#: Initial biases (see :func:`strategies.lstm.network.initial_state`).
+#: Initial biases (see :func:`aisfolio.strategies.lstm.network.initial_state`).
 BIAS_NAMES = ("keras", "torch")
 
-#: Training precisions (see :func:`strategies.lstm.training.resolve_precision`).
+#: Training precisions (see :func:`aisfolio.strategies.lstm.training.resolve_precision`).
 PRECISION_NAMES = ("32-true", "bf16-mixed", "auto")
 
-#: Ways to train a walk-forward's models (see :class:`strategies.lstm.LSTMGenerator`).
+#: Ways to train a walk-forward's models (see :class:`aisfolio.strategies.lstm.LSTMGenerator`).
 BATCHING = ("auto", "padded", "list", "none")
 
 #: Lightning loggers and the packages each needs (any one of them).

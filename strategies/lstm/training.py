@@ -24,10 +24,10 @@ import pytorch_lightning as pl
 import torch
 from torch.utils.data import DataLoader, Dataset
 
-from strategies.lstm.losses import Loss, make_loss
-from strategies.lstm.network import BatchedLSTM, LSTMList
-from strategies.lstm.options import LOGGERS, PRECISION_NAMES, check_logger
-from strategies.run_context import RUN_DIR_VARIABLE, TRAINING_LOGS
+from aisfolio.strategies.lstm.losses import Loss, make_loss
+from aisfolio.strategies.lstm.network import BatchedLSTM, LSTMList
+from aisfolio.strategies.lstm.options import LOGGERS, PRECISION_NAMES, check_logger
+from aisfolio.strategies.run_context import RUN_DIR_VARIABLE, TRAINING_LOGS
 
 __all__ = [
     "LAYOUTS",
@@ -184,7 +184,7 @@ class BatchedForecaster(pl.LightningModule):
     network : BatchedLSTM or LSTMList
         The models.
     loss : callable
-        Training and validation loss (:func:`strategies.lstm.losses.make_loss`).
+        Training and validation loss (:func:`aisfolio.strategies.lstm.losses.make_loss`).
     learning_rate : float
         Adam's learning rate.
     l2 : float
@@ -235,7 +235,7 @@ class BatchedForecaster(pl.LightningModule):
 
 def resolve_precision(precision: str, accelerator: str = "auto") -> str:
     """The Lightning precision a setting of
-    :data:`strategies.lstm.options.PRECISION_NAMES` stands for here.
+    :data:`aisfolio.strategies.lstm.options.PRECISION_NAMES` stands for here.
 
     "auto" is "bf16-mixed" on a CUDA GPU that computes bf16 and on a CPU with native
     bf16 arithmetic (AVX-512 BF16 or AMX), where it is faster than float32 for large
@@ -329,10 +329,10 @@ def train_models(
 
     ``fit`` and ``validation`` hold each model's (inputs of shape (samples, steps,
     features), targets); ``layout`` is a key of :data:`LAYOUTS`; ``loss`` a key of
-    :data:`strategies.lstm.losses.LOSSES` (with its default parameters) or a loss
-    from :func:`strategies.lstm.losses.make_loss`; ``precision`` one of
-    :data:`~strategies.lstm.options.PRECISION_NAMES`; ``biases`` one of
-    :data:`~strategies.lstm.options.BIAS_NAMES`.
+    :data:`aisfolio.strategies.lstm.losses.LOSSES` (with its default parameters) or a loss
+    from :func:`aisfolio.strategies.lstm.losses.make_loss`; ``precision`` one of
+    :data:`~aisfolio.strategies.lstm.options.PRECISION_NAMES`; ``biases`` one of
+    :data:`~aisfolio.strategies.lstm.options.BIAS_NAMES`.
 
     Returns
     -------

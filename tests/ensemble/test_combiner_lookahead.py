@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from ensemble import (
+from aisfolio.ensemble import (
     AcceleratedUniversalCombiner,
     BuyAndHoldCombiner,
     EqualWeightCombiner,
@@ -13,8 +13,8 @@ from ensemble import (
     FollowTheBestCombiner,
     UniversalCombiner,
 )
-from portfolio import Pipeline
-from portfolio.rebalance import rebalance_streams, union_equity
+from aisfolio.portfolio import Pipeline
+from aisfolio.portfolio.rebalance import rebalance_streams, union_equity
 from tests.lookahead import assert_no_lookahead
 
 CUTS = ["2004-06-15", "2005-03-01", "2006-10-02"]

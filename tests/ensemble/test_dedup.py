@@ -4,7 +4,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
-from ensemble.dedup import condition_number, deduplicate
+from aisfolio.ensemble.dedup import condition_number, deduplicate
 
 
 def _signals(n=2000, seed=0):

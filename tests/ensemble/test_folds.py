@@ -5,7 +5,7 @@ from hypothesis import strategies as st
 from sklearn.linear_model import Ridge, RidgeCV
 from sklearn.model_selection import GridSearchCV
 
-from ensemble.folds import ChronologicalSplit
+from aisfolio.ensemble.folds import ChronologicalSplit
 
 
 @st.composite

@@ -3,7 +3,7 @@ import statistics
 import numpy as np
 import pytest
 
-from ensemble.meta_features import META_FEATURES, meta_features
+from aisfolio.ensemble.meta_features import META_FEATURES, meta_features
 
 
 def test_hand_computed_rows():

@@ -5,10 +5,10 @@ import pandas as pd
 import pytest
 from sklearn.base import BaseEstimator, RegressorMixin
 
-from ensemble.meta_generator import StackedForecaster
-from ensemble.stacking import RegularizedStacker
-from ensemble.stacking_baselines import RidgeStack
-from strategies import Contrarian, Momentum, SignalRule, Strategy, WalkForward
+from aisfolio.ensemble.meta_generator import StackedForecaster
+from aisfolio.ensemble.stacking import RegularizedStacker
+from aisfolio.ensemble.stacking_baselines import RidgeStack
+from aisfolio.strategies import Contrarian, Momentum, SignalRule, Strategy, WalkForward
 from tests.lookahead import assert_no_lookahead
 
 
@@ -84,7 +84,7 @@ def test_no_look_ahead_on_real_prices(us_markets_short):
     """The project's harness: prices after a cut change nothing stamped before it.
 
     Quarterly refits of the default stacker on WTI (the asset where block sizes once
-    changed a forecast in the last bit: see ``ensemble.rowwise``).
+    changed a forecast in the last bit: see ``aisfolio.ensemble.rowwise``).
     """
     strategy = Strategy(
         StackedForecaster(min_train=60),
@@ -174,7 +174,7 @@ def test_every_refit_is_recorded_per_asset_and_convergence_warnings_are_counted(
 
     from sklearn.exceptions import ConvergenceWarning
 
-    from strategies.execution import Executor
+    from aisfolio.strategies.execution import Executor
 
     frames = []
     for asset in ("SP500", "WTI"):

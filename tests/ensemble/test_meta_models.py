@@ -3,8 +3,8 @@ import pytest
 from sklearn.linear_model import Lasso
 from sklearn.preprocessing import StandardScaler
 
-from ensemble.folds import ChronologicalSplit
-from ensemble.meta_models import (
+from aisfolio.ensemble.folds import ChronologicalSplit
+from aisfolio.ensemble.meta_models import (
     META_MODELS,
     candidate_grid,
     fit_meta_models,

@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from ensemble import (
+from aisfolio.ensemble import (
     AcceleratedUniversalCombiner,
     BuyAndHoldCombiner,
     EqualWeightCombiner,
@@ -14,7 +14,7 @@ from ensemble import (
     FollowTheBestCombiner,
     UniversalCombiner,
 )
-from portfolio.rebalance import rebalance_streams, union_equity
+from aisfolio.portfolio.rebalance import rebalance_streams, union_equity
 
 COMBINERS = {
     # Exact for K <= 3 with a small node budget: the rule grows, then stays fixed after
@@ -190,7 +190,7 @@ def test_a_period_where_everything_is_lost_is_ignored(name):
 @pytest.fixture(scope="module")
 def ais_equity(us_markets_short) -> pd.DataFrame:
     """Three AIS lines of us_markets over 2006, on their union calendar."""
-    from portfolio import Pipeline
+    from aisfolio.portfolio import Pipeline
 
     prices = us_markets_short.loc["2005-10-01":]
     overrides = ["generators=[buy_and_hold,momentum,contrarian]", "ensemble=none"]

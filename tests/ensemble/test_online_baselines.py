@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
 
-from ensemble import (
+from aisfolio.ensemble import (
     BuyAndHoldCombiner,
     EqualWeightCombiner,
     ExponentiatedGradientCombiner,

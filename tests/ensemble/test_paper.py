@@ -2,7 +2,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from ensemble import ENSEMBLE_I, EqualWeight, FixedWeights, PaperEnsembles
+from aisfolio.ensemble import ENSEMBLE_I, EqualWeight, FixedWeights, PaperEnsembles
 
 ASSETS = ["SP500", "NASDAQ", "WTI"]
 COMPONENTS = ["momentum", "contrarian"]

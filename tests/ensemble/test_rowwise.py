@@ -1,10 +1,15 @@
 import numpy as np
 import pytest
 
-from ensemble.meta_features import meta_features
-from ensemble.rowwise import rowwise_dot, rowwise_sum
-from ensemble.stacking import RegularizedStacker
-from ensemble.stacking_baselines import HillClimbing, InverseRMSEAverage, RidgeStack, SimpleAverage
+from aisfolio.ensemble.meta_features import meta_features
+from aisfolio.ensemble.rowwise import rowwise_dot, rowwise_sum
+from aisfolio.ensemble.stacking import RegularizedStacker
+from aisfolio.ensemble.stacking_baselines import (
+    HillClimbing,
+    InverseRMSEAverage,
+    RidgeStack,
+    SimpleAverage,
+)
 
 
 def _data(n=400, seed=2):

@@ -2,7 +2,7 @@ import numpy as np
 import pytest
 from scipy.special import gammaln
 
-from ensemble.simplex import (
+from aisfolio.ensemble.simplex import (
     exact_degree,
     gauss_simplex_rule,
     quasi_random_simplex,

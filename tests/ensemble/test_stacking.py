@@ -7,10 +7,10 @@ from sklearn.base import clone
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils.estimator_checks import check_estimator
 
-from ensemble.folds import ChronologicalSplit
-from ensemble.meta_features import META_FEATURES
-from ensemble.stacking import MIN_FOR_META_FEATURES, RegularizedStacker
-from ensemble.stacking_baselines import SimpleAverage
+from aisfolio.ensemble.folds import ChronologicalSplit
+from aisfolio.ensemble.meta_features import META_FEATURES
+from aisfolio.ensemble.stacking import MIN_FOR_META_FEATURES, RegularizedStacker
+from aisfolio.ensemble.stacking_baselines import SimpleAverage
 
 #: Estimator checks that do not apply, with the reason. Nothing else may fail or skip.
 NOT_APPLICABLE = {

@@ -4,8 +4,13 @@ from sklearn.base import clone
 from sklearn.linear_model import RidgeCV
 from sklearn.utils.estimator_checks import check_estimator
 
-from ensemble.folds import ChronologicalSplit
-from ensemble.stacking_baselines import HillClimbing, InverseRMSEAverage, RidgeStack, SimpleAverage
+from aisfolio.ensemble.folds import ChronologicalSplit
+from aisfolio.ensemble.stacking_baselines import (
+    HillClimbing,
+    InverseRMSEAverage,
+    RidgeStack,
+    SimpleAverage,
+)
 
 #: Estimator checks that do not apply, with the reason. Nothing else may fail or skip.
 NOT_APPLICABLE = {

@@ -9,9 +9,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from scipy.optimize import minimize, minimize_scalar
 
-from ensemble import AcceleratedUniversalCombiner, UniversalCombiner
-from ensemble.simplex import quasi_random_simplex
-from ensemble.universal import DEFAULT_SAMPLES
+from aisfolio.ensemble import AcceleratedUniversalCombiner, UniversalCombiner
+from aisfolio.ensemble.simplex import quasi_random_simplex
+from aisfolio.ensemble.universal import DEFAULT_SAMPLES
 
 # -- an independent reference: Cover's integral in exact rational arithmetic ---------------
 

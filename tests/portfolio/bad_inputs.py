@@ -1,9 +1,9 @@
 """Bad price files, one per validation error, for the data-layer and CLI tests.
 
 Each :class:`BadInput` is a file (written from real S&P 500 and NASDAQ closes, with
-one fault planted at a known line) plus the extra :class:`~portfolio.sources.PriceSource`
+one fault planted at a known line) plus the extra :class:`~aisfolio.portfolio.sources.PriceSource`
 arguments that load it, and the substrings its error message must contain (file name,
-column, ``line N``). Loading any of them must raise :class:`~portfolio.errors.DataError`
+column, ``line N``). Loading any of them must raise :class:`~aisfolio.portfolio.errors.DataError`
 (the CLI: exit code 2, no output).
 """
 
@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from portfolio.datasets import load_dataset
+from aisfolio.portfolio.datasets import load_dataset
 
 __all__ = ["ROWS", "BadInput", "make_bad_inputs"]
 

@@ -11,8 +11,8 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-import portfolio as pf
-from portfolio.results import RunResult
+import aisfolio.portfolio as pf
+from aisfolio.portfolio.results import RunResult
 
 #: The hostile asset name (NASDAQ's prices).
 HOSTILE = "<script>alert(1)</script>"

@@ -4,8 +4,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from portfolio.backtest import backtest_positions
-from portfolio.errors import DataError
+from aisfolio.portfolio.backtest import backtest_positions
+from aisfolio.portfolio.errors import DataError
 
 
 def _series(values, start="2021-01-04"):

@@ -6,9 +6,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from portfolio.calendars import asset_calendar, infer_periods_per_year
-from portfolio.datasets import load_dataset
-from portfolio.errors import DataError
+from aisfolio.portfolio.calendars import asset_calendar, infer_periods_per_year
+from aisfolio.portfolio.datasets import load_dataset
+from aisfolio.portfolio.errors import DataError
 
 
 @pytest.fixture(scope="module")

@@ -9,16 +9,16 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-import conf
+from aisfolio import conf
 from tests.portfolio.bad_inputs import make_bad_inputs
 
 SMALL = ["data.end=2002-12-31"]
 
 
 def aisfolio(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
-    """Run the CLI as ``python -m portfolio`` (the console script calls the same main)."""
+    """Run the CLI as ``python -m aisfolio`` (the console script calls the same main)."""
     return subprocess.run(
-        [sys.executable, "-m", "portfolio", *args],
+        [sys.executable, "-m", "aisfolio", *args],
         cwd=cwd,
         capture_output=True,
         text=True,
@@ -221,7 +221,7 @@ def test_an_option_that_needs_the_cluster_extra_says_how_to_install_it(tmp_path,
     assert list(tmp_path.iterdir()) == []
     import importlib.util
 
-    from strategies.execution import Executor
+    from aisfolio.strategies.execution import Executor
 
     real = importlib.util.find_spec
     monkeypatch.setattr(
@@ -234,7 +234,7 @@ def test_an_option_that_needs_the_cluster_extra_says_how_to_install_it(tmp_path,
 def test_a_reader_that_stops_early_is_not_an_error(tmp_path):
     # `aisfolio datasets | grep -q us_markets`: the reader may close the pipe first.
     process = subprocess.Popen(
-        [sys.executable, "-m", "portfolio", "datasets"],
+        [sys.executable, "-m", "aisfolio", "datasets"],
         cwd=tmp_path,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,

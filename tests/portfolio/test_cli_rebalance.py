@@ -6,8 +6,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from portfolio.composition import build, load_config
-from portfolio.orders import rebalance_orders
+from aisfolio.portfolio.composition import build, load_config
+from aisfolio.portfolio.orders import rebalance_orders
 from tests.portfolio.cli_helpers import in_process
 from tests.portfolio.test_cli import aisfolio
 

@@ -6,11 +6,11 @@ import re
 
 import pytest
 
-from portfolio.cli import main
-from portfolio.composition import build, load_config
-from portfolio.errors import ConfigError
-from strategies import Momentum, WalkForward
-from strategies.execution import Executor
+from aisfolio.portfolio.cli import main
+from aisfolio.portfolio.composition import build, load_config
+from aisfolio.portfolio.errors import ConfigError
+from aisfolio.strategies import Momentum, WalkForward
+from aisfolio.strategies.execution import Executor
 from tests.portfolio.test_cli import SMALL, aisfolio
 
 CHEAP = "generators=[buy_and_hold,momentum]"  # the launchers are under test, not the LSTM

@@ -1,9 +1,9 @@
 import pytest
 from omegaconf import OmegaConf
 
-from portfolio import ConfigError, build, load_config
-from portfolio.config import schema_of, validate_config
-from strategies import Momentum, WalkForward
+from aisfolio.portfolio import ConfigError, build, load_config
+from aisfolio.portfolio.config import schema_of, validate_config
+from aisfolio.strategies import Momentum, WalkForward
 
 
 def test_the_default_config_builds_the_paper_run():

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from portfolio.costs import MAX_COST_RATE, check_cost_rate
-from portfolio.errors import ConfigError
-from portfolio.orders import RebalanceSettings
-from portfolio.pipeline import BacktestSettings
+from aisfolio.portfolio.costs import MAX_COST_RATE, check_cost_rate
+from aisfolio.portfolio.errors import ConfigError
+from aisfolio.portfolio.orders import RebalanceSettings
+from aisfolio.portfolio.pipeline import BacktestSettings
 
 
 @pytest.mark.parametrize("rate", [0.0, 0.0005, 0.1, 0.4999])

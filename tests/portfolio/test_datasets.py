@@ -9,9 +9,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from portfolio import datasets
-from portfolio.datasets import list_datasets, load_dataset
-from portfolio.errors import DataError
+from aisfolio.portfolio import datasets
+from aisfolio.portfolio.datasets import list_datasets, load_dataset
+from aisfolio.portfolio.errors import DataError
 
 ARCH = {
     "SP500": (arch.data.sp500, "Close"),

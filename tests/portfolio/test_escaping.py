@@ -1,4 +1,4 @@
-"""Text from data files is neutralized wherever a run writes it (portfolio.escaping)."""
+"""Text from data files is neutralized wherever a run writes it (aisfolio.portfolio.escaping)."""
 
 from __future__ import annotations
 
@@ -7,8 +7,8 @@ import csv
 import pandas as pd
 import pytest
 
-import portfolio as pf
-from portfolio.escaping import csv_cell, markdown_cell, terminal_text, write_csv
+import aisfolio.portfolio as pf
+from aisfolio.portfolio.escaping import csv_cell, markdown_cell, terminal_text, write_csv
 from tests.portfolio.conftest import GENERATORS, HOSTILE
 
 #: An asset name a spreadsheet would run as a formula.

@@ -7,16 +7,19 @@ import logging
 import numpy as np
 import pandas as pd
 
-import portfolio as pf
-from portfolio.report import ReportSettings, build_report, write_report
-from strategies import Generator, Strategy, WalkForward
+import aisfolio.portfolio as pf
+from aisfolio.portfolio.events import WATCHED
+from aisfolio.portfolio.report import ReportSettings, build_report, write_report
+from aisfolio.strategies import Generator, Strategy, WalkForward
 
 
 class Grumpy(Generator):
     """Forecasts +1 and reports that some of its fits fell back."""
 
     def fit_predict_batch(self, tasks):
-        logging.getLogger("strategies.grumpy").warning("grumpy: %d windows fell back", len(tasks))
+        logging.getLogger("aisfolio.strategies.grumpy").warning(
+            "grumpy: %d windows fell back", len(tasks)
+        )
         self.failures_ = pd.DataFrame({"reused": [2, 0], "arma00": [0, 0]}, index=["SP500", "WTI"])
         return [np.ones(task.n) for task in tasks]
 
@@ -26,7 +29,10 @@ def test_warnings_and_failures_reach_the_result_and_the_report(us_markets_short,
     result = pf.Pipeline({"grumpy": Strategy(Grumpy())}, ensembles=None).run(prices)
     events = result.events
     assert len(events) == 1
-    assert events.loc[0, "level"] == "warning" and events.loc[0, "source"] == "strategies.grumpy"
+    assert (
+        events.loc[0, "level"] == "warning"
+        and events.loc[0, "source"] == "aisfolio.strategies.grumpy"
+    )
     assert (
         events.loc[0, "message"].startswith("grumpy:")
         and "windows fell back" in events.loc[0, "message"]
@@ -44,7 +50,7 @@ def test_warnings_and_failures_reach_the_result_and_the_report(us_markets_short,
 def test_the_collector_is_removed_after_the_run(us_markets_short):
     prices = us_markets_short[["SP500", "WTI"]]
     pf.Pipeline({"grumpy": Strategy(Grumpy())}, ensembles=None).run(prices)
-    for name in ("strategies", "ensemble", "portfolio"):
+    for name in WATCHED:
         assert not [
             h for h in logging.getLogger(name).handlers if type(h).__name__ == "EventCollector"
         ]

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from portfolio.errors import DataError
-from portfolio.holdings import read_holdings
+from aisfolio.portfolio.errors import DataError
+from aisfolio.portfolio.holdings import read_holdings
 
 
 def write(tmp_path, text, name="current.csv"):

@@ -13,9 +13,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-import portfolio as pf
-from portfolio.composition import build, load_config
-from strategies.walk_forward import chunk_task
+import aisfolio.portfolio as pf
+from aisfolio.portfolio.composition import build, load_config
+from aisfolio.strategies.walk_forward import chunk_task
 
 HOURLY = Path(__file__).resolve().parents[1] / "data" / "btc_usd_hourly.csv"
 BARS_PER_YEAR = 24 * 365

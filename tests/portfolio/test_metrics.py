@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from portfolio import metrics as m
+from aisfolio.portfolio import metrics as m
 
 RISING = [100.0, 110.0, 99.0, 121.0]  # +10%, -10%, +22.2%
 FALLING = [100.0, 90.0, 95.0, 80.0]

@@ -8,10 +8,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from portfolio.errors import ConfigError, DataError
-from portfolio.holdings import Holdings
-from portfolio.orders import RebalanceSettings, compute_orders
-from portfolio.targets import Targets
+from aisfolio.portfolio.errors import ConfigError, DataError
+from aisfolio.portfolio.holdings import Holdings
+from aisfolio.portfolio.orders import RebalanceSettings, compute_orders
+from aisfolio.portfolio.targets import Targets
 
 ASSETS = ["SP500", "NASDAQ", "WTI"]
 PRICES = pd.Series([1000.0, 2000.0, 50.0], index=ASSETS)

@@ -4,9 +4,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-import portfolio as pf
-from ensemble import EqualWeight, PaperEnsembles
-from strategies import BuyAndHold, Contrarian, Generator, Momentum, SignalRule, Strategy
+import aisfolio.portfolio as pf
+from aisfolio.ensemble import EqualWeight, PaperEnsembles
+from aisfolio.strategies import BuyAndHold, Contrarian, Generator, Momentum, SignalRule, Strategy
 
 
 @pytest.fixture(scope="module")
@@ -223,7 +223,7 @@ def test_combinations_hold_the_components_per_asset_and_across_assets(us_markets
     ],
 )
 def test_asset_names_that_collide_with_line_names_are_refused(name, fragment):
-    from portfolio.errors import DataError
+    from aisfolio.portfolio.errors import DataError
 
     prices = pf.load_dataset("us_markets").loc[:"2001-12-31"].rename(columns={"NASDAQ": name})
     pipeline = pf.Pipeline.from_config(["generators=[buy_and_hold,momentum]"])

@@ -13,9 +13,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from portfolio.datasets import load_dataset
-from portfolio.errors import DataError
-from portfolio.price_files import SUPPORTED_SUFFIXES, read_price_file
+from aisfolio.portfolio.datasets import load_dataset
+from aisfolio.portfolio.errors import DataError
+from aisfolio.portfolio.price_files import SUPPORTED_SUFFIXES, read_price_file
 
 
 @pytest.fixture(scope="module")

@@ -4,8 +4,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from ensemble import EqualWeight, FixedWeights
-from portfolio.rebalance import rebalance_streams, union_equity
+from aisfolio.ensemble import EqualWeight, FixedWeights
+from aisfolio.portfolio.rebalance import rebalance_streams, union_equity
 
 
 def test_hand_computed_fifty_fifty_quarterly_mix_with_costs():

@@ -1,12 +1,12 @@
-"""A run never removes or overwrites what its folder held (portfolio.run_folder)."""
+"""A run never removes or overwrites what its folder held (aisfolio.portfolio.run_folder)."""
 
 from __future__ import annotations
 
 import pytest
 
-import portfolio as pf
-from portfolio.errors import OutputError
-from portfolio.run_folder import RunFolder
+import aisfolio.portfolio as pf
+from aisfolio.portfolio.errors import OutputError
+from aisfolio.portfolio.run_folder import RunFolder
 from tests.portfolio.test_cli import SMALL, aisfolio
 
 #: A quick run: two cheap generators over three years, no significance tests.

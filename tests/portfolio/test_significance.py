@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 from scipy import stats
 
-from portfolio.significance import (
+from aisfolio.portfolio.significance import (
     deflated_sharpe_ratio,
     expected_maximum_sharpe,
     model_confidence_set,

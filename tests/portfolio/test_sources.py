@@ -10,9 +10,9 @@ import pytest
 from hydra.utils import instantiate
 from omegaconf import OmegaConf
 
-from portfolio.datasets import load_dataset
-from portfolio.errors import ConfigError, DataError
-from portfolio.sources import PriceSource
+from aisfolio.portfolio.datasets import load_dataset
+from aisfolio.portfolio.errors import ConfigError, DataError
+from aisfolio.portfolio.sources import PriceSource
 
 
 @pytest.fixture(scope="module")
@@ -180,7 +180,7 @@ def test_start_accepts_dates_and_aware_timestamps(us_markets):
 def test_hydra_instantiate_with_omegaconf_containers(csv_file):
     config = OmegaConf.create(
         {
-            "_target_": "portfolio.sources.PriceSource",
+            "_target_": "aisfolio.portfolio.sources.PriceSource",
             "dataset": None,
             "path": str(csv_file),
             "columns": {"SP500": "spx", "WTI": "oil"},
@@ -197,14 +197,14 @@ def test_hydra_instantiate_with_omegaconf_containers(csv_file):
 
 
 def test_hydra_instantiate_does_not_hide_config_errors():
-    source = instantiate({"_target_": "portfolio.sources.PriceSource", "layout": "tall"})
+    source = instantiate({"_target_": "aisfolio.portfolio.sources.PriceSource", "layout": "tall"})
     with pytest.raises(ConfigError, match=r"data\.layout"):
         source.load()
 
 
 @pytest.mark.parametrize("zone", ["Europe/Warsaw", "America/New_York", "Asia/Tokyo"])
 def test_timezone_aware_dates_keep_their_local_day_in_csv_and_parquet(us_markets, tmp_path, zone):
-    import portfolio as pf
+    import aisfolio.portfolio as pf
 
     prices = us_markets.loc["2010-01-01":"2012-12-31"]
     prices.to_csv(tmp_path / "naive.csv")

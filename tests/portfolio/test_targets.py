@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from portfolio.errors import ConfigError
-from portfolio.targets import LineTargets, asset_exposure, default_benchmark, default_line
+from aisfolio.portfolio.errors import ConfigError
+from aisfolio.portfolio.targets import LineTargets, asset_exposure, default_benchmark, default_line
 
 
 def test_hedge_targets_and_their_net_exposure(run_result):

@@ -7,7 +7,12 @@ from types import SimpleNamespace
 
 import pandas as pd
 
-from portfolio.training import SUMMARY_COLUMNS, training_summary, training_table, warn_untrained
+from aisfolio.portfolio.training import (
+    SUMMARY_COLUMNS,
+    training_summary,
+    training_table,
+    warn_untrained,
+)
 
 
 def _log(asset: str, learned: list[bool]) -> pd.DataFrame:
@@ -55,7 +60,7 @@ def test_models_that_did_not_learn_are_warned_about(caplog):
             "lstm_paper": SimpleNamespace(training_log_=_log("A", [True])),
         }
     )
-    with caplog.at_level(logging.WARNING, logger="portfolio.training"):
+    with caplog.at_level(logging.WARNING, logger="aisfolio.portfolio.training"):
         warn_untrained(table)
     messages = [record.getMessage() for record in caplog.records]
     assert len(messages) == 1

@@ -6,10 +6,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from portfolio.errors import AisfolioError, ConfigError, DataError
-from portfolio.price_files import read_price_file
-from portfolio.sources import PriceSource
-from portfolio.validation import check_file, check_observations, validate_prices
+from aisfolio.portfolio.errors import AisfolioError, ConfigError, DataError
+from aisfolio.portfolio.price_files import read_price_file
+from aisfolio.portfolio.sources import PriceSource
+from aisfolio.portfolio.validation import check_file, check_observations, validate_prices
 from tests.portfolio.bad_inputs import ROWS, BadInput, make_bad_inputs
 
 CASE_NAMES = [

@@ -6,10 +6,14 @@ import numpy as np
 import pandas as pd
 import pytest
 
-import portfolio as pf
-from portfolio.errors import ConfigError
-from portfolio.report import build_report, write_report
-from portfolio.winners import SIGNIFICANCE_COLUMNS, SignificanceSettings, significance_table
+import aisfolio.portfolio as pf
+from aisfolio.portfolio.errors import ConfigError
+from aisfolio.portfolio.report import build_report, write_report
+from aisfolio.portfolio.winners import (
+    SIGNIFICANCE_COLUMNS,
+    SignificanceSettings,
+    significance_table,
+)
 
 
 def _metrics(lines: dict[str, tuple[str, str, str]]) -> pd.DataFrame:
@@ -96,8 +100,8 @@ def test_bad_settings_name_the_key(override, key):
 
 
 def test_groups_tested_before_are_read_from_the_cache(sp500, tmp_path, monkeypatch):
-    from portfolio import winners
-    from strategies.execution import ChunkCache
+    from aisfolio.portfolio import winners
+    from aisfolio.strategies.execution import ChunkCache
 
     returns = sp500.pct_change().dropna().iloc[-500:]
     lines = {"SP500/buy_and_hold": returns, "SP500/short": -returns}

@@ -7,11 +7,11 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
-from portfolio.datasets import load_dataset
-from strategies import Generator, Momentum, WalkForward
-from strategies.arima_garch import ArimaGarch
-from strategies.base import ChunkTask
-from strategies.execution.processes import process_dataflow, run_in_process
+from aisfolio.portfolio.datasets import load_dataset
+from aisfolio.strategies import Generator, Momentum, WalkForward
+from aisfolio.strategies.arima_garch import ArimaGarch
+from aisfolio.strategies.base import ChunkTask
+from aisfolio.strategies.execution.processes import process_dataflow, run_in_process
 
 
 class CountingMomentum(Momentum):

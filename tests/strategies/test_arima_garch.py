@@ -9,14 +9,19 @@ import pandas as pd
 import pytest
 from statsmodels.tsa.statespace.tools import constrain_stationary_univariate
 
-import strategies.arima_garch.engines as engines
-from portfolio import load_config
-from portfolio.composition import build
-from portfolio.errors import ConfigError
-from strategies import SignalRule, Strategy, WalkForward
-from strategies.arima_garch import ArimaGarch, fit_arma_garch, log_returns, select_arma_garch
-from strategies.arima_garch.fitting import fit_cold
-from strategies.arima_garch.model import (
+import aisfolio.strategies.arima_garch.engines as engines
+from aisfolio.portfolio import load_config
+from aisfolio.portfolio.composition import build
+from aisfolio.portfolio.errors import ConfigError
+from aisfolio.strategies import SignalRule, Strategy, WalkForward
+from aisfolio.strategies.arima_garch import (
+    ArimaGarch,
+    fit_arma_garch,
+    log_returns,
+    select_arma_garch,
+)
+from aisfolio.strategies.arima_garch.fitting import fit_cold
+from aisfolio.strategies.arima_garch.model import (
     ROOT_RADIUS,
     Spec,
     Window,
@@ -28,7 +33,7 @@ from strategies.arima_garch.model import (
     pacf_to_coefficients,
     unconstrained,
 )
-from strategies.arima_garch.optimize import bfgs
+from aisfolio.strategies.arima_garch.optimize import bfgs
 
 
 @pytest.fixture(scope="module")

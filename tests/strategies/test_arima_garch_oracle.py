@@ -19,9 +19,9 @@ from scipy.signal import lfilter
 from scipy.special import gammaln
 from statsmodels.tsa.statespace.tools import constrain_stationary_univariate
 
-from strategies.arima_garch import fit_arma_garch, select_arma_garch
-from strategies.arima_garch.fitting import refit_modes, search_orders, select
-from strategies.arima_garch.model import ROOT_RADIUS, Spec, Window, natural
+from aisfolio.strategies.arima_garch import fit_arma_garch, select_arma_garch
+from aisfolio.strategies.arima_garch.fitting import refit_modes, search_orders, select
+from aisfolio.strategies.arima_garch.model import ROOT_RADIUS, Spec, Window, natural
 
 # -- the oracle ---------------------------------------------------------------------------
 
@@ -169,8 +169,8 @@ def _windows(series, count, length=750):
 
 
 def _standard_errors(window, fit):
-    from strategies.arima_garch.model import neg_loglik_grad
-    from strategies.arima_garch.optimize import fd_hessian
+    from aisfolio.strategies.arima_garch.model import neg_loglik_grad
+    from aisfolio.strategies.arima_garch.optimize import fd_hessian
 
     def fun(u):
         return neg_loglik_grad(u, window, fit.spec)
@@ -198,7 +198,7 @@ def test_the_oracle_likelihood_is_the_literal_model(percent_returns):
             oracle_loglik_loop(params, x, 2, p, q, dist), abs=1e-8
         )
         spec = Spec(p, q, dist)
-        from strategies.arima_garch.model import neg_loglik, unconstrained
+        from aisfolio.strategies.arima_garch.model import neg_loglik, unconstrained
 
         engine = -neg_loglik(unconstrained(params, spec), Window.of(x, 2), spec)
         assert engine == pytest.approx(oracle_loglik(params, x, 2, p, q, dist), abs=1e-8)

@@ -16,11 +16,11 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from strategies import Momentum, WalkForward
-from strategies.execution import ChunkCache, Executor, WalkForwardSpec, chunk_dependency
-from strategies.execution.keys import chunk_key, generator_digest
-from strategies.lstm import LSTMGenerator
-from strategies.walk_forward import chunk_task
+from aisfolio.strategies import Momentum, WalkForward
+from aisfolio.strategies.execution import ChunkCache, Executor, WalkForwardSpec, chunk_dependency
+from aisfolio.strategies.execution.keys import chunk_key, generator_digest
+from aisfolio.strategies.lstm import LSTMGenerator
+from aisfolio.strategies.walk_forward import chunk_task
 from tests.strategies.execution_helpers import (
     CountingMomentum,
     MeanOfBatch,
@@ -113,7 +113,7 @@ def test_jobs_run_with_the_threads_asked_whatever_this_process_has(
 
 
 def test_loky_sends_a_chain_one_chunk_at_a_time_with_its_state(inputs, walk, monkeypatch):
-    from strategies.execution import executor as module
+    from aisfolio.strategies.execution import executor as module
 
     sent, original = [], module.pool_dataflow
 
@@ -204,7 +204,7 @@ def test_an_entry_copied_over_another_keys_file_is_recomputed(sp500, tmp_path, c
 
 
 def test_a_cache_below_a_file_runs_without_caching_and_warns_once(sp500, tmp_path, caplog):
-    import strategies.execution.cache as cache_module
+    import aisfolio.strategies.execution.cache as cache_module
 
     (tmp_path / "file").write_text("not a folder")
     directory = tmp_path / "file" / "cache"
@@ -369,7 +369,7 @@ def test_bad_settings_are_refused():
 _KILLED_RUN = textwrap.dedent(
     """
     import json, sys
-    from strategies.execution import Executor
+    from aisfolio.strategies.execution import Executor
     from tests.strategies.execution_helpers import assets, quarterly_from, small_arima
 
     inputs = assets("2001-01-01", "2006-06-30")

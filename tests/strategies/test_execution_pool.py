@@ -1,4 +1,4 @@
-"""The loky job dataflow (strategies.execution.pool): released jobs, priorities, shares."""
+"""The loky job dataflow (aisfolio.strategies.execution.pool): released jobs, priorities, shares."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import os
 
 import pytest
 
-from strategies.execution.pool import pool_dataflow, worker_environment
+from aisfolio.strategies.execution.pool import pool_dataflow, worker_environment
 
 
 def _step(item: tuple[str, int], share: int) -> tuple[str, int, int, int]:

@@ -9,10 +9,14 @@ from functools import partial
 import numpy as np
 import pytest
 
-from strategies.arima_garch.fitting import search_orders
-from strategies.arima_garch.model import Window
-from strategies.execution import Executor
-from strategies.execution.processes import granted_processes, process_dataflow, run_in_process
+from aisfolio.strategies.arima_garch.fitting import search_orders
+from aisfolio.strategies.arima_garch.model import Window
+from aisfolio.strategies.execution import Executor
+from aisfolio.strategies.execution.processes import (
+    granted_processes,
+    process_dataflow,
+    run_in_process,
+)
 from tests.strategies.execution_helpers import (
     PoolReportingArima,
     assets,

@@ -7,9 +7,9 @@ import re
 import threading
 import time
 
-from strategies import WalkForward
-from strategies.execution import Executor
-from strategies.execution.progress import Progress
+from aisfolio.strategies import WalkForward
+from aisfolio.strategies.execution import Executor
+from aisfolio.strategies.execution.progress import Progress
 from tests.strategies.execution_helpers import (
     CountingMomentum,
     assets,
@@ -19,7 +19,7 @@ from tests.strategies.execution_helpers import (
 
 
 def test_log_lines_report_chunks_and_an_eta(sp500, caplog):
-    caplog.set_level(logging.INFO, logger="strategies.execution")
+    caplog.set_level(logging.INFO, logger="aisfolio.strategies.execution")
     walk = WalkForward(refit="monthly", min_train=20)
     Executor(progress="log", log_interval=1e-9).run(CountingMomentum(), walk, [sp500])
     total = len(walk.plan(sp500.index, CountingMomentum()))
@@ -55,7 +55,7 @@ def test_auto_is_a_bar_on_a_terminal_and_log_lines_elsewhere(monkeypatch):
 def test_chunks_stored_by_workers_count_once(tmp_path, caplog):
     """With a cache, progress also follows the entries workers store mid-job; every
     chunk still counts exactly once."""
-    caplog.set_level(logging.INFO, logger="strategies.execution")
+    caplog.set_level(logging.INFO, logger="aisfolio.strategies.execution")
     inputs = assets()
     walk = quarterly_from(inputs, "2004-07-01")
     executor = Executor(progress="log", log_interval=1e-9, cache=True, cache_dir=str(tmp_path))
@@ -70,7 +70,7 @@ def test_chunks_stored_by_workers_count_once(tmp_path, caplog):
 
 
 def test_a_line_says_still_running_while_no_chunk_finishes(caplog):
-    caplog.set_level(logging.INFO, logger="strategies.execution")
+    caplog.set_level(logging.INFO, logger="aisfolio.strategies.execution")
     progress = Progress(3, "log", "walk-forward lstm", interval=0.1)
     progress.advance(1)
     deadline = time.monotonic() + 120  # generous: the machine may be busy

@@ -2,7 +2,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from strategies import BuyAndHold, Contrarian, Momentum, SignalRule, Strategy, WalkForward
+from aisfolio.strategies import BuyAndHold, Contrarian, Momentum, SignalRule, Strategy, WalkForward
 
 
 def test_momentum_is_long_after_a_non_negative_return_and_contrarian_is_its_opposite(sp500):

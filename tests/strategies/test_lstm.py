@@ -11,11 +11,11 @@ import pandas as pd
 import pytest
 import torch
 
-from strategies import ChunkTask, WalkForward
-from strategies.lstm import LSTMGenerator, gmadl, madl, mse
-from strategies.lstm.network import BatchedLSTM, LSTMList, SingleLSTM, initial_state
-from strategies.lstm.training import LAYOUTS, ListedPart, PaddedPart, train_models
-from strategies.run_context import RUN_DIR_VARIABLE
+from aisfolio.strategies import ChunkTask, WalkForward
+from aisfolio.strategies.lstm import LSTMGenerator, gmadl, madl, mse
+from aisfolio.strategies.lstm.network import BatchedLSTM, LSTMList, SingleLSTM, initial_state
+from aisfolio.strategies.lstm.training import LAYOUTS, ListedPart, PaddedPart, train_models
+from aisfolio.strategies.run_context import RUN_DIR_VARIABLE
 
 TINY = {"hidden_sizes": (4,), "epochs": 3, "logger": "none", "accelerator": "cpu"}
 
@@ -123,7 +123,7 @@ def test_prediction_uses_the_last_returns_up_to_each_decision(sp500):
 
 
 def _tasks(prices: pd.Series) -> list[ChunkTask]:
-    from strategies.walk_forward import chunk_task
+    from aisfolio.strategies.walk_forward import chunk_task
 
     plan = WalkForward(min_train=120, refit="every_k", every=120).plan(
         prices.index, LSTMGenerator(**TINY)
@@ -281,8 +281,8 @@ def test_a_logger_without_its_package_is_refused_with_the_fix(monkeypatch):
 
 
 def test_the_choices_checked_without_torch_are_those_of_the_networks_and_losses():
-    from strategies.lstm import ACTIVATIONS, LOSSES
-    from strategies.lstm.options import ACTIVATION_NAMES, LOSS_NAMES
+    from aisfolio.strategies.lstm import ACTIVATIONS, LOSSES
+    from aisfolio.strategies.lstm.options import ACTIVATION_NAMES, LOSS_NAMES
 
     assert tuple(LOSSES) == LOSS_NAMES
     assert tuple(ACTIVATIONS) == ACTIVATION_NAMES
@@ -293,7 +293,7 @@ def test_building_the_generator_does_not_import_torch():
     code = (
         "import sys\n"
         "import portfolio\n"
-        "from strategies.lstm import LSTMGenerator\n"
+        "from aisfolio.strategies.lstm import LSTMGenerator\n"
         "LSTMGenerator(logger='csv', batching='auto')\n"
         "print(sorted(m for m in sys.modules if m.split('.')[0] in "
         "('torch', 'pytorch_lightning', 'lightning')))\n"

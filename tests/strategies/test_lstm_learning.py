@@ -7,13 +7,13 @@ import pandas as pd
 import pytest
 import torch
 
-import portfolio as pf
-from strategies import ChunkTask, WalkForward
-from strategies.lstm import LSTMGenerator
-from strategies.lstm.generator import TEST_COLUMNS, _test_block, _training_log
-from strategies.lstm.network import initial_state
-from strategies.lstm.training import TRAINING_COLUMNS, resolve_precision
-from strategies.walk_forward import chunk_task
+import aisfolio.portfolio as pf
+from aisfolio.strategies import ChunkTask, WalkForward
+from aisfolio.strategies.lstm import LSTMGenerator
+from aisfolio.strategies.lstm.generator import TEST_COLUMNS, _test_block, _training_log
+from aisfolio.strategies.lstm.network import initial_state
+from aisfolio.strategies.lstm.training import TRAINING_COLUMNS, resolve_precision
+from aisfolio.strategies.walk_forward import chunk_task
 
 #: The default `lstm` config's training settings, without logging.
 DEFAULT = {
@@ -152,7 +152,7 @@ def test_training_in_bf16_gives_finite_forecasts_that_follow_the_fp32_ones():
 
 
 def test_precision_auto_follows_the_hardware(monkeypatch):
-    import strategies.lstm.training as training
+    import aisfolio.strategies.lstm.training as training
 
     monkeypatch.setattr(training, "_cpu_computes_bf16", lambda: True)
     assert resolve_precision("auto", "cpu") == "bf16-mixed"
@@ -164,7 +164,7 @@ def test_precision_auto_follows_the_hardware(monkeypatch):
 
 
 def test_keras_biases_start_the_output_at_zero_for_a_zero_input():
-    from strategies.lstm.network import SingleLSTM
+    from aisfolio.strategies.lstm.network import SingleLSTM
 
     keras = SingleLSTM(0, 1, [6, 3], state=initial_state(0, 1, [6, 3], "keras"))
     torch_init = SingleLSTM(0, 1, [6, 3], state=initial_state(0, 1, [6, 3], "torch"))

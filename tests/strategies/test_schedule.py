@@ -2,7 +2,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from strategies.schedule import period_starts, schedule_positions
+from aisfolio.strategies.schedule import period_starts, schedule_positions
 
 
 def test_quarter_starts_are_first_trading_days_of_jan_apr_jul_oct(sp500):

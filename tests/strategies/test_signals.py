@@ -3,7 +3,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from strategies.signals import RULES, SignalRule
+from aisfolio.strategies.signals import RULES, SignalRule
 
 FORECASTS = np.array([-0.2, -0.01, 0.0, 0.01, 0.2, np.nan])
 

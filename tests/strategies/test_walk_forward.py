@@ -6,8 +6,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from strategies import Generator, Momentum, WalkForward
-from strategies.schedule import FREQUENCIES
+from aisfolio.strategies import Generator, Momentum, WalkForward
+from aisfolio.strategies.schedule import FREQUENCIES
 
 
 class RecordingGenerator(Generator):

@@ -8,8 +8,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from portfolio.allocation import Allocator
-from portfolio.rebalance import rebalance_streams
+from aisfolio.portfolio.allocation import Allocator
+from aisfolio.portfolio.rebalance import rebalance_streams
 from tests.portfolio.allocation.conftest import synthetic
 
 
@@ -143,7 +143,7 @@ def test_a_preview_gives_the_next_weights_and_keeps_the_decisions(index_returns)
 def test_no_solver_banner_reaches_the_console():
     script = (
         "import cvxpy as cp\n"
-        "from portfolio.allocation.problem import solver_chain\n"
+        "from aisfolio.portfolio.allocation.problem import solver_chain\n"
         "[solver] = solver_chain('lp', ['HIGHS'])\n"
         "x = cp.Variable(2)\n"
         "cp.Problem(cp.Minimize(cp.sum(x)), [x >= 1]).solve(solver=solver)\n"

@@ -5,10 +5,10 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from portfolio.allocation import Allocator
-from portfolio.allocation.problem import FEASIBILITY_TOLERANCE
-from portfolio.errors import ConfigError
-from portfolio.rebalance import rebalance_streams
+from aisfolio.portfolio.allocation import Allocator
+from aisfolio.portfolio.allocation.problem import FEASIBILITY_TOLERANCE
+from aisfolio.portfolio.errors import ConfigError
+from aisfolio.portfolio.rebalance import rebalance_streams
 from tests.portfolio.allocation.conftest import synthetic
 
 TOL = FEASIBILITY_TOLERANCE  # what the allocator promises of an accepted solution

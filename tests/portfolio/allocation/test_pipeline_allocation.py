@@ -6,9 +6,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-import conf
-from portfolio import ConfigError, Pipeline
-from portfolio.composition import build, load_config
+from aisfolio import conf
+from aisfolio.portfolio import ConfigError, Pipeline
+from aisfolio.portfolio.composition import build, load_config
 
 ALLOCATOR_CONFIGS = sorted(
     p.stem for p in (Path(conf.__file__).parent / "allocator").glob("*.yaml") if p.stem != "none"
@@ -108,7 +108,7 @@ def test_constructor_errors_name_the_key():
 
 
 def test_outputs_of_an_allocation_run(hedges, tmp_path):
-    from portfolio import OutputWriter
+    from aisfolio.portfolio import OutputWriter
 
     written = {p.name for p in OutputWriter(plot=False).write(hedges, tmp_path)}
     assert {"allocations.csv", "allocations.md", "allocation_decisions.csv",

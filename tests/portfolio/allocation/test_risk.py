@@ -3,7 +3,7 @@ import pandas as pd
 import pytest
 from sklearn.covariance import LedoitWolf
 
-from portfolio.allocation import RiskModel
+from aisfolio.portfolio.allocation import RiskModel
 
 
 def test_sample_covariance_is_numpys(index_returns):

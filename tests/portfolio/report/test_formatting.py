@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from portfolio.report.formatting import MISSING, format_frame, number, percent, ratio
+from aisfolio.portfolio.report.formatting import MISSING, format_frame, number, percent, ratio
 
 
 def test_values_by_column():

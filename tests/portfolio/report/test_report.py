@@ -8,11 +8,11 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from portfolio.errors import ConfigError
-from portfolio.metrics import information_ratio, summarize
-from portfolio.report import ReportSettings, build_report
-from portfolio.report.formatting import percent, ratio
-from portfolio.targets import default_line
+from aisfolio.portfolio.errors import ConfigError
+from aisfolio.portfolio.metrics import information_ratio, summarize
+from aisfolio.portfolio.report import ReportSettings, build_report
+from aisfolio.portfolio.report.formatting import percent, ratio
+from aisfolio.portfolio.targets import default_line
 from tests.portfolio.conftest import HOSTILE
 
 PAPER = ["aRC", "aSD", "MD", "MLD", "IR*", "IR**", "IR***", "Sharpe"]

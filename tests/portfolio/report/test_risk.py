@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from portfolio.report.risk import beta, historical_cvar, risk_contributions
+from aisfolio.portfolio.report.risk import beta, historical_cvar, risk_contributions
 
 
 def test_cvar_is_the_mean_of_the_worst_tail():

@@ -9,10 +9,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from portfolio.cli import main
-from portfolio.errors import DataError
-from portfolio.report.sweep import OVERFITTING_WARNING, collect_sweep
-from portfolio.significance import expected_maximum_sharpe, probabilistic_sharpe_ratio
+from aisfolio.portfolio.cli import main
+from aisfolio.portfolio.errors import DataError
+from aisfolio.portfolio.report.sweep import OVERFITTING_WARNING, collect_sweep
+from aisfolio.portfolio.significance import expected_maximum_sharpe, probabilistic_sharpe_ratio
 from tests.portfolio.test_cli import aisfolio
 
 SWEEP = [

@@ -1,5 +1,0 @@
-"""``python -m portfolio``: the same as the ``aisfolio`` command."""
-
-from portfolio.cli import main
-
-main()
