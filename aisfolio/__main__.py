@@ -1,5 +1,5 @@
 """``python -m aisfolio``: the same as the ``aisfolio`` command."""
 
-from aisfolio.portfolio.cli import main
+from aisfolio.app.cli import main
 
 main()

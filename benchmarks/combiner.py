@@ -19,7 +19,7 @@ Dirichlet samples, ours with scrambled Sobol' points).
 
 Part (b), the project's own AIS on the embedded data (``us_markets``, 1999-2018):
 buy-and-hold, momentum and contrarian per asset from
-``aisfolio.portfolio.Pipeline.from_config(["ensemble=none"])``, combined per asset (3 components,
+``aisfolio.pipeline_from_config(["ensemble=none"])``, combined per asset (3 components,
 the exact rule) and across assets (9 components, sampled), rebalanced every bar through
 ``aisfolio.portfolio.rebalance.rebalance_streams`` with the backtest's cost rate (0.05% of the
 weight traded). Same measures, dates instead of periods.
@@ -54,6 +54,7 @@ import pandas as pd
 from scipy.optimize import minimize_scalar
 
 import aisfolio.portfolio as pf
+from aisfolio.app.composition import pipeline_from_config
 from aisfolio.ensemble import (
     AcceleratedUniversalCombiner,
     BuyAndHoldCombiner,
@@ -348,7 +349,7 @@ def describe(combiner: UniversalCombiner) -> str:
 
 def part_b(samples: int | None) -> None:
     prices = pf.load_dataset("us_markets")
-    pipeline = pf.Pipeline.from_config(["ensemble=none"])
+    pipeline = pipeline_from_config(["ensemble=none"])
     result = pipeline.run(prices)
     cost = pipeline.backtest.cost_rate
     equity = union_equity({n: line.equity for n, line in result.lines.items()}).fillna(1.0)

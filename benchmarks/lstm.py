@@ -46,6 +46,7 @@ import pandas as pd
 import torch
 
 import aisfolio.portfolio as pf
+from aisfolio.app.composition import build, load_config
 from aisfolio.strategies.lstm import LSTMGenerator
 
 LABELS = {
@@ -98,8 +99,8 @@ def main() -> None:
         )
     if args.epochs:
         overrides.append(f"generators.lstm.generator.epochs={args.epochs}")
-    strategy = pf.build(
-        pf.load_config(["generators=[lstm]", "ensemble=none", *overrides])
+    strategy = build(
+        load_config(["generators=[lstm]", "ensemble=none", *overrides])
     ).pipeline.strategies["lstm"]
     prices = pf.load_dataset("us_markets")
     assets = args.assets or list(prices.columns)
@@ -250,7 +251,7 @@ def paper_walk_benchmark(epochs: int) -> None:
     data = _paper_data()
     if data is None:
         return
-    config = pf.load_config(
+    config = load_config(
         [
             "experiment=paper",
             f"data.path={data}",
@@ -260,7 +261,7 @@ def paper_walk_benchmark(epochs: int) -> None:
             "ensemble=none",
         ]
     )
-    parts = pf.build(config)
+    parts = build(config)
     strategy = parts.pipeline.strategies["lstm_paper"]
     prices = parts.source.load()["SP500"].dropna()
     generator: LSTMGenerator = strategy.generator  # type: ignore[assignment]

@@ -91,7 +91,7 @@ def main() -> int:
 
     import torch
 
-    from aisfolio.portfolio.composition import build, load_config
+    from aisfolio.app.composition import build, load_config
     from aisfolio.portfolio.tables import format_table, markdown_table
 
     overrides = ["experiment=paper", f"data.path={data}", *args.overrides]

@@ -1,6 +1,6 @@
 """The pipeline: prices in, AIS, ensembles, hedges and their metrics out.
 
-The same object serves Python users and the Hydra CLI (:mod:`aisfolio.portfolio.cli`).
+The same object serves Python users and the Hydra CLI (:mod:`aisfolio.app.cli`).
 """
 
 from __future__ import annotations
@@ -169,26 +169,6 @@ class Pipeline:
     def components(self) -> list[str]:
         """First-stage strategies that ensembles, stacking and combiners use."""
         return [label for label in self.strategies if label not in self.benchmarks]
-
-    @classmethod
-    def from_config(cls, overrides: Sequence[str] = ()) -> Pipeline:
-        """The pipeline the CLI would run with the same overrides.
-
-        Parameters
-        ----------
-        overrides : sequence of str
-            Hydra overrides, e.g. ``["backtest.cost_rate=0.001"]``.
-
-        Returns
-        -------
-        Pipeline
-        """
-        from aisfolio.portfolio.composition import (  # composition imports this module
-            build,
-            load_config,
-        )
-
-        return build(load_config(overrides)).pipeline
 
     def _check_asset_names(self, assets: list[str]) -> None:
         """Refuse asset names that would collide with the first part of the names of

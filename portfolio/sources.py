@@ -14,7 +14,7 @@ from aisfolio.portfolio.errors import ConfigError, DataError
 from aisfolio.portfolio.price_files import read_price_file
 from aisfolio.portfolio.validation import LAYOUTS, check_observations
 
-__all__ = ["PriceSource"]
+__all__ = ["PriceSource", "load_prices"]
 
 
 class PriceSource:
@@ -307,3 +307,21 @@ def _show(stamp: pd.Timestamp) -> str:
 
 def _listing(names: object) -> str:
     return ", ".join(repr(str(name)) for name in names)
+
+
+def load_prices(path: str, **options: object) -> pd.DataFrame:
+    """Load and validate a price file (CSV or Parquet); see :class:`PriceSource`.
+
+    Parameters
+    ----------
+    path : str
+        The file.
+    **options
+        Any other :class:`PriceSource` argument (``layout="long"``, ``columns=...``).
+
+    Returns
+    -------
+    DataFrame
+        Dates (union of the assets' calendars) by asset, NaN where an asset has no price.
+    """
+    return PriceSource(dataset=None, path=path, **options).load()  # type: ignore[arg-type]

@@ -13,6 +13,8 @@ import torch
 
 from aisfolio.portfolio.datasets import load_dataset
 
+pytest_plugins = ["tests.run_fixtures"]
+
 # One intra-op thread: the tests' tensors are tiny, and a second thread only spins when
 # the machine is busy.
 torch.set_num_threads(1)

@@ -8,9 +8,8 @@ import pandas as pd
 import pytest
 
 from aisfolio import conf
-from aisfolio.portfolio import Pipeline, load_config
+from aisfolio.app.composition import build, load_config, pipeline_from_config
 from aisfolio.portfolio.allocation import Allocator
-from aisfolio.portfolio.composition import build
 from aisfolio.portfolio.rebalance import rebalance_streams
 from aisfolio.strategies import Strategy
 from tests.lookahead import REGISTRY, assert_no_lookahead, register
@@ -68,7 +67,7 @@ def _pipeline_lines(prices: pd.DataFrame) -> pd.DataFrame:
     shipped combination (equity lines and the weights they held)."""
     # The generators of the default run without the LSTM (registered on its own above),
     # whose first year of training would leave the stacking no history before the cuts.
-    pipeline = Pipeline.from_config(
+    pipeline = pipeline_from_config(
         [
             "generators=[buy_and_hold,momentum,contrarian]",
             f"stacking=[{','.join(STACKING_CONFIGS)}]",
@@ -89,7 +88,7 @@ def _allocation_lines(prices: pd.DataFrame) -> pd.DataFrame:
     weights held and net exposures. (A decision on the last bar of the data is never
     made, as nothing would be held after it, so decision logs are checked by
     ``test_a_fit_at_a_date_uses_only_rows_up_to_it`` instead.)"""
-    pipeline = Pipeline.from_config(
+    pipeline = pipeline_from_config(
         [
             f"allocator=[{','.join(ALLOCATOR_CONFIGS)}]",
             "allocator.risk_parity.allocator.beta_upper=0.8",

@@ -9,24 +9,16 @@ portfolio of all lines). Modules: ``risk`` (covariance estimates), ``objectives`
 ``allocator``, ``plan`` (pipeline groups) and ``exposure`` (net exposure per asset).
 """
 
-from aisfolio.portfolio.allocation.allocator import Allocator, Fit
-from aisfolio.portfolio.allocation.exposure import net_exposure
-from aisfolio.portfolio.allocation.objectives import OBJECTIVES, cvar, risk_contributions
-from aisfolio.portfolio.allocation.plan import SCOPES, Allocation
-from aisfolio.portfolio.allocation.problem import SOLVER_CHAINS
-from aisfolio.portfolio.allocation.risk import ESTIMATORS, RiskFactors, RiskModel
+import lazy_loader
 
-__all__ = [
-    "ESTIMATORS",
-    "OBJECTIVES",
-    "SCOPES",
-    "SOLVER_CHAINS",
-    "Allocation",
-    "Allocator",
-    "Fit",
-    "RiskFactors",
-    "RiskModel",
-    "cvar",
-    "net_exposure",
-    "risk_contributions",
-]
+__getattr__, __dir__, __all__ = lazy_loader.attach(
+    __name__,
+    submod_attrs={
+        "allocator": ["Allocator", "Fit"],
+        "exposure": ["net_exposure"],
+        "objectives": ["OBJECTIVES", "cvar", "risk_contributions"],
+        "plan": ["SCOPES", "Allocation"],
+        "problem": ["SOLVER_CHAINS"],
+        "risk": ["ESTIMATORS", "RiskFactors", "RiskModel"],
+    },
+)

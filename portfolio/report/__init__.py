@@ -2,10 +2,15 @@
 
 :func:`build_report` gathers a run's numbers (:class:`Report`), :func:`write_report`
 writes ``report.html`` (self-contained), ``report.md`` and machine-readable files;
-:mod:`aisfolio.portfolio.report.sweep` summarizes a multirun.
+:mod:`aisfolio.app.sweep_summary` summarizes a multirun.
 """
 
-from aisfolio.portfolio.report.files import write_report
-from aisfolio.portfolio.report.model import Report, ReportSettings, build_report
+import lazy_loader
 
-__all__ = ["Report", "ReportSettings", "build_report", "write_report"]
+__getattr__, __dir__, __all__ = lazy_loader.attach(
+    __name__,
+    submod_attrs={
+        "files": ["write_report"],
+        "model": ["Report", "ReportSettings", "build_report"],
+    },
+)

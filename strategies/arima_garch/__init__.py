@@ -6,19 +6,12 @@
 ``engines`` (the fast engine's walk-forward state), ``reference`` (statsmodels + arch).
 """
 
-from aisfolio.strategies.arima_garch.generator import ENGINES, STATUSES, ArimaGarch, log_returns
-from aisfolio.strategies.arima_garch.results import (
-    ArmaGarchResult,
-    fit_arma_garch,
-    select_arma_garch,
-)
+import lazy_loader
 
-__all__ = [
-    "ENGINES",
-    "STATUSES",
-    "ArimaGarch",
-    "ArmaGarchResult",
-    "fit_arma_garch",
-    "log_returns",
-    "select_arma_garch",
-]
+__getattr__, __dir__, __all__ = lazy_loader.attach(
+    __name__,
+    submod_attrs={
+        "generator": ["ENGINES", "STATUSES", "ArimaGarch", "log_returns"],
+        "results": ["ArmaGarchResult", "fit_arma_garch", "select_arma_garch"],
+    },
+)

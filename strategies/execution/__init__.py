@@ -1,28 +1,18 @@
 """Running walk-forwards at scale: joblib backends (local processes, a Ray cluster),
 a content-addressed result cache that makes runs resumable, and progress reporting."""
 
-from aisfolio.strategies.execution.cache import (
-    CACHE_DIR_VARIABLE,
-    CacheInfo,
-    ChunkCache,
-    default_cache_dir,
-)
-from aisfolio.strategies.execution.executor import (
-    BACKENDS,
-    ExecutionStats,
-    Executor,
-    WalkForwardSpec,
-    chunk_dependency,
-)
+import lazy_loader
 
-__all__ = [
-    "BACKENDS",
-    "CACHE_DIR_VARIABLE",
-    "CacheInfo",
-    "ChunkCache",
-    "ExecutionStats",
-    "Executor",
-    "WalkForwardSpec",
-    "chunk_dependency",
-    "default_cache_dir",
-]
+__getattr__, __dir__, __all__ = lazy_loader.attach(
+    __name__,
+    submod_attrs={
+        "cache": ["CACHE_DIR_VARIABLE", "CacheInfo", "ChunkCache", "default_cache_dir"],
+        "executor": [
+            "BACKENDS",
+            "ExecutionStats",
+            "Executor",
+            "WalkForwardSpec",
+            "chunk_dependency",
+        ],
+    },
+)

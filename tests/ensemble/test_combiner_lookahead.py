@@ -5,6 +5,7 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
+from aisfolio.app.composition import pipeline_from_config
 from aisfolio.ensemble import (
     AcceleratedUniversalCombiner,
     BuyAndHoldCombiner,
@@ -13,7 +14,6 @@ from aisfolio.ensemble import (
     FollowTheBestCombiner,
     UniversalCombiner,
 )
-from aisfolio.portfolio import Pipeline
 from aisfolio.portfolio.rebalance import rebalance_streams, union_equity
 from tests.lookahead import assert_no_lookahead
 
@@ -30,7 +30,7 @@ COMBINERS = {
 
 def _streams(prices: pd.DataFrame) -> pd.DataFrame:
     """Equity lines of the 9 AIS (3 assets x buy-and-hold, momentum, contrarian)."""
-    result = Pipeline.from_config(["ensemble=none", "backtest.start=2004-01-02"]).run(prices)
+    result = pipeline_from_config(["ensemble=none", "backtest.start=2004-01-02"]).run(prices)
     return union_equity({n: line.equity for n, line in result.lines.items()}).fillna(1.0)
 
 

@@ -6,6 +6,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from aisfolio.app.composition import pipeline_from_config
 from aisfolio.ensemble import (
     AcceleratedUniversalCombiner,
     BuyAndHoldCombiner,
@@ -190,11 +191,10 @@ def test_a_period_where_everything_is_lost_is_ignored(name):
 @pytest.fixture(scope="module")
 def ais_equity(us_markets_short) -> pd.DataFrame:
     """Three AIS lines of us_markets over 2006, on their union calendar."""
-    from aisfolio.portfolio import Pipeline
 
     prices = us_markets_short.loc["2005-10-01":]
     overrides = ["generators=[buy_and_hold,momentum,contrarian]", "ensemble=none"]
-    lines = Pipeline.from_config([*overrides, "backtest.start=2006-01-03"]).run(prices).lines
+    lines = pipeline_from_config([*overrides, "backtest.start=2006-01-03"]).run(prices).lines
     members = ["SP500/momentum", "SP500/contrarian", "WTI/buy_and_hold"]
     return union_equity({m: lines[m].equity for m in members}).fillna(1.0)
 

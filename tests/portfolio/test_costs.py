@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
+from aisfolio.app.rebalancing import RebalanceSettings
 from aisfolio.portfolio.costs import MAX_COST_RATE, check_cost_rate
 from aisfolio.portfolio.errors import ConfigError
-from aisfolio.portfolio.orders import RebalanceSettings
 from aisfolio.portfolio.pipeline import BacktestSettings
 
 

@@ -7,9 +7,10 @@ import csv
 import pandas as pd
 import pytest
 
-import aisfolio.portfolio as pf
+from aisfolio.app.composition import pipeline_from_config
+from aisfolio.app.outputs import OutputWriter
 from aisfolio.portfolio.escaping import csv_cell, markdown_cell, terminal_text, write_csv
-from tests.portfolio.conftest import GENERATORS, HOSTILE
+from tests.run_fixtures import GENERATORS, HOSTILE
 
 #: An asset name a spreadsheet would run as a formula.
 FORMULA = '=HYPERLINK("http://example.invalid","x")'
@@ -53,8 +54,8 @@ def test_write_csv_neutralizes_values_labels_and_multiindex_levels(tmp_path):
 
 def test_a_formula_like_asset_name_is_neutralized_in_every_csv_of_a_run(us_markets_short, tmp_path):
     prices = us_markets_short.rename(columns={"NASDAQ": FORMULA, "WTI": HOSTILE})
-    result = pf.Pipeline.from_config([GENERATORS]).run(prices)
-    pf.OutputWriter(plot=False).write(result, tmp_path)
+    result = pipeline_from_config([GENERATORS]).run(prices)
+    OutputWriter(plot=False).write(result, tmp_path)
     files = sorted(tmp_path.rglob("*.csv"))
     assert len(files) > 10
     for path in files:

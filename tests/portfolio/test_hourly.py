@@ -14,7 +14,7 @@ import pandas as pd
 import pytest
 
 import aisfolio.portfolio as pf
-from aisfolio.portfolio.composition import build, load_config
+from aisfolio.app.composition import Components, build, load_config
 from aisfolio.strategies.walk_forward import chunk_task
 
 HOURLY = Path(__file__).resolve().parents[1] / "data" / "btc_usd_hourly.csv"
@@ -46,17 +46,17 @@ def file_closes() -> pd.Series:
 
 
 @pytest.fixture(scope="module")
-def parts() -> pf.Components:
+def parts() -> Components:
     return build(load_config(OVERRIDES))
 
 
 @pytest.fixture(scope="module")
-def prices(parts: pf.Components) -> pd.DataFrame:
+def prices(parts: Components) -> pd.DataFrame:
     return parts.source.load()
 
 
 @pytest.fixture(scope="module")
-def hourly_run(parts: pf.Components, prices: pd.DataFrame) -> pf.RunResult:
+def hourly_run(parts: Components, prices: pd.DataFrame) -> pf.RunResult:
     return parts.pipeline.run(prices)
 
 

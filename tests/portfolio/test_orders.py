@@ -8,9 +8,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from aisfolio.app.rebalancing import RebalanceSettings
 from aisfolio.portfolio.errors import ConfigError, DataError
 from aisfolio.portfolio.holdings import Holdings
-from aisfolio.portfolio.orders import RebalanceSettings, compute_orders
+from aisfolio.portfolio.orders import compute_orders
 from aisfolio.portfolio.targets import Targets
 
 ASSETS = ["SP500", "NASDAQ", "WTI"]

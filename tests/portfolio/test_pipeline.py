@@ -5,13 +5,15 @@ import pandas as pd
 import pytest
 
 import aisfolio.portfolio as pf
+from aisfolio.app.composition import pipeline_from_config
+from aisfolio.app.outputs import OutputWriter
 from aisfolio.ensemble import EqualWeight, PaperEnsembles
 from aisfolio.strategies import BuyAndHold, Contrarian, Generator, Momentum, SignalRule, Strategy
 
 
 @pytest.fixture(scope="module")
 def default_run(us_markets):
-    return pf.Pipeline.from_config().run(us_markets)
+    return pipeline_from_config().run(us_markets)
 
 
 def test_default_run_has_every_line_of_the_paper_tables(default_run):
@@ -71,7 +73,7 @@ def test_hedge_equals_a_hand_computed_fifty_fifty_quarterly_mix(default_run, str
 
 
 def test_runs_are_reproducible(us_markets_short):
-    pipeline = pf.Pipeline.from_config()
+    pipeline = pipeline_from_config()
     first, second = pipeline.run(us_markets_short), pipeline.run(us_markets_short)
     pd.testing.assert_frame_equal(first.metrics, second.metrics)
     pd.testing.assert_frame_equal(first.equity, second.equity)
@@ -190,7 +192,7 @@ def test_stacked_strategies_see_prices_and_component_forecasts(us_markets_short)
 
 
 def test_combinations_hold_the_components_per_asset_and_across_assets(us_markets_short):
-    pipeline = pf.Pipeline.from_config(
+    pipeline = pipeline_from_config(
         [
             "generators=[buy_and_hold,momentum,contrarian]",
             "combiners=[equal_weight]",
@@ -226,14 +228,14 @@ def test_asset_names_that_collide_with_line_names_are_refused(name, fragment):
     from aisfolio.portfolio.errors import DataError
 
     prices = pf.load_dataset("us_markets").loc[:"2001-12-31"].rename(columns={"NASDAQ": name})
-    pipeline = pf.Pipeline.from_config(["generators=[buy_and_hold,momentum]"])
+    pipeline = pipeline_from_config(["generators=[buy_and_hold,momentum]"])
     with pytest.raises(DataError, match=re.escape(fragment)) as caught:
         pipeline.run(prices)
     assert f"column '{name}'" in str(caught.value)
 
 
 def test_the_meta_learners_refits_reach_the_outputs_and_the_report(us_markets_short, tmp_path):
-    pipeline = pf.Pipeline.from_config(
+    pipeline = pipeline_from_config(
         [
             "generators=[buy_and_hold,momentum,contrarian]",
             "stacking=[meta_learner]",
@@ -248,7 +250,7 @@ def test_the_meta_learners_refits_reach_the_outputs_and_the_report(us_markets_sh
     assert (stacking["strategy"] == "meta_learner").all()
     fitted = stacking[stacking["abstained"] == ""]
     assert not fitted.empty and fitted["kept"].str.contains("momentum|contrarian").all()
-    written = pf.OutputWriter(plot=False).write(result, tmp_path)
+    written = OutputWriter(plot=False).write(result, tmp_path)
     assert tmp_path / "stacking.csv" in written
     assert len(pd.read_csv(tmp_path / "stacking.csv")) == len(stacking)
     html = (tmp_path / "report.html").read_text()
@@ -259,7 +261,7 @@ def test_the_meta_learners_refits_reach_the_outputs_and_the_report(us_markets_sh
 def test_prices_at_the_edges_of_floating_point_give_the_same_finite_metrics(
     us_markets_short, scale
 ):
-    pipeline = pf.Pipeline.from_config(
+    pipeline = pipeline_from_config(
         ["generators=[buy_and_hold,momentum]", "significance.enabled=false", "ensemble=none"]
     )
     plain = pipeline.run(us_markets_short).metrics

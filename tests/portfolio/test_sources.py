@@ -10,6 +10,7 @@ import pytest
 from hydra.utils import instantiate
 from omegaconf import OmegaConf
 
+from aisfolio.app.composition import pipeline_from_config
 from aisfolio.portfolio.datasets import load_dataset
 from aisfolio.portfolio.errors import ConfigError, DataError
 from aisfolio.portfolio.sources import PriceSource
@@ -204,7 +205,6 @@ def test_hydra_instantiate_does_not_hide_config_errors():
 
 @pytest.mark.parametrize("zone", ["Europe/Warsaw", "America/New_York", "Asia/Tokyo"])
 def test_timezone_aware_dates_keep_their_local_day_in_csv_and_parquet(us_markets, tmp_path, zone):
-    import aisfolio.portfolio as pf
 
     prices = us_markets.loc["2010-01-01":"2012-12-31"]
     prices.to_csv(tmp_path / "naive.csv")
@@ -215,7 +215,7 @@ def test_timezone_aware_dates_keep_their_local_day_in_csv_and_parquet(us_markets
     for name in ("aware.csv", "aware.parquet"):
         loaded = PriceSource(path=str(tmp_path / name)).load()
         pd.testing.assert_frame_equal(loaded, naive)
-    pipeline = pf.Pipeline.from_config(
+    pipeline = pipeline_from_config(
         ["generators=[buy_and_hold,momentum]", "ensemble=none", "significance.enabled=false"]
     )
     expected = pipeline.run(naive).metrics

@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-import aisfolio.portfolio as pf
+from aisfolio.app.composition import pipeline_from_config
 from aisfolio.portfolio.errors import ConfigError
 from aisfolio.portfolio.report import build_report, write_report
 from aisfolio.portfolio.winners import (
@@ -66,7 +66,7 @@ def test_lines_without_a_benchmark_are_left_out_with_a_warning(sp500, caplog):
 
 def test_runs_test_their_lines_in_the_tables_and_the_report(us_markets_short, tmp_path):
     overrides = ["generators=[buy_and_hold,momentum,contrarian]", "significance.reps=100"]
-    result = pf.Pipeline.from_config(overrides).run(us_markets_short)
+    result = pipeline_from_config(overrides).run(us_markets_short)
     metrics = result.metrics
     benchmarks = (metrics["kind"] == "AIS") & (metrics["strategy"] == "buy_and_hold")
     tested = list(metrics.index[~benchmarks])
@@ -85,7 +85,7 @@ def test_runs_test_their_lines_in_the_tables_and_the_report(us_markets_short, tm
     assert "Are the winners real?" in (tmp_path / "report.html").read_text()
     written = pd.read_csv(tmp_path / "report" / "significance.csv", index_col="line")
     np.testing.assert_allclose(written["MCS p"], result.significance["MCS p"])
-    skipped = pf.Pipeline.from_config([*overrides, "significance.enabled=false"])
+    skipped = pipeline_from_config([*overrides, "significance.enabled=false"])
     assert "SPA p" not in skipped.run(us_markets_short).metrics.columns
 
 
@@ -96,7 +96,7 @@ def test_runs_test_their_lines_in_the_tables_and_the_report(us_markets_short, tm
 )  # fmt: skip
 def test_bad_settings_name_the_key(override, key):
     with pytest.raises(ConfigError, match=key.replace(".", r"\.")):
-        pf.Pipeline.from_config([f"significance.{override}"])
+        pipeline_from_config([f"significance.{override}"])
 
 
 def test_groups_tested_before_are_read_from_the_cache(sp500, tmp_path, monkeypatch):

@@ -10,8 +10,7 @@ import pytest
 from statsmodels.tsa.statespace.tools import constrain_stationary_univariate
 
 import aisfolio.strategies.arima_garch.engines as engines
-from aisfolio.portfolio import load_config
-from aisfolio.portfolio.composition import build
+from aisfolio.app.composition import build, load_config
 from aisfolio.portfolio.errors import ConfigError
 from aisfolio.strategies import SignalRule, Strategy, WalkForward
 from aisfolio.strategies.arima_garch import (

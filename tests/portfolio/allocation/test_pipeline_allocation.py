@@ -7,8 +7,8 @@ import pandas as pd
 import pytest
 
 from aisfolio import conf
-from aisfolio.portfolio import ConfigError, Pipeline
-from aisfolio.portfolio.composition import build, load_config
+from aisfolio.app.composition import build, load_config, pipeline_from_config
+from aisfolio.portfolio import ConfigError
 
 ALLOCATOR_CONFIGS = sorted(
     p.stem for p in (Path(conf.__file__).parent / "allocator").glob("*.yaml") if p.stem != "none"
@@ -19,7 +19,7 @@ ALLOCATOR_CONFIGS = sorted(
 def hedges(us_markets_short):
     # Without the LSTM, whose first training year would leave few rebalances in 2003-2006.
     overrides = ["experiment=hedges", "generators=[buy_and_hold,momentum,contrarian]"]
-    return Pipeline.from_config(overrides).run(us_markets_short)
+    return pipeline_from_config(overrides).run(us_markets_short)
 
 
 def test_the_default_run_has_no_allocator():
@@ -76,7 +76,7 @@ def test_net_exposure_is_the_sum_of_weight_times_position(hedges):
 
 def test_every_shipped_allocator_config_runs(us_markets_short):
     overrides = [f"allocator=[{','.join(ALLOCATOR_CONFIGS)}]", "backtest.end=2005-06-30"]
-    result = Pipeline.from_config(overrides).run(us_markets_short)
+    result = pipeline_from_config(overrides).run(us_markets_short)
     labels = {name.split("/")[0] for name in result.allocations}
     assert labels == set(ALLOCATOR_CONFIGS)
     portfolio = result.weights["portfolio_min_variance/all/momentum+contrarian"].dropna()
@@ -93,7 +93,7 @@ def test_every_shipped_allocator_config_runs(us_markets_short):
     ],
 )
 def test_bad_allocation_settings_name_the_key(override, key, us_markets_short):
-    pipeline = Pipeline.from_config(["allocator=min_variance", override])
+    pipeline = pipeline_from_config(["allocator=min_variance", override])
     with pytest.raises(ConfigError, match=key.replace(".", r"\.")):
         pipeline.run(us_markets_short.loc[:"2004-06-30"])
 
@@ -108,7 +108,7 @@ def test_constructor_errors_name_the_key():
 
 
 def test_outputs_of_an_allocation_run(hedges, tmp_path):
-    from aisfolio.portfolio import OutputWriter
+    from aisfolio.app.outputs import OutputWriter
 
     written = {p.name for p in OutputWriter(plot=False).write(hedges, tmp_path)}
     assert {"allocations.csv", "allocations.md", "allocation_decisions.csv",

@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.portfolio.conftest import HOSTILE
 from tests.portfolio.report.chromium import find_or_install_chromium, visit
+from tests.run_fixtures import HOSTILE
 
 #: Set to a file path to keep the screenshot (docs/report.png is made this way).
 SCREENSHOT_VARIABLE = "AISFOLIO_REPORT_SCREENSHOT"

@@ -13,7 +13,7 @@ from aisfolio.portfolio.metrics import information_ratio, summarize
 from aisfolio.portfolio.report import ReportSettings, build_report
 from aisfolio.portfolio.report.formatting import percent, ratio
 from aisfolio.portfolio.targets import default_line
-from tests.portfolio.conftest import HOSTILE
+from tests.run_fixtures import HOSTILE
 
 PAPER = ["aRC", "aSD", "MD", "MLD", "IR*", "IR**", "IR***", "Sharpe"]
 

@@ -8,8 +8,8 @@ from typing import Any
 from hydra.experimental.callback import Callback
 from omegaconf import DictConfig
 
+from aisfolio.app.sweep_summary import collect_sweep, write_sweep_summary
 from aisfolio.portfolio.errors import AisfolioError
-from aisfolio.portfolio.report.sweep import collect_sweep, write_sweep_summary
 
 __all__ = ["SweepSummaryCallback"]
 

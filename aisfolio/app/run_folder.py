@@ -129,7 +129,7 @@ def claim_run_folder(path: str | Path) -> RunFolder:
 
 def run_names(hydra_config: DictConfig) -> list[str]:
     """The names a run writes at the top of its folder, for ``hydra`` settings."""
-    from aisfolio.portfolio.outputs import OUTPUT_NAMES
+    from aisfolio.app.outputs import OUTPUT_NAMES
 
     names = [*OUTPUT_NAMES, *RUN_OUTPUTS, f"{hydra_config.job.name}.log"]
     if hydra_config.output_subdir is not None:

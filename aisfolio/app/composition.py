@@ -12,15 +12,15 @@ from hydra.errors import HydraException, InstantiationException
 from hydra.utils import instantiate
 from omegaconf import DictConfig, OmegaConf
 
-from aisfolio.portfolio.config import validate_config
+from aisfolio.app.config import validate_config
+from aisfolio.app.outputs import OutputWriter
+from aisfolio.app.rebalancing import RebalanceSettings
 from aisfolio.portfolio.errors import AisfolioError, ConfigError
-from aisfolio.portfolio.orders import RebalanceSettings
-from aisfolio.portfolio.outputs import OutputWriter
 from aisfolio.portfolio.pipeline import Pipeline
 from aisfolio.portfolio.sources import PriceSource
 from aisfolio.strategies.execution import default_cache_dir
 
-__all__ = ["Components", "build", "cache_directory", "load_config"]
+__all__ = ["Components", "build", "cache_directory", "load_config", "pipeline_from_config"]
 
 # The folder a run or sweep starts from, resolved once per config (cached like Hydra's
 # `now`, and the cache travels with the jobs of a sweep to their workers).
@@ -132,3 +132,18 @@ def cache_directory(execution: DictConfig) -> Path:
     else the default of :func:`aisfolio.strategies.execution.default_cache_dir`)."""
     configured = execution.get("cache_dir")
     return Path(configured).expanduser() if configured else default_cache_dir()
+
+
+def pipeline_from_config(overrides: Sequence[str] = ()) -> Pipeline:
+    """The pipeline the CLI would run with the same overrides.
+
+    Parameters
+    ----------
+    overrides : sequence of str
+        Hydra overrides, e.g. ``["backtest.cost_rate=0.001"]``.
+
+    Returns
+    -------
+    Pipeline
+    """
+    return build(load_config(overrides)).pipeline

@@ -9,11 +9,11 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from aisfolio.portfolio.cli import main
+from aisfolio.app.cli import main
+from aisfolio.app.sweep_summary import OVERFITTING_WARNING, collect_sweep
 from aisfolio.portfolio.errors import DataError
-from aisfolio.portfolio.report.sweep import OVERFITTING_WARNING, collect_sweep
 from aisfolio.portfolio.significance import expected_maximum_sharpe, probabilistic_sharpe_ratio
-from tests.portfolio.test_cli import aisfolio
+from tests.app.test_cli import aisfolio
 
 SWEEP = [
     "-m",

@@ -8,7 +8,7 @@ directory; ``aisfolio datasets`` lists the embedded data sets; ``aisfolio cache
 info|clear [overrides]`` shows or empties the result cache of the configured
 ``execution`` (see :mod:`aisfolio.strategies.execution`). Bad input (data or config) ends with a
 message naming what is wrong and where, exit code 2, and no output left behind; a run
-never removes or overwrites what its folder held before (:mod:`aisfolio.portfolio.run_folder`).
+never removes or overwrites what its folder held before (:mod:`aisfolio.app.run_folder`).
 """
 
 from __future__ import annotations
@@ -25,12 +25,12 @@ from hydra.core.hydra_config import HydraConfig
 from omegaconf import DictConfig, OmegaConf
 
 from aisfolio import conf
-from aisfolio.portfolio.composition import build, cache_directory, load_config
+from aisfolio.app.composition import build, cache_directory, load_config
+from aisfolio.app.rebalancing import rebalance_orders
+from aisfolio.app.run_folder import claim_run_folder
 from aisfolio.portfolio.datasets import list_datasets
 from aisfolio.portfolio.errors import EXIT_BAD_INPUT, AisfolioError, ConfigError, DataError
-from aisfolio.portfolio.orders import rebalance_orders
 from aisfolio.portfolio.results import RunResult
-from aisfolio.portfolio.run_folder import claim_run_folder
 from aisfolio.portfolio.tables import format_table, markdown_table
 from aisfolio.strategies.execution import ChunkCache
 from aisfolio.strategies.run_context import RUN_DIR_VARIABLE, TRAINING_LOGS
@@ -62,7 +62,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     if args[:1] == ["cache"]:
         sys.exit(_cache_command(args[1:]))
     if args[:1] == ["summarize"]:
-        from aisfolio.portfolio.report.sweep import summarize_command
+        from aisfolio.app.sweep_summary import summarize_command
 
         sys.exit(summarize_command(args[1:]))
     flags = {arg for arg in args if arg.startswith("-")}

@@ -8,7 +8,7 @@ import sys
 
 import pytest
 
-from aisfolio.portfolio.cli import main
+from aisfolio.app.cli import main
 
 
 def in_process(*args: str) -> int:

@@ -3,7 +3,7 @@
 import pandas as pd
 import pytest
 
-from tests.portfolio.test_cli import SMALL, aisfolio
+from tests.app.test_cli import SMALL, aisfolio
 
 
 def test_the_hedge_experiment_from_the_cli(tmp_path):

@@ -1,4 +1,5 @@
-"""A small real run and its written outputs, shared by the report, targets and orders tests.
+"""A small real run and its written outputs, shared by the report, targets, orders and CLI
+tests (a plugin of the root conftest).
 
 One asset is renamed ``<script>alert(1)</script>``: every report test also sees a
 hostile name taken from a data file.
@@ -11,7 +12,8 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-import aisfolio.portfolio as pf
+from aisfolio.app.composition import pipeline_from_config
+from aisfolio.app.outputs import OutputWriter
 from aisfolio.portfolio.results import RunResult
 
 #: The hostile asset name (NASDAQ's prices).
@@ -28,12 +30,12 @@ def hostile_prices(us_markets_short: pd.DataFrame) -> pd.DataFrame:
 @pytest.fixture(scope="session")
 def run_result(hostile_prices: pd.DataFrame) -> RunResult:
     """buy-and-hold, momentum, contrarian, the paper's ensembles and hedges."""
-    return pf.Pipeline.from_config([GENERATORS]).run(hostile_prices)
+    return pipeline_from_config([GENERATORS]).run(hostile_prices)
 
 
 @pytest.fixture(scope="session")
 def run_folder(run_result: RunResult, tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The outputs of :func:`run_result` as the CLI writes them."""
     folder = tmp_path_factory.mktemp("run")
-    pf.OutputWriter().write(run_result, folder)
+    OutputWriter().write(run_result, folder)
     return folder

@@ -4,7 +4,7 @@ the user's own files (``hydra.run.dir`` is that folder).
 
 Every case must end with exit code 2, a message naming the culprit (file, line, column,
 key or asset), the user's files exactly as they were, and nothing else left behind.
-The runs are in this process (see :mod:`tests.portfolio.cli_helpers`); test_cli.py runs
+The runs are in this process (see :mod:`tests.app.cli_helpers`); test_cli.py runs
 a few of the same mistakes in a subprocess.
 """
 
@@ -16,8 +16,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.app.cli_helpers import in_process
 from tests.portfolio.bad_inputs import _real_rows, make_bad_inputs
-from tests.portfolio.cli_helpers import in_process
 
 #: Files of the user's run folder before each run; they must survive it untouched.
 USER_FILES = {

@@ -1,13 +1,13 @@
-"""A run never removes or overwrites what its folder held (aisfolio.portfolio.run_folder)."""
+"""A run never removes or overwrites what its folder held (aisfolio.app.run_folder)."""
 
 from __future__ import annotations
 
 import pytest
 
-import aisfolio.portfolio as pf
+from aisfolio.app.outputs import OutputWriter
+from aisfolio.app.run_folder import RunFolder
 from aisfolio.portfolio.errors import OutputError
-from aisfolio.portfolio.run_folder import RunFolder
-from tests.portfolio.test_cli import SMALL, aisfolio
+from tests.app.test_cli import SMALL, aisfolio
 
 #: A quick run: two cheap generators over three years, no significance tests.
 QUICK = [*SMALL, "generators=[buy_and_hold,momentum]", "significance.enabled=false"]
@@ -87,7 +87,7 @@ def test_a_sweep_into_a_folder_holding_a_sweep_is_refused(tmp_path):
 def test_the_writer_replaces_nothing(run_result, tmp_path):
     (tmp_path / "metrics.csv").write_text("mine")
     with pytest.raises(OutputError, match=r"metrics\.csv"):
-        pf.OutputWriter(plot=False, full_report=False).write(run_result, tmp_path)
+        OutputWriter(plot=False, full_report=False).write(run_result, tmp_path)
     assert [p.name for p in tmp_path.iterdir()] == ["metrics.csv"]
     assert (tmp_path / "metrics.csv").read_text() == "mine"
 

@@ -1,8 +1,9 @@
 import pytest
 from omegaconf import OmegaConf
 
-from aisfolio.portfolio import ConfigError, build, load_config
-from aisfolio.portfolio.config import schema_of, validate_config
+from aisfolio.app.composition import build, load_config
+from aisfolio.app.config import schema_of, validate_config
+from aisfolio.portfolio import ConfigError
 from aisfolio.strategies import Momentum, WalkForward
 
 

@@ -6,12 +6,12 @@ import re
 
 import pytest
 
-from aisfolio.portfolio.cli import main
-from aisfolio.portfolio.composition import build, load_config
+from aisfolio.app.cli import main
+from aisfolio.app.composition import build, load_config
 from aisfolio.portfolio.errors import ConfigError
 from aisfolio.strategies import Momentum, WalkForward
 from aisfolio.strategies.execution import Executor
-from tests.portfolio.test_cli import SMALL, aisfolio
+from tests.app.test_cli import SMALL, aisfolio
 
 CHEAP = "generators=[buy_and_hold,momentum]"  # the launchers are under test, not the LSTM
 

@@ -6,10 +6,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from aisfolio.portfolio.composition import build, load_config
-from aisfolio.portfolio.orders import rebalance_orders
-from tests.portfolio.cli_helpers import in_process
-from tests.portfolio.test_cli import aisfolio
+from aisfolio.app.composition import build, load_config
+from aisfolio.app.rebalancing import rebalance_orders
+from tests.app.cli_helpers import in_process
+from tests.app.test_cli import aisfolio
 
 RUN = [
     "mode=rebalance",
