@@ -92,7 +92,8 @@ def main() -> int:
     import torch
 
     from aisfolio.app.composition import build, load_config
-    from aisfolio.portfolio.tables import format_table, markdown_table
+    from aisfolio.portfolio.markdown import frame_markdown
+    from aisfolio.portfolio.tables import format_table
 
     overrides = ["experiment=paper", f"data.path={data}", *args.overrides]
     if args.lstm == "small":
@@ -123,7 +124,7 @@ def main() -> int:
         ("hedges", "Table 5: S&P 500 hedges"),
     ):
         print(title)
-        print(markdown_table(format_table(result.table(which))))
+        print(frame_markdown(format_table(result.table(which))))
     published = comparison(result.table("ais"))
     print("Published numbers we have (DESIGN.md) against ours:")
     print(published.to_string(float_format=lambda v: f"{v:.4f}"))

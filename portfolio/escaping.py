@@ -61,10 +61,11 @@ def write_csv(frame: pd.DataFrame | pd.Series, path: str | os.PathLike[str], **k
 
 
 def markdown_cell(text: object) -> str:
-    """Text for a Markdown (or HTML) table cell: HTML special characters and pipes
-    escaped, control characters and line breaks removed."""
+    """Text that Markdown shows as it is, in a table cell or a line: HTML special
+    characters, pipes and asterisks (``IR**`` is no emphasis) escaped, control
+    characters and line breaks removed."""
     cleaned = terminal_text(str(text)).replace("\n", " ")
-    return html.escape(cleaned, quote=False).replace("|", "\\|")
+    return html.escape(cleaned, quote=False).replace("|", "\\|").replace("*", "\\*")
 
 
 def terminal_text(text: str) -> str:

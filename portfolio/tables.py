@@ -4,15 +4,12 @@ from __future__ import annotations
 
 import pandas as pd
 
-from aisfolio.portfolio.escaping import markdown_cell
-
 __all__ = [
     "PAPER_COLUMNS",
     "SIGNIFICANCE_IN_TABLES",
     "TABLES",
     "allocation_table",
     "format_table",
-    "markdown_table",
     "paper_table",
 ]
 
@@ -117,15 +114,3 @@ def format_table(table: pd.DataFrame) -> pd.DataFrame:
         else:
             out[column] = values.map(lambda v: "" if pd.isna(v) else f"{v:.3f}")
     return out
-
-
-def markdown_table(table: pd.DataFrame) -> str:
-    """A GitHub-flavoured Markdown table of a (formatted) frame, index included."""
-    frame = table.reset_index()
-    header = [str(c) for c in frame.columns]
-    cells = [[markdown_cell(v) for v in row] for row in frame.itertuples(index=False)]
-    numeric = [c in table.columns for c in frame.columns]
-    rule = ["---:" if right else ":---" for right in numeric]
-    lines = ["| " + " | ".join(header) + " |", "| " + " | ".join(rule) + " |"]
-    lines += ["| " + " | ".join(row) + " |" for row in cells]
-    return "\n".join(lines) + "\n"

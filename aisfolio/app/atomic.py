@@ -3,7 +3,7 @@
 Files are written to a hidden staging folder inside the target, then renamed into it
 (one file system, so each rename is atomic) only if none of their names is taken; a
 failure at any point leaves the target as it was, apart from a target folder this
-call created itself, which is removed again while still empty.
+call created itself (and its parents it created), removed again while still empty.
 """
 
 from __future__ import annotations
@@ -20,7 +20,9 @@ from aisfolio.portfolio.errors import OutputError
 __all__ = ["write_all_or_nothing"]
 
 
-def write_all_or_nothing(target: str | os.PathLike[str], write: Callable[[Path], None]) -> list[Path]:
+def write_all_or_nothing(
+    target: str | os.PathLike[str], write: Callable[[Path], None]
+) -> list[Path]:
     """Run ``write(staging)`` and move what it wrote into ``target``.
 
     Parameters
@@ -41,7 +43,7 @@ def write_all_or_nothing(target: str | os.PathLike[str], write: Callable[[Path],
         If ``target`` already holds one of the names (nothing is moved).
     """
     folder = Path(target)
-    created = not folder.exists()
+    created = [path for path in (folder, *folder.parents) if not path.exists()]
     folder.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=".partial-", dir=folder))
     try:
@@ -49,8 +51,10 @@ def write_all_or_nothing(target: str | os.PathLike[str], write: Callable[[Path],
         return _move_all(sorted(staging.iterdir()), folder)
     finally:
         shutil.rmtree(staging, ignore_errors=True)
-        if created and not any(folder.iterdir()):
-            folder.rmdir()
+        for path in created:  # innermost first; each only while empty
+            if any(path.iterdir()):
+                break
+            path.rmdir()
 
 
 def _move_all(entries: list[Path], target: Path) -> list[Path]:

@@ -30,8 +30,9 @@ from aisfolio.app.rebalancing import rebalance_orders
 from aisfolio.app.run_folder import claim_run_folder
 from aisfolio.portfolio.datasets import list_datasets
 from aisfolio.portfolio.errors import EXIT_BAD_INPUT, AisfolioError, ConfigError, DataError
+from aisfolio.portfolio.markdown import frame_markdown
 from aisfolio.portfolio.results import RunResult
-from aisfolio.portfolio.tables import format_table, markdown_table
+from aisfolio.portfolio.tables import format_table
 from aisfolio.strategies.execution import ChunkCache
 from aisfolio.strategies.run_context import RUN_DIR_VARIABLE, TRAINING_LOGS
 
@@ -109,11 +110,11 @@ def _hydra_app(config: DictConfig) -> float | None:
         raise
     if orders is not None:
         print(f"orders as of {orders.targets.date.date()} toward {orders.targets.line}:")
-        print(markdown_table(orders.table.round(6)))
+        print(frame_markdown(orders.table.round(6)))
     else:
-        print(markdown_table(format_table(result.table("ais"))))
+        print(frame_markdown(format_table(result.table("ais"))))
         if result.allocations:
-            print(markdown_table(format_table(result.table("allocations"))))
+            print(frame_markdown(format_table(result.table("allocations"))))
     logs = output_dir / TRAINING_LOGS
     trained = sum(1 for file in logs.rglob("*") if file.is_file()) if logs.is_dir() else 0
     log.info(

@@ -3,21 +3,19 @@
 from __future__ import annotations
 
 import os
-import shutil
-import signal
-import tempfile
 from pathlib import Path
 
 import pandas as pd
 
-from aisfolio.portfolio.errors import OutputError
+from aisfolio.app.atomic import write_all_or_nothing
 from aisfolio.portfolio.escaping import write_csv
+from aisfolio.portfolio.markdown import frame_markdown
 from aisfolio.portfolio.orders import Orders
 from aisfolio.portfolio.plotting import plot_equity
 from aisfolio.portfolio.report import ReportSettings, build_report, write_report
 from aisfolio.portfolio.report.files import DATA_FOLDER
 from aisfolio.portfolio.results import RunResult
-from aisfolio.portfolio.tables import TABLES, format_table, markdown_table
+from aisfolio.portfolio.tables import TABLES, format_table
 
 __all__ = ["OUTPUT_NAMES", "OutputWriter"]
 
@@ -130,18 +128,15 @@ class OutputWriter:
         OutputError
             If ``directory`` already holds one of the outputs (nothing is written).
         """
-        target = Path(directory)
-        target.mkdir(parents=True, exist_ok=True)
-        staging = Path(tempfile.mkdtemp(prefix=".partial-", dir=target))
-        try:
+
+        def write(staging: Path) -> None:
             self._write_all(result, staging, config_yaml)
             if self.full_report or orders is not None:
                 report = build_report(result, self.report_settings, orders)
                 title = "aisfolio rebalance" if orders is not None else "aisfolio report"
                 write_report(report, staging, title)
-            moved = _move_all(sorted(staging.iterdir()), target)
-        finally:
-            shutil.rmtree(staging, ignore_errors=True)
+
+        moved = write_all_or_nothing(directory, write)
         return sorted(file for path in moved for file in [path, *path.rglob("*")] if file.is_file())
 
     def _write_all(self, result: RunResult, folder: Path, config_yaml: str | None) -> None:
@@ -152,9 +147,9 @@ class OutputWriter:
             if table.empty:
                 continue
             write_csv(table, folder / f"{stem}.csv")
-            summary.append(f"## {stem}\n\n{markdown_table(format_table(table))}")
+            summary.append(f"## {stem}\n\n{frame_markdown(format_table(table))}")
             if self.markdown:
-                (folder / f"{stem}.md").write_text(markdown_table(format_table(table)))
+                (folder / f"{stem}.md").write_text(frame_markdown(format_table(table)))
         if self.markdown:
             (folder / "metrics.md").write_text("# Metrics\n\n" + "\n".join(summary))
         if self.parquet:
@@ -178,23 +173,3 @@ class OutputWriter:
             plot_equity(result, folder / "equity.png")
         if config_yaml is not None:
             (folder / "config.yaml").write_text(config_yaml)
-
-
-def _move_all(files: list[Path], target: Path) -> list[Path]:
-    """Move ``files`` into ``target``, all or none of them, replacing nothing.
-
-    The renames stay on one file system; SIGINT and SIGTERM wait until they are done.
-    """
-    taken = sorted(file.name for file in files if (target / file.name).exists())
-    if taken:
-        raise OutputError(
-            f"already holds {', '.join(taken)}; outputs are never overwritten", path=target
-        )
-    blocked = {signal.SIGINT, signal.SIGTERM}
-    previous = signal.pthread_sigmask(signal.SIG_BLOCK, blocked)
-    try:
-        for file in files:
-            os.rename(file, target / file.name)
-    finally:
-        signal.pthread_sigmask(signal.SIG_SETMASK, previous)
-    return [target / file.name for file in files]

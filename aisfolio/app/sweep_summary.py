@@ -11,10 +11,7 @@ are flagged with a warning: picking the in-sample best is overfitting.
 
 from __future__ import annotations
 
-import os
-import shutil
 import sys
-import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -27,7 +24,8 @@ import numpy as np
 import pandas as pd
 from omegaconf import OmegaConf
 
-from aisfolio.portfolio.errors import AisfolioError, ConfigError, DataError, OutputError
+from aisfolio.app.atomic import write_all_or_nothing
+from aisfolio.portfolio.errors import AisfolioError, ConfigError, DataError
 from aisfolio.portfolio.escaping import write_csv
 from aisfolio.portfolio.report.formatting import format_frame
 from aisfolio.portfolio.report.html import render_html
@@ -280,9 +278,8 @@ def write_sweep_summary(summary: SweepSummary) -> list[Path]:
     list of Path
         The files and folders written.
     """
-    target = _summary_folder(summary.directory)
-    staging = Path(tempfile.mkdtemp(prefix=".partial-summary-", dir=summary.directory))
-    try:
+
+    def write(staging: Path) -> None:
         plots = _sensitivity(summary)
         (staging / "sweep_plots").mkdir()
         for plot in plots:
@@ -346,17 +343,8 @@ def write_sweep_summary(summary: SweepSummary) -> list[Path]:
             plot_folder="sweep_plots",
         )
         (staging / "sweep_summary.md").write_text(markdown, "utf-8")
-        target.mkdir(exist_ok=True)
-        written = []
-        for entry in sorted(staging.iterdir()):
-            destination = target / entry.name
-            if destination.exists():  # appeared meanwhile: rename would replace it
-                raise OutputError("appeared while the summary was written", path=destination)
-            os.rename(entry, destination)
-            written.append(destination)
-        return written
-    finally:
-        shutil.rmtree(staging, ignore_errors=True)
+
+    return write_all_or_nothing(_summary_folder(summary.directory), write)
 
 
 #: What a summary writes at the top of its folder.
