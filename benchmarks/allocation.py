@@ -58,7 +58,8 @@ import cvxpy as cp
 import numpy as np
 import pandas as pd
 
-from aisfolio.portfolio.allocation import Allocator, cvar
+from aisfolio.portfolio.allocation import Allocator
+from aisfolio.portfolio.measures import cvar
 from aisfolio.strategies.schedule import schedule_positions
 
 try:  # optional: the bench extra

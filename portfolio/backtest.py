@@ -8,6 +8,7 @@ import numpy as np
 import pandas as pd
 
 from aisfolio.portfolio.errors import DataError
+from aisfolio.portfolio.measures import traded_notional
 from aisfolio.portfolio.metrics import number_of_trades
 from aisfolio.strategies.returns import simple_returns
 from aisfolio.strategies.timing import apply_decision_lag
@@ -80,7 +81,7 @@ def backtest_positions(
     if not finite.all():
         raise _not_finite_return(price, int(np.argmin(finite)))
     position = positions[window].fillna(0.0)
-    trades = position.diff().fillna(position).abs()
+    trades = pd.Series(traded_notional(position), index=position.index)
     costs = apply_decision_lag(cost_rate * trades)
     returns = apply_decision_lag(position) * asset_returns - costs
     equity = (1.0 + returns).cumprod()

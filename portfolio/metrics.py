@@ -23,6 +23,8 @@ from collections.abc import Sequence
 
 import numpy as np
 
+from aisfolio.portfolio.measures import drawdown, traded_notional, volatility
+
 __all__ = [
     "METRIC_LABELS",
     "annualized_return",
@@ -38,7 +40,6 @@ __all__ = [
     "sharpe_ratio",
     "sortino_ratio",
     "summarize",
-    "traded_notional",
     "turnover",
 ]
 
@@ -101,17 +102,12 @@ def annualized_return(equity: Sequence[float] | np.ndarray, periods_per_year: fl
 
 def annualized_volatility(equity: Sequence[float] | np.ndarray, periods_per_year: float) -> float:
     """aSD: sample standard deviation (ddof=1) of simple returns times ``sqrt(s)``."""
-    r = period_returns(equity)
-    if len(r) < 2:
-        return float("nan")
-    return float(np.std(r, ddof=1) * np.sqrt(periods_per_year))
+    return volatility(period_returns(equity), periods_per_year)
 
 
 def max_drawdown(equity: Sequence[float] | np.ndarray) -> float:
     """MD: the largest fall from a running peak, as a positive fraction of that peak."""
-    e = _equity(equity)
-    peaks = np.maximum.accumulate(e)
-    return float(np.max(1.0 - e / peaks))
+    return float(-np.min(drawdown(_equity(equity))))
 
 
 def max_loss_duration(equity: Sequence[float] | np.ndarray, periods_per_year: float) -> float:
@@ -187,12 +183,6 @@ def turnover(traded: Sequence[float] | np.ndarray, periods_per_year: float) -> f
     """
     t = np.asarray(traded, dtype=float)
     return float(t.sum() / (len(t) / periods_per_year)) if len(t) else float("nan")
-
-
-def traded_notional(positions: Sequence[float] | np.ndarray) -> np.ndarray:
-    """``|change of position|`` at each bar, from flat before the first (NaN is flat)."""
-    p = np.nan_to_num(np.asarray(positions, dtype=float))
-    return np.abs(np.diff(p, prepend=0.0))
 
 
 def number_of_trades(positions: Sequence[float] | np.ndarray) -> int:

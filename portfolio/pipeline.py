@@ -21,7 +21,8 @@ from aisfolio.portfolio.calendars import infer_periods_per_year
 from aisfolio.portfolio.costs import check_cost_rate
 from aisfolio.portfolio.errors import ConfigError, DataError
 from aisfolio.portfolio.events import collect_events
-from aisfolio.portfolio.metrics import number_of_trades, traded_notional
+from aisfolio.portfolio.measures import traded_notional
+from aisfolio.portfolio.metrics import number_of_trades
 from aisfolio.portfolio.rebalance import rebalance_streams, union_equity
 from aisfolio.portfolio.results import Line, RunResult
 from aisfolio.portfolio.winners import SignificanceSettings

@@ -16,7 +16,7 @@ __getattr__, __dir__, __all__ = lazy_loader.attach(
     submod_attrs={
         "allocator": ["Allocator", "Fit"],
         "exposure": ["net_exposure"],
-        "objectives": ["OBJECTIVES", "cvar", "risk_contributions"],
+        "objectives": ["OBJECTIVES"],
         "plan": ["SCOPES", "Allocation"],
         "problem": ["SOLVER_CHAINS"],
         "risk": ["ESTIMATORS", "RiskFactors", "RiskModel"],

@@ -15,10 +15,11 @@ from aisfolio.portfolio.allocation.constraints import (
     ResolvedConstraints,
     match_streams,
 )
-from aisfolio.portfolio.allocation.objectives import OBJECTIVES, Objective, cvar, risk_contributions
+from aisfolio.portfolio.allocation.objectives import OBJECTIVES, Objective
 from aisfolio.portfolio.allocation.problem import CompiledProblem, ProblemData, solver_chain
 from aisfolio.portfolio.allocation.risk import RiskFactors, RiskModel, square_root
 from aisfolio.portfolio.errors import ConfigError
+from aisfolio.portfolio.measures import cvar, risk_contributions
 
 __all__ = ["Allocator", "Fit"]
 

@@ -1,5 +1,6 @@
 """Allocation objectives: one definition gives the cvxpy expression the solver minimizes
-and the numpy measure the diagnostics report.
+and the numpy measure the diagnostics report (:mod:`aisfolio.portfolio.measures`: CVaR and risk
+contributions have one definition for the allocator and the report).
 
 Direct objectives optimize the weights ``w``. Homogenized ones (maximum Sharpe ratio,
 maximum diversification, risk budgeting) optimize ``y >= 0`` with ``w = y / sum(y)``:
@@ -16,7 +17,7 @@ from dataclasses import dataclass
 import cvxpy as cp
 import numpy as np
 
-__all__ = ["OBJECTIVES", "Objective", "cvar", "risk_contributions"]
+__all__ = ["OBJECTIVES", "Objective"]
 
 
 @dataclass(frozen=True)
@@ -60,33 +61,6 @@ OBJECTIVES: dict[str, Objective] = {
         Objective("min_tracking_error", False, "qp", False, "tracking variance per bar"),
     )
 }
-
-
-def risk_contributions(
-    w: np.ndarray, covariance: np.ndarray | None, marginal: np.ndarray | None = None
-) -> np.ndarray:
-    """Shares of the portfolio variance, ``w_i (S w)_i / w' S w`` (they sum to 1);
-    ``marginal`` is ``S w`` when already known (then ``covariance`` may be None)."""
-    if marginal is None:
-        assert covariance is not None
-        marginal = covariance @ w
-    total = float(w @ marginal)
-    return w * marginal / total if total > 0 else np.full(len(w), np.nan)
-
-
-def cvar(losses: np.ndarray, level: float, probabilities: np.ndarray | None = None) -> float:
-    """Conditional value at risk of ``losses``: ``min_a a + E[(loss - a)+] / (1 - level)``.
-
-    The minimum of that convex, piecewise-linear function of ``a`` is at one of the
-    losses, so it is evaluated exactly there (the Rockafellar-Uryasev definition; with
-    equal probabilities and ``T (1 - level)`` an integer it is the mean of the worst
-    ``T (1 - level)`` losses).
-    """
-    losses = np.asarray(losses, dtype=float)
-    p = np.full(len(losses), 1.0 / len(losses)) if probabilities is None else probabilities
-    candidates = losses[p > 0]
-    excess = np.maximum(losses[None, :] - candidates[:, None], 0.0) @ p
-    return float(np.min(candidates + excess / (1.0 - level)))
 
 
 @dataclass

@@ -14,18 +14,19 @@ import pandas as pd
 
 from aisfolio.portfolio.errors import ConfigError
 from aisfolio.portfolio.events import failure_table
+from aisfolio.portfolio.measures import cvar, drawdown, volatility
 from aisfolio.portfolio.metrics import summarize
 from aisfolio.portfolio.orders import Orders
-from aisfolio.portfolio.report.risk import (
-    beta,
-    historical_cvar,
-    risk_contributions,
-    rolling_information_ratio,
-)
+from aisfolio.portfolio.report.risk import beta, risk_contributions, rolling_information_ratio
 from aisfolio.portfolio.results import RunResult
 from aisfolio.portfolio.targets import asset_exposure, default_benchmark, default_line
+from aisfolio.strategies.returns import simple_returns
 
 __all__ = ["PERFORMANCE_COLUMNS", "Report", "ReportSettings", "build_report", "last_year_metrics"]
+
+#: Net exposures smaller than this fraction of the portfolio are none: a solver's
+#: numerical zero (1e-9) must not carry "100% of the risk" of a line that holds nothing.
+NO_EXPOSURE = 1e-6
 
 #: Metric columns of the performance tables: the paper's measures and Sharpe.
 PERFORMANCE_COLUMNS = ["aRC", "aSD", "MD", "MLD", "IR*", "IR**", "IR***", "Sharpe"]
@@ -183,10 +184,6 @@ def last_year_metrics(result: RunResult) -> pd.DataFrame:
     return pd.concat([described, table], axis=1).rename_axis("line")
 
 
-def _drawdown(equity: pd.Series) -> pd.Series:
-    return equity / equity.cummax() - 1.0
-
-
 def _group_returns(result: RunResult, members: list[str]) -> pd.DataFrame:
     equity = pd.DataFrame({m: result.lines[m].equity for m in members}).sort_index().ffill()
     return equity.fillna(1.0).pct_change().iloc[1:]
@@ -254,12 +251,12 @@ def _line_risk(
         line = result.lines[name]
         returns = line.returns
         recent = returns.iloc[-settings.window :]
-        scale = np.sqrt(line.periods_per_year)
+        s = line.periods_per_year
         rows[name] = {
-            "volatility": float(returns.std(ddof=1) * scale),
-            "recent volatility": float(recent.std(ddof=1) * scale),
-            "CVaR": historical_cvar(returns.to_numpy(), settings.cvar_level),
-            "recent CVaR": historical_cvar(recent.to_numpy(), settings.cvar_level),
+            "volatility": volatility(returns.to_numpy(), s),
+            "recent volatility": volatility(recent.to_numpy(), s),
+            "CVaR": cvar(-returns.to_numpy(), settings.cvar_level),
+            "recent CVaR": cvar(-recent.to_numpy(), settings.cvar_level),
             "beta": beta(returns, target) if target is not None else float("nan"),
             "recent beta": beta(recent, target) if target is not None else float("nan"),
         }
@@ -335,7 +332,8 @@ def build_report(
     stream_returns = _group_returns(result, members).iloc[-settings.window :]
     stream_risk = risk_contributions(current, stream_returns, periods)
     exposure = asset_exposure(result, current)
-    asset_returns = result.prices.ffill().pct_change().iloc[1:].iloc[-settings.window :]
+    exposure = exposure.where(exposure.abs() >= NO_EXPOSURE, 0.0)
+    asset_returns = simple_returns(result.prices.ffill()).iloc[1:].iloc[-settings.window :]
     asset_risk = risk_contributions(exposure, asset_returns.fillna(0.0), periods).rename(
         columns={"weight": "exposure"}
     )
@@ -349,7 +347,7 @@ def build_report(
         metrics_full=metrics_full,
         metrics_last_year=last_year_metrics(result),
         equity=equity,
-        drawdowns=equity.apply(_drawdown),
+        drawdowns=equity.apply(drawdown),
         rolling_ir=pd.DataFrame(
             {
                 name: rolling_information_ratio(

@@ -1,7 +1,6 @@
-"""Risk measures of a portfolio line: pure functions of returns and weights.
-
-Volatilities are annualized with ``sqrt(periods_per_year)``; CVaR is historical (the
-mean loss over the worst ``1 - level`` share of bars), a positive fraction.
+"""Risk of a portfolio line as the report shows it: frames built on the pure measures of
+:mod:`aisfolio.portfolio.measures` (one definition of volatility, CVaR and risk
+contributions for the report and the allocator).
 """
 
 from __future__ import annotations
@@ -9,34 +8,13 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from aisfolio.portfolio import measures
+
 __all__ = [
     "beta",
-    "historical_cvar",
     "risk_contributions",
     "rolling_information_ratio",
 ]
-
-
-def historical_cvar(returns: np.ndarray | pd.Series, level: float = 0.95) -> float:
-    """Expected shortfall: the mean loss over the worst ``1 - level`` share of returns.
-
-    Parameters
-    ----------
-    returns : array-like
-        Simple returns of one bar.
-    level : float, default 0.95
-        Confidence level; the tail holds ``ceil((1 - level) * N)`` returns (at least one).
-
-    Returns
-    -------
-    float
-        A loss as a positive fraction (negative when even the tail gains); NaN without data.
-    """
-    r = np.sort(np.asarray(returns, dtype=float)[np.isfinite(np.asarray(returns, dtype=float))])
-    if len(r) == 0:
-        return float("nan")
-    tail = max(1, int(np.ceil(round((1.0 - level) * len(r), 9))))  # 0.05 * 20 is 1.0000000000000009
-    return float(-r[:tail].mean())
 
 
 def beta(returns: pd.Series, target: pd.Series) -> float:
@@ -55,7 +33,10 @@ def risk_contributions(
     """Each stream's share of the portfolio's volatility (Euler allocation).
 
     ``contribution_i = w_i (Σ w)_i / sqrt(w' Σ w)``, annualized; contributions add up to
-    the portfolio's volatility and ``share`` to 1.
+    the portfolio's volatility and ``share``
+    (:func:`aisfolio.portfolio.measures.risk_contributions`) to 1. A stream held at zero
+    weight contributes nothing; a portfolio without volatility (nothing held) has zero
+    contributions and no shares (NaN).
 
     Parameters
     ----------
@@ -75,15 +56,14 @@ def risk_contributions(
     frame = returns[list(weights.index)].dropna()
     w = weights.to_numpy(dtype=float)
     cov = np.atleast_2d(np.cov(frame.to_numpy(), rowvar=False, ddof=1)) * periods_per_year
+    shares = measures.risk_contributions(w, cov)
     total = float(np.sqrt(max(w @ cov @ w, 0.0)))
-    marginal = cov @ w
-    contribution = w * marginal / total if total > 0 else np.full(len(w), np.nan)
     return pd.DataFrame(
         {
             "weight": w,
             "volatility": np.sqrt(np.diag(cov)),
-            "contribution": contribution,
-            "share": contribution / total if total > 0 else np.full(len(w), np.nan),
+            "contribution": np.nan_to_num(shares) * total,
+            "share": shares,
         },
         index=weights.index,
     )

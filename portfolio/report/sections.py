@@ -181,10 +181,12 @@ def _risk(report: Report) -> Section:
         "risk",
         "Risk",
         notes=[
-            f"Volatility annualized; CVaR: historical {level} expected shortfall of one bar; "
+            f"Volatility annualized; CVaR: the {level} expected shortfall of one bar's "
+            "return (Rockafellar-Uryasev, the measure the min_cvar allocator minimizes); "
             f"beta to {report.benchmark or 'no benchmark'}; 'recent' and the contributions "
             f"use the last {window} bars. Contributions: weight × (Σw) / √(w'Σw), annualized; "
-            "shares add up to 100%.",
+            "shares add up to 100% of a line that holds something (an exposure below "
+            "0.0001% of the portfolio counts as none; nothing held: no shares).",
         ],
         tables=[
             _table("Portfolio line and benchmark", report.line_risk),

@@ -9,6 +9,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from aisfolio.portfolio import metrics as m
+from aisfolio.portfolio.measures import traded_notional
 
 RISING = [100.0, 110.0, 99.0, 121.0]  # +10%, -10%, +22.2%
 FALLING = [100.0, 90.0, 95.0, 80.0]
@@ -72,7 +73,7 @@ def test_sharpe_sortino_calmar():
 
 def test_turnover_and_trades_from_positions():
     positions = [1.0, 1.0, -1.0, 0.0, 0.0, 1.0]
-    traded = m.traded_notional(positions)
+    traded = traded_notional(positions)
     np.testing.assert_array_equal(traded, [1, 0, 2, 1, 0, 1])
     assert m.number_of_trades(positions) == 4
     assert m.turnover(traded, 3) == pytest.approx(5 / 2)

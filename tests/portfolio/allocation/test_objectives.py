@@ -5,7 +5,8 @@ import pandas as pd
 import pytest
 from scipy.optimize import linprog
 
-from aisfolio.portfolio.allocation import Allocator, cvar, risk_contributions
+from aisfolio.portfolio.allocation import Allocator
+from aisfolio.portfolio.measures import cvar, risk_contributions
 from tests.portfolio.allocation.conftest import synthetic
 
 WIDE = {"lower": -10.0, "upper": 10.0}

@@ -4,11 +4,12 @@ import cvxpy as cp
 import numpy as np
 import pytest
 
-from aisfolio.portfolio.allocation import Allocator, RiskModel, cvar, screening
+from aisfolio.portfolio.allocation import Allocator, RiskModel, screening
 from aisfolio.portfolio.allocation import problem as problem_module
 from aisfolio.portfolio.allocation.constraints import BoundConstraints
 from aisfolio.portfolio.allocation.objectives import OBJECTIVES
 from aisfolio.portfolio.allocation.screening import screenable
+from aisfolio.portfolio.measures import cvar
 from tests.portfolio.allocation.conftest import synthetic
 
 N = 120  # streams: above screening.MIN_STREAMS

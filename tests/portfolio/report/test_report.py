@@ -97,6 +97,29 @@ def test_risk_contributions_add_up_and_the_benchmark_beta_is_one(run_result):
     assert report.correlation.shape == (len(streams), len(streams))
 
 
+def test_asset_risk_shares_follow_the_exposures_and_an_unheld_asset_has_none(run_result):
+    line = next(name for name in run_result.lines if name.startswith("SP500/"))
+    report = build_report(run_result, ReportSettings(line=line))
+    assets = report.asset_risk
+    assert (assets.loc[["WTI", HOSTILE], "exposure"] == 0).all()
+    assert (assets.loc[["WTI", HOSTILE], "contribution"] == 0).all()
+    if assets.loc["SP500", "exposure"] != 0:
+        assert assets["share"].sum() == pytest.approx(1.0)
+        assert assets.loc["SP500", "share"] == pytest.approx(1.0)
+    else:
+        assert assets["share"].isna().all()
+
+
+def test_a_numerical_zero_exposure_carries_no_risk_share(run_result, monkeypatch):
+    from aisfolio.portfolio.report import model
+
+    tiny = pd.Series({"SP500": 0.0, "WTI": 0.0, HOSTILE: 9e-9}, name="exposure")
+    monkeypatch.setattr(model, "asset_exposure", lambda result, streams: tiny)
+    assets = build_report(run_result).asset_risk
+    assert (assets["exposure"] == 0).all() and (assets["contribution"] == 0).all()
+    assert assets["share"].isna().all()  # not "100% of the risk" on 9e-9
+
+
 def test_rolling_ir_is_the_paper_ir_over_each_window(run_result):
     report = build_report(run_result, ReportSettings(window=60))
     line = run_result.lines[report.line]

@@ -8,13 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from aisfolio.portfolio.report.risk import beta, historical_cvar, risk_contributions
-
-
-def test_cvar_is_the_mean_of_the_worst_tail():
-    returns = np.arange(-10, 10) / 100  # 20 returns: the worst 5% is one, 10% is two
-    assert historical_cvar(returns, 0.95) == pytest.approx(0.10)
-    assert historical_cvar(returns, 0.90) == pytest.approx(0.095)
+from aisfolio.portfolio.report.risk import beta, risk_contributions
 
 
 def test_beta_of_a_scaled_series():
@@ -41,3 +35,13 @@ def test_contributions_add_up_to_the_volatility(weights, seed):
         assert table["contribution"].sum() == pytest.approx(volatility, rel=1e-9)
         assert table["share"].sum() == pytest.approx(1.0)
     np.testing.assert_allclose(table["volatility"], returns.std() * np.sqrt(252))
+
+
+def test_a_stream_at_zero_weight_carries_no_risk_and_nothing_held_has_no_shares():
+    rng = np.random.default_rng(1)
+    returns = pd.DataFrame(rng.normal(0, 0.01, (250, 3)), columns=list("abc"))
+    table = risk_contributions(pd.Series({"a": 0.6, "b": 0.0, "c": -0.4}), returns, 252)
+    assert table.loc["b", "contribution"] == 0 and table.loc["b", "share"] == 0
+    assert table["share"].sum() == pytest.approx(1.0)
+    empty = risk_contributions(pd.Series(0.0, index=list("abc")), returns, 252)
+    assert (empty["contribution"] == 0).all() and empty["share"].isna().all()
