@@ -9,7 +9,7 @@ __getattr__, __dir__, __all__ = lazy_loader.attach(
         "combination": ["Combination"],
         "dedup": ["DroppedPredictor", "deduplicate"],
         "folds": ["ChronologicalSplit"],
-        "groups": ["EnsembleGroup", "line_name"],
+        "groups": ["EnsembleGroup", "LineKind", "line_name"],
         "meta_features": ["META_FEATURES", "meta_features"],
         "meta_generator": ["StackedForecaster"],
         "online": ["OnlineCombiner"],

@@ -5,7 +5,7 @@ from __future__ import annotations
 import copy
 from collections.abc import Sequence
 
-from aisfolio.ensemble.groups import ALL_ASSETS, EnsembleGroup, check_rebalance, line_name
+from aisfolio.ensemble.groups import ALL_ASSETS, EnsembleGroup, LineKind, check_rebalance, line_name
 from aisfolio.ensemble.weights import TargetWeights
 
 __all__ = ["Combination"]
@@ -82,7 +82,7 @@ class Combination:
         return [
             EnsembleGroup(
                 name=line,
-                kind="combiner",
+                kind=LineKind.COMBINER,
                 asset=asset,
                 strategy=name,
                 members=lines,

@@ -12,19 +12,26 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from aisfolio.ensemble.groups import ALL_ASSETS, EnsembleGroup, check_rebalance, line_name
+from aisfolio.ensemble.groups import (
+    ALL_ASSETS,
+    EnsembleGroup,
+    LineKind,
+    check_rebalance,
+    line_name,
+    pair_name,
+)
 from aisfolio.ensemble.weights import EqualWeight, FixedWeights
 
 __all__ = ["ENSEMBLE_I", "ENSEMBLE_II", "HEDGE", "PaperEnsembles"]
 
-#: Strategy label of a type I ensemble line.
-ENSEMBLE_I = "ensemble_I"
+#: Strategy label of a type I ensemble line (and its kind).
+ENSEMBLE_I = str(LineKind.ENSEMBLE_I)
 
 #: Kind, and first part of the name, of a type II ensemble line ("ensemble_II/momentum").
-ENSEMBLE_II = "ensemble_II"
+ENSEMBLE_II = str(LineKind.ENSEMBLE_II)
 
 #: Kind, and first part of the name, of a hedge line ("hedge/SP500+WTI/momentum").
-HEDGE = "hedge"
+HEDGE = str(LineKind.HEDGE)
 
 
 class PaperEnsembles:
@@ -84,7 +91,7 @@ class PaperEnsembles:
         return [
             self._group(
                 name=line_name(asset, ENSEMBLE_I),
-                kind="ensemble_I",
+                kind=LineKind.ENSEMBLE_I,
                 asset=asset,
                 strategy=ENSEMBLE_I,
                 members=tuple(line_name(asset, s) for s in members),
@@ -99,8 +106,8 @@ class PaperEnsembles:
             return []
         return [
             self._group(
-                name=f"{ENSEMBLE_II}/{strategy}",
-                kind=ENSEMBLE_II,
+                name=line_name(ENSEMBLE_II, strategy),
+                kind=LineKind.ENSEMBLE_II,
                 asset=ALL_ASSETS,
                 strategy=strategy,
                 members=tuple(line_name(asset, strategy) for asset in assets),
@@ -128,9 +135,9 @@ class PaperEnsembles:
         targets = FixedWeights([self.hedge_weight, 1.0 - self.hedge_weight])
         return [
             self._group(
-                name=f"{HEDGE}/{base}+{partner}/{strategy}",
-                kind=HEDGE,
-                asset=f"{base}+{partner}",
+                name=line_name(HEDGE, pair_name(base, partner), strategy),
+                kind=LineKind.HEDGE,
+                asset=pair_name(base, partner),
                 strategy=strategy,
                 members=(line_name(base, strategy), line_name(partner, strategy)),
                 targets=targets,

@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 
 from aisfolio.ensemble.combination import Combination
-from aisfolio.ensemble.groups import ALL_ASSETS, EnsembleGroup, line_name
+from aisfolio.ensemble.groups import ALL_ASSETS, EnsembleGroup, LineKind, line_name
 from aisfolio.ensemble.paper import ENSEMBLE_I, ENSEMBLE_II, HEDGE, PaperEnsembles
 from aisfolio.portfolio.allocation.plan import Allocation
 from aisfolio.portfolio.backtest import backtest_positions
@@ -242,7 +242,7 @@ class Pipeline:
             )
             positions = outcome.positions.to_numpy()
             lines[line_name(asset, label)] = Line(
-                kind="AIS",
+                kind=LineKind.AIS,
                 asset=asset,
                 strategy=label,
                 equity=outcome.equity,

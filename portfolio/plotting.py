@@ -9,6 +9,7 @@ import matplotlib
 matplotlib.use("Agg")  # files only: no display on servers and CI
 import matplotlib.pyplot as plt
 
+from aisfolio.ensemble.groups import LineKind, group_prefix
 from aisfolio.portfolio.results import RunResult
 
 __all__ = ["plot_equity"]
@@ -28,12 +29,14 @@ def plot_equity(result: RunResult, path: Path) -> None:
     metrics = result.metrics
     panels: list[tuple[str, list[str]]] = []
     for asset in result.prices.columns:
-        own = metrics[(metrics["asset"] == asset) & metrics["kind"].isin(["AIS", "ensemble_I"])]
+        own = metrics[
+            (metrics["asset"] == asset) & metrics["kind"].isin([LineKind.AIS, LineKind.ENSEMBLE_I])
+        ]
         panels.append((str(asset), list(own.index)))
     for kind, title in (
-        ("ensemble_II", "Ensembles type II"),
-        ("hedge", "Hedges (50/50)"),
-        ("allocation", "Allocations"),
+        (LineKind.ENSEMBLE_II, "Ensembles type II"),
+        (LineKind.HEDGE, "Hedges (50/50)"),
+        (LineKind.ALLOCATION, "Allocations"),
     ):
         names = list(metrics.index[metrics["kind"] == kind])
         if names:
@@ -44,7 +47,7 @@ def plot_equity(result: RunResult, path: Path) -> None:
     for axis, (title, names) in zip(axes.flat, panels, strict=False):
         for name in names:
             line = result.lines[name].equity
-            label = name if title == "Allocations" else name.split("/", 1)[-1]
+            label = name if title == "Allocations" else group_prefix(name)[1]
             axis.plot(line.index, line.to_numpy(), linewidth=0.9, label=label)
         axis.set_title(title)
         axis.set_yscale("log")

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 import pandas as pd
 
+from aisfolio.ensemble.groups import LineKind
 from aisfolio.portfolio.allocation.exposure import net_exposure
 from aisfolio.portfolio.events import FAILURE_COLUMNS, FAILURE_LOG_COLUMNS, empty_events
 from aisfolio.portfolio.metrics import summarize
@@ -30,8 +31,8 @@ class Line:
 
     Attributes
     ----------
-    kind : str
-        ``"AIS"``, ``"ensemble_I"``, ``"ensemble_II"`` or ``"hedge"``.
+    kind : LineKind
+        What the line is (an AIS, an ensemble, a hedge, a combiner, an allocation).
     asset, strategy : str
         What it covers.
     equity : Series
@@ -157,7 +158,7 @@ class RunResult:
             rows.append(
                 {
                     "line": name,
-                    "kind": line.kind,
+                    "kind": str(line.kind),
                     "asset": line.asset,
                     "strategy": line.strategy,
                     "start": line.equity.index[0],
@@ -170,7 +171,9 @@ class RunResult:
         equity = union_equity({name: line.equity for name, line in lines.items()})
         positions = frame("positions")
         allocations = dict(allocations or {})
-        ais = {n: (line.asset, line.strategy) for n, line in lines.items() if line.kind == "AIS"}
+        ais = {
+            n: (line.asset, line.strategy) for n, line in lines.items() if line.kind == LineKind.AIS
+        }
         calendars = {n: line.equity.index for n, line in lines.items()}
         exposures = {
             name: net_exposure(name, weights, ais, positions, calendars) for name in allocations

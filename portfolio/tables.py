@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import pandas as pd
 
+from aisfolio.ensemble.groups import LineKind, group_prefix
+
 __all__ = [
     "PAPER_COLUMNS",
     "SIGNIFICANCE_IN_TABLES",
@@ -22,10 +24,18 @@ SIGNIFICANCE_IN_TABLES = ("SPA p", "beats benchmark", "in MCS")
 
 #: Table name -> (kinds of lines, index columns, file stem).
 TABLES = {
-    "ais": (("AIS",), ["asset", "strategy"], "table2_ais"),
-    "ensembles": (("ensemble_I", "ensemble_II"), ["kind", "asset", "strategy"], "table3_ensembles"),
-    "hedges": (("hedge",), ["strategy", "asset"], "table5_hedges"),
-    "allocations": (("hedge", "allocation"), ["strategy", "asset", "method"], "allocations"),
+    "ais": ((LineKind.AIS,), ["asset", "strategy"], "table2_ais"),
+    "ensembles": (
+        (LineKind.ENSEMBLE_I, LineKind.ENSEMBLE_II),
+        ["kind", "asset", "strategy"],
+        "table3_ensembles",
+    ),
+    "hedges": ((LineKind.HEDGE,), ["strategy", "asset"], "table5_hedges"),
+    "allocations": (
+        (LineKind.HEDGE, LineKind.ALLOCATION),
+        ["strategy", "asset", "method"],
+        "allocations",
+    ),
 }
 
 _PERCENT = ("aRC", "aSD", "MD")
@@ -83,7 +93,7 @@ def allocation_table(metrics: pd.DataFrame, decisions: dict[str, pd.DataFrame]) 
     order: list[str] = []
     for strategy, asset in dict.fromkeys(zip(chosen["strategy"], chosen["asset"], strict=True)):
         same = (metrics["strategy"] == strategy) & (metrics["asset"] == asset)
-        order += list(metrics.index[same & (metrics["kind"] == "hedge")])
+        order += list(metrics.index[same & (metrics["kind"] == LineKind.HEDGE)])
         order += list(chosen.index[(chosen["strategy"] == strategy) & (chosen["asset"] == asset)])
     rows = metrics.loc[order]
     table = rows[_columns(metrics)].copy()
@@ -92,7 +102,7 @@ def allocation_table(metrics: pd.DataFrame, decisions: dict[str, pd.DataFrame]) 
         int(decisions[n]["failed"].sum()) if n in decisions else None for n in rows.index
     ]
     table.index = pd.MultiIndex.from_arrays(
-        [rows["strategy"], rows["asset"], [str(n).split("/")[0] for n in rows.index]],
+        [rows["strategy"], rows["asset"], [group_prefix(str(n))[0] for n in rows.index]],
         names=["strategy", "asset", "method"],
     )
     return table

@@ -15,6 +15,8 @@ from typing import Protocol
 
 import pandas as pd
 
+from aisfolio.ensemble.groups import ALL_ASSETS, LineKind, line_name
+from aisfolio.ensemble.paper import ENSEMBLE_I
 from aisfolio.portfolio.errors import ConfigError
 from aisfolio.portfolio.results import RunResult
 
@@ -75,12 +77,12 @@ def default_line(result: RunResult | pd.DataFrame) -> str:
     """
     metrics = result.metrics if isinstance(result, RunResult) else result
     preferences = [
-        metrics["kind"] == "allocation",
-        (metrics["kind"] == "hedge") & (metrics["strategy"] == "ensemble_I"),
-        (metrics["kind"] == "combiner") & (metrics["asset"] == "all"),
-        metrics["kind"] == "ensemble_II",
-        metrics["kind"] == "ensemble_I",
-        metrics["kind"] == "hedge",
+        metrics["kind"] == LineKind.ALLOCATION,
+        (metrics["kind"] == LineKind.HEDGE) & (metrics["strategy"] == ENSEMBLE_I),
+        (metrics["kind"] == LineKind.COMBINER) & (metrics["asset"] == ALL_ASSETS),
+        metrics["kind"] == LineKind.ENSEMBLE_II,
+        metrics["kind"] == LineKind.ENSEMBLE_I,
+        metrics["kind"] == LineKind.HEDGE,
     ]
     for mask in preferences:
         if mask.any():
@@ -92,14 +94,14 @@ def default_benchmark(result: RunResult, line: str, label: str = "buy_and_hold")
     """Buy-and-hold of the line's first asset (the hedged asset), if the run has it."""
     asset = result.metrics.loc[line, "asset"]
     first = str(asset).split("+")[0] if asset != "all" else str(result.prices.columns[0])
-    name = f"{first}/{label}"
+    name = line_name(first, label)
     return name if name in result.lines and name != line else None
 
 
 def _current_positions(result: RunResult) -> Mapping[str, float]:
     """Each AIS line's last decided position (its asset's last trading day)."""
     last = result.positions.ffill().iloc[-1]
-    return {f"{asset}/{strategy}": float(value) for (asset, strategy), value in last.items()}
+    return {line_name(asset, strategy): float(value) for (asset, strategy), value in last.items()}
 
 
 def asset_exposure(result: RunResult, streams: pd.Series) -> pd.Series:

@@ -25,6 +25,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from aisfolio.ensemble.groups import LineKind, line_name
 from aisfolio.portfolio.errors import ConfigError
 from aisfolio.portfolio.significance import (
     model_confidence_set,
@@ -96,13 +97,13 @@ def _groups(
     groups: dict[str, tuple[str, list[str]]] = {}
     untested: dict[str, list[str]] = {}
     for line, row in metrics.iterrows():
-        if row["strategy"] == benchmark and row["kind"] == "AIS":
+        if row["strategy"] == benchmark and row["kind"] == LineKind.AIS:
             continue
-        if row["kind"] in ("AIS", "ensemble_I"):
+        if row["kind"] in (LineKind.AIS, LineKind.ENSEMBLE_I):
             name = first = str(row["asset"])
         else:
             name, first = str(row["kind"]), first_of_kind[row["kind"]]
-        reference = f"{first}/{benchmark}"
+        reference = line_name(first, benchmark)
         if reference not in metrics.index:
             untested.setdefault(reference, []).append(str(line))
             continue

@@ -6,7 +6,14 @@ import copy
 import dataclasses
 from collections.abc import Sequence
 
-from aisfolio.ensemble.groups import ALL_ASSETS, EnsembleGroup, check_rebalance, line_name
+from aisfolio.ensemble.groups import (
+    ALL_ASSETS,
+    EnsembleGroup,
+    LineKind,
+    check_rebalance,
+    line_name,
+    pair_name,
+)
 from aisfolio.portfolio.allocation.allocator import Allocator
 
 __all__ = ["SCOPES", "Allocation"]
@@ -100,7 +107,7 @@ class Allocation:
         if self.scope == "portfolio":
             members = tuple(line_name(a, label) for a in assets for label in self.lines)
             strategy = "+".join(self.lines)
-            line = f"{name}/{ALL_ASSETS}/{strategy}"
+            line = line_name(name, ALL_ASSETS, strategy)
             return [self._group(line, ALL_ASSETS, strategy, members, {})]
         if len(assets) < 2:
             return []
@@ -109,7 +116,7 @@ class Allocation:
             raise ValueError(f"hedge_base '{base}' is not an asset; assets are {list(assets)}")
         return [
             self._group(
-                f"{name}/{base}+{partner}/{label}",
+                line_name(name, pair_name(base, partner), label),
                 f"{base}+{partner}",
                 label,
                 (line_name(base, label), line_name(partner, label)),
@@ -130,7 +137,7 @@ class Allocation:
     ) -> EnsembleGroup:
         return EnsembleGroup(
             name=name,
-            kind="allocation",
+            kind=LineKind.ALLOCATION,
             asset=asset,
             strategy=strategy,
             members=members,

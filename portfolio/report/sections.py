@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
+from aisfolio.ensemble.groups import LineKind
 from aisfolio.ensemble.meta_generator import stopped_fits
 from aisfolio.portfolio.report.formatting import format_frame, percent
 from aisfolio.portfolio.report.model import Report
@@ -60,9 +61,9 @@ def _performance(report: Report) -> Section:
     summary = summary.drop(columns=["kind", "asset", "strategy"]).reindex(focus, level=0)
     tables = [_table("Portfolio line and benchmark", summary)]
     for kinds, title in (
-        (("AIS",), "AIS"),
-        (("ensemble_I", "ensemble_II", "combiner"), "Ensembles and combiners"),
-        (("hedge",), "Hedges"),
+        ((LineKind.AIS,), "AIS"),
+        ((LineKind.ENSEMBLE_I, LineKind.ENSEMBLE_II, LineKind.COMBINER), "Ensembles and combiners"),
+        ((LineKind.HEDGE,), "Hedges"),
     ):
         rows = full["kind"].isin(kinds)
         if rows.any():
