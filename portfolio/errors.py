@@ -95,6 +95,24 @@ class ConfigError(AisfolioError, ValueError):
         self.key = key
         super().__init__(f"config key '{key}': {problem}" if key else problem)
 
+    def under(self, prefix: str) -> ConfigError:
+        """This error with its key placed under ``prefix``.
+
+        A class names the key of its own parameter (``"lookback"``); whoever built it
+        from a config node puts that node's path in front
+        (``"allocator.min_variance.allocator.lookback"``).
+
+        Parameters
+        ----------
+        prefix : str
+            The dotted path of the node that built the class.
+
+        Returns
+        -------
+        ConfigError
+        """
+        return ConfigError(self.problem, key=f"{prefix}.{self.key}" if self.key else prefix)
+
 
 class OutputError(AisfolioError, OSError):
     """A folder a run cannot write into without touching what it already holds.

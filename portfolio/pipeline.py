@@ -70,30 +70,24 @@ class BacktestSettings:
     align: str = "common"
 
     def __post_init__(self) -> None:
-        check_cost_rate(self.cost_rate, "backtest.cost_rate")
+        check_cost_rate(self.cost_rate, "cost_rate")
         if self.periods_per_year is not None and not self.periods_per_year > 0:
-            raise ConfigError(
-                f"must be > 0, got {self.periods_per_year}", key="backtest.periods_per_year"
-            )
+            raise ConfigError(f"must be > 0, got {self.periods_per_year}", key="periods_per_year")
         if self.align not in ALIGNMENTS:
-            raise ConfigError(
-                f"'{self.align}' is not one of {', '.join(ALIGNMENTS)}", key="backtest.align"
-            )
+            raise ConfigError(f"'{self.align}' is not one of {', '.join(ALIGNMENTS)}", key="align")
         for key in ("start", "end"):
             value = getattr(self, key)
             if value is not None:
                 try:
                     pd.Timestamp(value)
                 except ValueError:
-                    raise ConfigError(f"'{value}' is not a date", key=f"backtest.{key}") from None
+                    raise ConfigError(f"'{value}' is not a date", key=key) from None
         if (
             self.start is not None
             and self.end is not None
             and pd.Timestamp(self.start) >= pd.Timestamp(self.end)
         ):
-            raise ConfigError(
-                f"{self.start} is not before backtest.end {self.end}", key="backtest.start"
-            )
+            raise ConfigError(f"{self.start} is not before end {self.end}", key="start")
 
 
 class Pipeline:
@@ -280,7 +274,10 @@ class Pipeline:
                 raise ConfigError(str(error), key=f"allocator.{label}") from None
             for group in groups:
                 log.info("allocating %s", group.name)
-                weights[group.name] = self._evaluate(group, lines)
+                try:
+                    weights[group.name] = self._evaluate(group, lines)
+                except ConfigError as error:  # the allocator names its own parameter
+                    raise error.under(f"allocator.{label}.allocator") from None
                 decisions[group.name] = group.targets.report()  # type: ignore[attr-defined]
         return decisions
 

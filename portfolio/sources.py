@@ -110,7 +110,7 @@ class PriceSource:
         if self.path is not None:
             return str(self.path)
         if self.dataset is None:
-            raise ConfigError("set data.dataset or data.path", key="data.dataset")
+            raise ConfigError("set dataset or path", key="dataset")
         return f"{self.dataset} (embedded)"
 
     def load(self) -> pd.DataFrame:
@@ -127,7 +127,7 @@ class PriceSource:
         Raises
         ------
         ConfigError
-            For an invalid argument, naming the key ``data.<argument>``.
+            For an invalid argument, naming it (the CLI reports it under ``data.``).
         DataError
             For a bad file or data set, an unknown asset in ``assets``, an empty window or
             an asset with fewer than ``min_observations`` prices in the window.
@@ -153,7 +153,7 @@ class PriceSource:
             raise ConfigError(
                 f"names {_listing(unknown)}, not an asset of {source}; assets: "
                 f"{_listing(prices.columns)}",
-                key="data.allow_non_positive",
+                key="allow_non_positive",
             )
         if options["assets"] is not None:
             missing = [name for name in options["assets"] if name not in prices.columns]
@@ -189,30 +189,28 @@ class PriceSource:
         if self.path is None and self.dataset not in list_datasets():
             raise ConfigError(
                 f"unknown data set {self.dataset!r}; available: {_listing(list_datasets())}",
-                key="data.dataset",
+                key="dataset",
             )
         if self.layout not in LAYOUTS:
             raise ConfigError(
-                f"must be one of {_listing(LAYOUTS)}, got {self.layout!r}", key="data.layout"
+                f"must be one of {_listing(LAYOUTS)}, got {self.layout!r}", key="layout"
             )
         for name in ("date_column", "asset_column", "price_column"):
             value = getattr(self, name)
             if not isinstance(value, str) or not value.strip():
-                raise ConfigError(f"must be a column name, got {value!r}", key=f"data.{name}")
+                raise ConfigError(f"must be a column name, got {value!r}", key=f"{name}")
         if self.date_format is not None and not isinstance(self.date_format, str):
             raise ConfigError(
                 f"must be a strftime format string, got {self.date_format!r}",
-                key="data.date_format",
+                key="date_format",
             )
         minimum = self.min_observations
         if isinstance(minimum, bool) or not isinstance(minimum, Integral) or minimum < 2:
-            raise ConfigError(
-                f"must be an integer >= 2, got {minimum!r}", key="data.min_observations"
-            )
+            raise ConfigError(f"must be an integer >= 2, got {minimum!r}", key="min_observations")
         start = _timestamp(self.start, "start")
         end = _timestamp(self.end, "end")
         if start is not None and end is not None and start > end:
-            raise ConfigError(f"start {self.start!s} is after end {self.end!s}", key="data.start")
+            raise ConfigError(f"start {self.start!s} is after end {self.end!s}", key="start")
         return {
             "columns": _mapping(self.columns),
             "assets": _names(self.assets, "assets", allow_empty=False),
@@ -228,15 +226,15 @@ def _timestamp(value: object, name: str) -> pd.Timestamp | None:
     if value is None:
         return None
     if not isinstance(value, str | dt.date | pd.Timestamp):
-        raise ConfigError(f"must be a date such as '2010-01-31', got {value!r}", key=f"data.{name}")
+        raise ConfigError(f"must be a date such as '2010-01-31', got {value!r}", key=f"{name}")
     try:
         stamp = pd.Timestamp(value)
     except (ValueError, TypeError) as exc:
         raise ConfigError(
-            f"cannot parse {value!r} as a date (use e.g. '2010-01-31')", key=f"data.{name}"
+            f"cannot parse {value!r} as a date (use e.g. '2010-01-31')", key=f"{name}"
         ) from exc
     if stamp is pd.NaT:
-        raise ConfigError(f"cannot parse {value!r} as a date", key=f"data.{name}")
+        raise ConfigError(f"cannot parse {value!r} as a date", key=f"{name}")
     if stamp.tzinfo is not None:
         stamp = stamp.tz_localize(None)  # its own wall-clock date, as for the files
     return stamp
@@ -249,10 +247,10 @@ def _mapping(columns: object) -> dict[str, str] | None:
         isinstance(k, str) and isinstance(v, str) for k, v in columns.items()
     ):
         raise ConfigError(
-            f"must map source column names to asset names, got {columns!r}", key="data.columns"
+            f"must map source column names to asset names, got {columns!r}", key="columns"
         )
     if not columns:
-        raise ConfigError("is empty; leave it unset to use every column", key="data.columns")
+        raise ConfigError("is empty; leave it unset to use every column", key="columns")
     return dict(columns)
 
 
@@ -264,13 +262,13 @@ def _names(values: object, name: str, *, allow_empty: bool = True) -> list[str] 
         or not isinstance(values, Sequence)
         or not all(isinstance(v, str) for v in values)
     ):
-        raise ConfigError(f"must be a list of asset names, got {values!r}", key=f"data.{name}")
+        raise ConfigError(f"must be a list of asset names, got {values!r}", key=f"{name}")
     names = list(values)
     if not names and not allow_empty:
-        raise ConfigError("is empty; leave it unset to keep every asset", key=f"data.{name}")
+        raise ConfigError("is empty; leave it unset to keep every asset", key=f"{name}")
     twice = sorted({v for v in names if names.count(v) > 1})
     if twice:
-        raise ConfigError(f"lists {_listing(twice)} more than once", key=f"data.{name}")
+        raise ConfigError(f"lists {_listing(twice)} more than once", key=f"{name}")
     return names
 
 
@@ -288,7 +286,7 @@ def _rename(prices: pd.DataFrame, columns: dict[str, str] | None, source: str) -
             )
     targets = list(columns.values())
     if len(set(targets)) != len(targets):
-        raise ConfigError("maps two columns to the same asset name", key="data.columns")
+        raise ConfigError("maps two columns to the same asset name", key="columns")
     selected = prices[list(columns)]
     return selected.set_axis(targets, axis=1).loc[selected.notna().any(axis=1)]
 

@@ -255,7 +255,7 @@ def validate_prices(
       their times.
     """
     if layout not in LAYOUTS:
-        raise ConfigError(f"layout must be 'wide' or 'long', got {layout!r}", key="data.layout")
+        raise ConfigError(f"layout must be 'wide' or 'long', got {layout!r}", key="layout")
     if row_number is None:
         offset = 2 if row_kind == "line" else 1
         row_number = lambda position: position + offset  # noqa: E731
@@ -311,7 +311,7 @@ def _wide(
                 )
             if name == date_name:
                 raise ConfigError(
-                    f"columns maps the date column {name!r} to an asset", key="data.columns"
+                    f"columns maps the date column {name!r} to an asset", key="columns"
                 )
         sources, assets = list(mapping), list(mapping.values())
     if not sources:
@@ -702,18 +702,18 @@ def _check_mapping(columns: Mapping[str, str] | None) -> dict[str, str] | None:
     if not isinstance(columns, Mapping):
         raise ConfigError(
             f"must map source column names to asset names, got {type(columns).__name__}",
-            key="data.columns",
+            key="columns",
         )
     mapping = {str(k).strip(): str(v).strip() for k, v in columns.items()}
     if not mapping:
-        raise ConfigError("is empty; leave it unset to use every column", key="data.columns")
+        raise ConfigError("is empty; leave it unset to use every column", key="columns")
     seen: dict[str, str] = {}
     for source, asset in mapping.items():
         if not asset:
-            raise ConfigError(f"maps {source!r} to an empty asset name", key="data.columns")
+            raise ConfigError(f"maps {source!r} to an empty asset name", key="columns")
         if asset in seen:
             raise ConfigError(
-                f"maps both {seen[asset]!r} and {source!r} to asset {asset!r}", key="data.columns"
+                f"maps both {seen[asset]!r} and {source!r} to asset {asset!r}", key="columns"
             )
         seen[asset] = source
     return mapping

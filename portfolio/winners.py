@@ -74,12 +74,12 @@ class SignificanceSettings:
 
     def __post_init__(self) -> None:
         if self.reps < 10:
-            raise ConfigError(f"must be >= 10, got {self.reps}", key="significance.reps")
+            raise ConfigError(f"must be >= 10, got {self.reps}", key="reps")
         for key, value in (("size", self.size), ("mcs_size", self.mcs_size)):
             if not 0.0 < value < 1.0:
-                raise ConfigError(f"must be in (0, 1), got {value}", key=f"significance.{key}")
+                raise ConfigError(f"must be in (0, 1), got {value}", key=f"{key}")
         if self.block_size is not None and self.block_size < 1:
-            raise ConfigError(f"must be >= 1, got {self.block_size}", key="significance.block_size")
+            raise ConfigError(f"must be >= 1, got {self.block_size}", key="block_size")
 
 
 def _groups(

@@ -86,8 +86,11 @@ def _hydra_app(config: DictConfig) -> float | None:
         if mode not in MODES:
             raise ConfigError(f"'{mode}' is not one of {', '.join(MODES)}", key="mode")
         parts = build(config)
-        log.info("loading prices: %s", parts.source.describe())
-        prices = parts.source.load()
+        try:
+            log.info("loading prices: %s", parts.source.describe())
+            prices = parts.source.load()
+        except ConfigError as error:  # the source names its own argument
+            raise error.under("data") from None
         try:
             if mode == "rebalance":
                 result, orders = rebalance_orders(parts.pipeline, prices, parts.rebalance)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -21,6 +22,9 @@ from aisfolio.portfolio.sources import PriceSource
 from aisfolio.strategies.execution import default_cache_dir
 
 __all__ = ["Components", "build", "cache_directory", "load_config", "pipeline_from_config"]
+
+#: Where Hydra's InstantiationException names the node whose target failed.
+_FULL_KEY = re.compile(r"^full_key: (\S+)$", re.MULTILINE)
 
 # The folder a run or sweep starts from, resolved once per config (cached like Hydra's
 # `now`, and the cache travels with the jobs of a sweep to their workers).
@@ -117,14 +121,23 @@ def build(config: DictConfig) -> Components:
 
 
 def _instantiate(node: DictConfig, key: str) -> object:
-    """Build one config node, reporting a constructor's complaint under ``key``."""
+    """Build one config node, reporting a constructor's complaint under its key.
+
+    A class names the key of its own parameter in a :class:`ConfigError`; the error
+    is reported under the full key of the node that built it (Hydra's ``full_key``,
+    which reaches nested nodes: ``allocator.min_variance.allocator``), else ``key``.
+    """
     try:
         return instantiate(node, _convert_="all")
     except InstantiationException as error:
         cause = error.__cause__ if error.__cause__ is not None else error
+        found = _FULL_KEY.search(str(error))
+        where = found.group(1) if found else key
+        if isinstance(cause, ConfigError):
+            raise cause.under(where) from None
         if isinstance(cause, AisfolioError):
             raise cause from None
-        raise ConfigError(str(cause), key=key) from None
+        raise ConfigError(str(cause), key=where) from None
 
 
 def cache_directory(execution: DictConfig) -> Path:

@@ -49,16 +49,16 @@ class RebalanceSettings:
 
     def __post_init__(self) -> None:
         if not self.min_trade >= 0:
-            raise ConfigError(f"must be >= 0, got {self.min_trade}", key="rebalance.min_trade")
+            raise ConfigError(f"must be >= 0, got {self.min_trade}", key="min_trade")
         if self.cost_rate is not None:
-            check_cost_rate(self.cost_rate, "rebalance.cost_rate")
+            check_cost_rate(self.cost_rate, "cost_rate")
         if self.capital is not None and not self.capital > 0:
-            raise ConfigError(f"must be > 0, got {self.capital}", key="rebalance.capital")
+            raise ConfigError(f"must be > 0, got {self.capital}", key="capital")
         if self.as_of is not None:
             try:
                 pd.Timestamp(self.as_of)
             except ValueError:
-                raise ConfigError(f"'{self.as_of}' is not a date", key="rebalance.as_of") from None
+                raise ConfigError(f"'{self.as_of}' is not a date", key="as_of") from None
 
 
 def rebalance_orders(

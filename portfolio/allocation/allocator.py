@@ -178,50 +178,44 @@ class Allocator:
         if objective not in OBJECTIVES:
             raise ConfigError(
                 f"unknown objective '{objective}'; choose one of {', '.join(OBJECTIVES)}",
-                key="allocator.objective",
+                key="objective",
             )
         try:
             self.risk_model = RiskModel(risk, halflife)
         except ValueError as error:
-            raise ConfigError(str(error), key="allocator.risk") from None
+            raise ConfigError(str(error), key="risk") from None
         if not (isinstance(lookback, int) and lookback >= 2):
-            raise ConfigError(
-                f"must be an integer >= 2, got {lookback!r}", key="allocator.lookback"
-            )
+            raise ConfigError(f"must be an integer >= 2, got {lookback!r}", key="lookback")
         if not 2 <= min_observations <= lookback:
             raise ConfigError(
-                f"must be within [2, allocator.lookback = {lookback}], got {min_observations}",
-                key="allocator.min_observations",
+                f"must be within [2, lookback = {lookback}], got {min_observations}",
+                key="min_observations",
             )
         if not 0 < cvar_level < 1:
-            raise ConfigError(
-                f"must be within (0, 1), got {cvar_level}", key="allocator.cvar_level"
-            )
+            raise ConfigError(f"must be within (0, 1), got {cvar_level}", key="cvar_level")
         if not risk_aversion > 0:
-            raise ConfigError(f"must be > 0, got {risk_aversion}", key="allocator.risk_aversion")
+            raise ConfigError(f"must be > 0, got {risk_aversion}", key="risk_aversion")
         spec = OBJECTIVES[objective]
         if spec.homogeneous:
             clashes = []
             if budget != 1.0:
-                clashes.append(f"allocator.budget = {budget} (must be 1)")
+                clashes.append(f"budget = {budget} (must be 1)")
             if lower < 0:
-                clashes.append(f"allocator.lower = {lower} (must be >= 0)")
+                clashes.append(f"lower = {lower} (must be >= 0)")
             if leverage is not None:
-                clashes.append("allocator.leverage (must be null)")
+                clashes.append("leverage (must be null)")
             if cost_rate > 0:
-                clashes.append("allocator.cost_rate (must be 0; use a turnover limit)")
+                clashes.append("cost_rate (must be 0; use a turnover limit)")
             if clashes:
                 raise ConfigError(
                     f"{objective} is long-only and fully invested; it clashes with "
                     + ", ".join(clashes),
-                    key="allocator.objective",
+                    key="objective",
                 )
         if objective == "risk_budgeting" and not risk_budgets:
-            raise ConfigError("risk_budgeting needs risk budgets", key="allocator.risk_budgets")
+            raise ConfigError("risk_budgeting needs risk budgets", key="risk_budgets")
         if objective == "min_tracking_error" and benchmark is None:
-            raise ConfigError(
-                "min_tracking_error needs a benchmark stream", key="allocator.benchmark"
-            )
+            raise ConfigError("min_tracking_error needs a benchmark stream", key="benchmark")
         self.objective = objective
         self.risk = risk
         self.lookback = lookback
@@ -250,7 +244,7 @@ class Allocator:
         try:
             solver_chain(spec.cone, self.solvers)
         except ValueError as error:
-            raise ConfigError(str(error), key="allocator.solvers") from None
+            raise ConfigError(str(error), key="solvers") from None
         self.history_: list[Fit] = []
         self._names: list[str] | None = None
         self._columns: pd.Index | None = None
@@ -423,7 +417,7 @@ class Allocator:
             if hits.size != 1:
                 raise ConfigError(
                     f"'{self.benchmark}' must match exactly one stream; streams are {names}",
-                    key="allocator.benchmark",
+                    key="benchmark",
                 )
             self._benchmark = int(hits[0])
         self._names = names
@@ -445,12 +439,12 @@ class Allocator:
                 raise ConfigError(
                     f"pattern '{pattern}' must match a stream and have a budget > 0 "
                     f"(got {value}); streams are {names}",
-                    key=f"allocator.risk_budgets.{pattern}",
+                    key=f"risk_budgets.{pattern}",
                 )
             budgets[hits] = float(value)
         if (budgets <= 0).any():
             missing = [names[i] for i in np.flatnonzero(budgets <= 0)]
-            raise ConfigError(f"no budget for {missing}", key="allocator.risk_budgets")
+            raise ConfigError(f"no budget for {missing}", key="risk_budgets")
         return budgets / budgets.sum()
 
     def _problem(self, objective: Objective) -> CompiledProblem:
@@ -548,13 +542,13 @@ class Allocator:
         highest = _extreme(beta, r.lower, r.upper, c.budget, ascending=False)
         if c.beta_upper is not None and lowest > c.beta_upper + 1e-9:
             return (
-                f"allocator.beta_upper {c.beta_upper} is below the lowest beta reachable "
-                f"within allocator.lower/upper/bounds and allocator.budget ({lowest:.4g})"
+                f"beta_upper {c.beta_upper} is below the lowest beta reachable "
+                f"within lower/upper/bounds and budget ({lowest:.4g})"
             )
         if c.beta_lower is not None and highest < c.beta_lower - 1e-9:
             return (
-                f"allocator.beta_lower {c.beta_lower} is above the highest beta reachable "
-                f"within allocator.lower/upper/bounds and allocator.budget ({highest:.4g})"
+                f"beta_lower {c.beta_lower} is above the highest beta reachable "
+                f"within lower/upper/bounds and budget ({highest:.4g})"
             )
         return ""
 

@@ -66,17 +66,17 @@ class BoundConstraints:
 
     def __post_init__(self) -> None:
         def bad(key: str, problem: str) -> ConfigError:
-            return ConfigError(problem, key=f"allocator.{key}")
+            return ConfigError(problem, key=f"{key}")
 
         if self.lower > self.upper:
-            raise bad("lower", f"lower bound {self.lower} is above allocator.upper {self.upper}")
+            raise bad("lower", f"lower bound {self.lower} is above upper {self.upper}")
         if self.leverage is not None:
             if not self.leverage > 0:
                 raise bad("leverage", f"must be > 0, got {self.leverage}")
             if self.budget is not None and abs(self.budget) > self.leverage + 1e-12:
                 raise bad(
                     "leverage",
-                    f"leverage {self.leverage} is below |allocator.budget| = {abs(self.budget)}",
+                    f"leverage {self.leverage} is below |budget| = {abs(self.budget)}",
                 )
         if self.turnover is not None and not self.turnover >= 0:
             raise bad("turnover", f"must be >= 0, got {self.turnover}")
@@ -104,9 +104,7 @@ class BoundConstraints:
             and self.beta_upper is not None
             and self.beta_lower > self.beta_upper
         ):
-            raise bad(
-                "beta_lower", f"{self.beta_lower} is above allocator.beta_upper {self.beta_upper}"
-            )
+            raise bad("beta_lower", f"{self.beta_lower} is above beta_upper {self.beta_upper}")
         if self.min_hedge_weight > 0 and not self.hedge_streams:
             raise bad("hedge_streams", "min_hedge_weight > 0 needs hedge streams (patterns)")
 
@@ -152,25 +150,25 @@ class BoundConstraints:
             if hits.size == 0:
                 raise ConfigError(
                     f"pattern '{pattern}' matches no stream; streams are {names}",
-                    key=f"allocator.bounds.{pattern}",
+                    key=f"bounds.{pattern}",
                 )
             lower[hits], upper[hits] = float(lo), float(hi)
         groups = []
         for group in self.group_bounds():
             hits = match_streams(names, group.members)
-            key = f"allocator.groups.{group.name}"
+            key = f"groups.{group.name}"
             if hits.size == 0:
                 raise ConfigError(f"members {list(group.members)} match no stream", key=key)
             if group.lower > upper[hits].sum() + 1e-12:
                 raise ConfigError(
                     f"lower {group.lower} exceeds the sum of its members' upper bounds "
-                    f"({upper[hits].sum():g}, allocator.upper/bounds)",
+                    f"({upper[hits].sum():g}, upper/bounds)",
                     key=key,
                 )
             if group.upper < lower[hits].sum() - 1e-12:
                 raise ConfigError(
                     f"upper {group.upper} is below the sum of its members' lower bounds "
-                    f"({lower[hits].sum():g}, allocator.lower/bounds)",
+                    f"({lower[hits].sum():g}, lower/bounds)",
                     key=key,
                 )
             groups.append((group.name, hits, group.lower, group.upper))
@@ -178,16 +176,16 @@ class BoundConstraints:
             if lower.sum() > self.budget + 1e-12 or upper.sum() < self.budget - 1e-12:
                 raise ConfigError(
                     f"budget {self.budget} is outside [sum of lower, sum of upper] bounds = "
-                    f"[{lower.sum():g}, {upper.sum():g}] (allocator.lower/upper/bounds)",
-                    key="allocator.budget",
+                    f"[{lower.sum():g}, {upper.sum():g}] (lower/upper/bounds)",
+                    key="budget",
                 )
         if self.leverage is not None:
             least = np.where((lower <= 0) & (upper >= 0), 0.0, np.minimum(abs(lower), abs(upper)))
             if least.sum() > self.leverage + 1e-12:
                 raise ConfigError(
                     f"leverage {self.leverage} is below the least gross exposure the bounds "
-                    f"allow ({least.sum():g}, allocator.lower/upper/bounds)",
-                    key="allocator.leverage",
+                    f"allow ({least.sum():g}, lower/upper/bounds)",
+                    key="leverage",
                 )
         target = None
         if self.hedge_target is not None:
@@ -196,7 +194,7 @@ class BoundConstraints:
                 raise ConfigError(
                     f"'{self.hedge_target}' must match exactly one stream, matches "
                     f"{[names[i] for i in hits]}; streams are {names}",
-                    key="allocator.hedge_target",
+                    key="hedge_target",
                 )
             target = int(hits[0])
         hedge = match_streams(names, self.hedge_streams) if self.hedge_streams else None
@@ -205,21 +203,21 @@ class BoundConstraints:
             if hedge.size == 0:
                 raise ConfigError(
                     f"patterns {list(self.hedge_streams)} match no stream; streams are {names}",
-                    key="allocator.hedge_streams",
+                    key="hedge_streams",
                 )
             if upper[hedge].sum() < self.min_hedge_weight - 1e-12:
                 raise ConfigError(
                     f"min_hedge_weight {self.min_hedge_weight} exceeds the hedge streams' "
-                    f"upper bounds ({upper[hedge].sum():g}, allocator.upper/bounds)",
-                    key="allocator.min_hedge_weight",
+                    f"upper bounds ({upper[hedge].sum():g}, upper/bounds)",
+                    key="min_hedge_weight",
                 )
             if self.budget is not None:
                 others = np.setdiff1d(np.arange(n), hedge)
                 if self.min_hedge_weight + lower[others].sum() > self.budget + 1e-12:
                     raise ConfigError(
                         f"min_hedge_weight {self.min_hedge_weight} plus the other streams' "
-                        f"lower bounds exceeds allocator.budget {self.budget}",
-                        key="allocator.min_hedge_weight",
+                        f"lower bounds exceeds budget {self.budget}",
+                        key="min_hedge_weight",
                     )
         return ResolvedConstraints(self, names, lower, upper, groups, target, hedge)
 

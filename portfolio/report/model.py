@@ -64,11 +64,11 @@ class ReportSettings:
             try:
                 pd.Timestamp(self.since)
             except ValueError:
-                raise ConfigError(f"'{self.since}' is not a date", key="report.since") from None
+                raise ConfigError(f"'{self.since}' is not a date", key="since") from None
         if self.window < 2:
-            raise ConfigError(f"must be >= 2, got {self.window}", key="report.window")
+            raise ConfigError(f"must be >= 2, got {self.window}", key="window")
         if not 0.0 < self.cvar_level < 1.0:
-            raise ConfigError(f"must be in (0, 1), got {self.cvar_level}", key="report.cvar_level")
+            raise ConfigError(f"must be in (0, 1), got {self.cvar_level}", key="cvar_level")
 
 
 @dataclass(frozen=True)

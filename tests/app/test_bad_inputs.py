@@ -245,7 +245,7 @@ def _config_cases() -> list[Case]:
         Case(
             "start_after_end",
             (*FILE, "backtest.start=2001-06-01", "backtest.end=2001-01-01"),
-            ("backtest.start", "is not before backtest.end 2001-01-01"),
+            ("backtest.start", "is not before end 2001-01-01"),
             {"prices.csv": PRICES},
         ),
         config(

@@ -21,7 +21,14 @@ def test_the_hedge_experiment_from_the_cli(tmp_path):
 @pytest.mark.parametrize(
     ("overrides", "fragment"),
     [
-        (["allocator.min_variance.allocator.lower=0.6"], "allocator.budget"),
+        (
+            ["allocator.min_variance.allocator.lower=0.6"],
+            "config key 'allocator.min_variance.allocator.budget'",
+        ),
+        (
+            ["+allocator.min_variance.allocator.bounds={nope:[0,1]}"],
+            "config key 'allocator.min_variance.allocator.bounds.nope'",
+        ),
         (["+allocator.min_variance.allocator.upperr=1"], "allocator.min_variance.allocator.upperr"),
     ],
 )

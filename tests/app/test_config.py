@@ -37,9 +37,10 @@ def test_schemas_follow_the_class_signatures():
         ("backtest._target_=portfolio.Nothing", "backtest", "cannot import"),
         (
             "generators.momentum.walk_forward.refit=hourly",
-            "generators.momentum",
+            "generators.momentum.walk_forward",
             "refit must be one of",
         ),
+        ("backtest.cost_rate=-1", "backtest.cost_rate", "must be >= 0"),
     ],
 )
 def test_config_errors_name_the_key(override, key, message):
@@ -79,3 +80,10 @@ def test_the_paper_experiment_builds_the_papers_protocol(tmp_path):
     assert parts.pipeline.ensembles.hedge_base == "SP500"
     assert parts.source.columns == {"SPY": "SP500", "BTC": "BTC", "GLD": "GOLD",
                                     "UNG": "NATGAS", "WHEAT": "WHEAT"}  # fmt: skip
+
+
+def test_a_nested_node_names_its_full_key():
+    overrides = ["allocator=min_variance", "allocator.min_variance.allocator.lookback=1"]
+    with pytest.raises(ConfigError, match="must be an integer >= 2") as caught:
+        build(load_config(overrides))
+    assert caught.value.key == "allocator.min_variance.allocator.lookback"

@@ -88,9 +88,9 @@ def test_unknown_names_in_holdings_are_refused_with_their_line():
 @pytest.mark.parametrize(
     ("field", "value", "key"),
     [
-        ("min_trade", -0.1, "rebalance.min_trade"),
-        ("capital", 0, "rebalance.capital"),
-        ("as_of", "someday", "rebalance.as_of"),
+        ("min_trade", -0.1, "min_trade"),
+        ("capital", 0, "capital"),
+        ("as_of", "someday", "as_of"),
     ],
 )
 def test_bad_settings_name_the_key(field, value, key):

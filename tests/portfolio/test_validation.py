@@ -229,11 +229,11 @@ def test_long_missing_asset_column_lists_columns():
 
 def test_unknown_layout_and_bad_mapping_are_config_errors():
     raw = raw_frame(date=["2020-01-01"], A=["1"], B=["2"])
-    with pytest.raises(ConfigError, match=r"data\.layout"):
+    with pytest.raises(ConfigError, match=r"config key 'layout'"):
         validate_prices(raw, source="f", layout="tall")
-    with pytest.raises(ConfigError, match=r"data\.columns"):
+    with pytest.raises(ConfigError, match=r"config key 'columns'"):
         validate_prices(raw, source="f", columns={"A": "X", "B": "X"})
-    with pytest.raises(ConfigError, match=r"data\.columns"):
+    with pytest.raises(ConfigError, match=r"config key 'columns'"):
         validate_prices(raw, source="f", columns={"date": "X"})
 
 
