@@ -8,10 +8,12 @@ prices at or below zero); everything here takes returns, equity or weights as nu
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
 import numpy as np
-import pandas as pd
+
+if TYPE_CHECKING:  # numpy alone at run time: importing the metrics stays light
+    import pandas as pd
 
 __all__ = [
     "cvar",
@@ -21,12 +23,12 @@ __all__ = [
     "volatility",
 ]
 
-Equity = TypeVar("Equity", np.ndarray, pd.Series)
+Equity = TypeVar("Equity", np.ndarray, "pd.Series")
 
 
 def drawdown(equity: Equity) -> Equity:
     """The fall below the running peak at each point, ``E_t / max(E_1..E_t) - 1`` (<= 0)."""
-    if isinstance(equity, pd.Series):
+    if hasattr(equity, "cummax"):  # a Series keeps its index
         return equity / equity.cummax() - 1.0
     values = np.asarray(equity, dtype=float)
     return values / np.maximum.accumulate(values) - 1.0
