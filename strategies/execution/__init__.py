@@ -7,12 +7,7 @@ __getattr__, __dir__, __all__ = lazy_loader.attach(
     __name__,
     submod_attrs={
         "cache": ["CACHE_DIR_VARIABLE", "CacheInfo", "ChunkCache", "default_cache_dir"],
-        "executor": [
-            "BACKENDS",
-            "ExecutionStats",
-            "Executor",
-            "WalkForwardSpec",
-            "chunk_dependency",
-        ],
+        "executor": ["BACKENDS", "ExecutionStats", "Executor", "chunk_dependency"],
+        "planning": ["WalkForwardSpec"],
     },
 )

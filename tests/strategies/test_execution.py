@@ -113,7 +113,7 @@ def test_jobs_run_with_the_threads_asked_whatever_this_process_has(
 
 
 def test_loky_sends_a_chain_one_chunk_at_a_time_with_its_state(inputs, walk, monkeypatch):
-    from aisfolio.strategies.execution import executor as module
+    from aisfolio.strategies.execution import dispatch as module
 
     sent, original = [], module.pool_dataflow
 
