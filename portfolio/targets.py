@@ -148,11 +148,12 @@ class LineTargets:
     line : str, optional
         An ensemble, hedge or combiner line (``"hedge/SP500+WTI/ensemble_I"``), or an AIS
         line (held alone). Default: :func:`default_line`.
-    key : str, default "rebalance.line"
-        The configuration key named in errors.
+    key : str, default "line"
+        The key named in errors (its own parameter; the rebalance workflow reports it
+        under ``rebalance.``).
     """
 
-    def __init__(self, line: str | None = None, key: str = "rebalance.line"):
+    def __init__(self, line: str | None = None, key: str = "line"):
         self.line = line
         self.key = key
 

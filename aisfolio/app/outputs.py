@@ -8,6 +8,7 @@ from pathlib import Path
 import pandas as pd
 
 from aisfolio.app.atomic import write_all_or_nothing
+from aisfolio.portfolio.errors import ConfigError
 from aisfolio.portfolio.escaping import write_csv
 from aisfolio.portfolio.markdown import frame_markdown
 from aisfolio.portfolio.orders import Orders
@@ -132,7 +133,10 @@ class OutputWriter:
         def write(staging: Path) -> None:
             self._write_all(result, staging, config_yaml)
             if self.full_report or orders is not None:
-                report = build_report(result, self.report_settings, orders)
+                try:
+                    report = build_report(result, self.report_settings, orders)
+                except ConfigError as error:  # the report names its settings' parameters
+                    raise error.under("report") from None
                 title = "aisfolio rebalance" if orders is not None else "aisfolio report"
                 write_report(report, staging, title)
 

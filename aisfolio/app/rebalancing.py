@@ -91,7 +91,10 @@ def rebalance_orders(
     if holdings.level == "asset":  # before the run: a typo should not wait for the fits
         holdings.check_names([str(a) for a in prices.columns])
     result = pipeline.run(prices)
-    targets = LineTargets(settings.line).targets(result)
+    try:
+        targets = LineTargets(settings.line).targets(result)
+    except ConfigError as error:  # the targets name their own parameter
+        raise error.under("rebalance") from None
     cost_rate = (
         settings.cost_rate if settings.cost_rate is not None else pipeline.backtest.cost_rate
     )

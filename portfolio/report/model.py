@@ -305,7 +305,7 @@ def build_report(
     line = settings.line if settings.line is not None else default_line(result)
     if orders is not None:
         line = orders.targets.line
-    for key, name in (("report.line", line), ("report.benchmark", settings.benchmark)):
+    for key, name in (("line", line), ("benchmark", settings.benchmark)):
         if name is not None and name not in result.lines:
             raise ConfigError(
                 f"no line '{name}' in this run; lines are: {', '.join(result.lines)}", key=key

@@ -314,6 +314,19 @@ def _config_cases() -> list[Case]:
             {"prices.csv": PRICES, "holdings.csv": "asset,weight\nSP500,0.5\n"},
         ),
         Case(
+            "rebalance_line_unknown",
+            (*REBALANCE, "rebalance.line=SP500/nothing"),
+            ("config key 'rebalance.line'", "no line 'SP500/nothing'"),
+            {"prices.csv": PRICES, "holdings.csv": "asset,weight\nSP500,0.5\n"},
+        ),
+        config(
+            "report_line_unknown",
+            "report.line=SP500/nothing",
+            "config key 'report.line'",
+            "no line 'SP500/nothing'",
+            reach=True,
+        ),
+        Case(
             "sweep_with_a_typo",
             ("-m", *FILE, "backtest.cost_rate=0.001,0.002", "backtest.cost_rat=1"),
             ("'backtest.cost_rat' does not exist",),

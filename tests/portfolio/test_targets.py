@@ -32,5 +32,5 @@ def test_an_ais_line_is_held_alone(run_result):
 
 
 def test_an_unknown_line_names_the_key(run_result):
-    with pytest.raises(ConfigError, match=r"rebalance\.line"):
+    with pytest.raises(ConfigError, match=r"config key 'line'"):
         LineTargets("hedge/none").targets(run_result)

@@ -131,7 +131,7 @@ def test_rolling_ir_is_the_paper_ir_over_each_window(run_result):
 
 
 def test_an_unknown_line_names_the_key(run_result):
-    with pytest.raises(ConfigError, match=r"report\.line"):
+    with pytest.raises(ConfigError, match=r"config key 'line'"):
         build_report(run_result, ReportSettings(line="SP500/nothing"))
     # The settings name their own parameters; the CLI reports them under report.
     with pytest.raises(ConfigError, match=r"config key 'window'"):
