@@ -9,7 +9,6 @@ its rule gives at the last close. An allocator's weights plug in as another
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -17,6 +16,7 @@ import pandas as pd
 
 from aisfolio.ensemble.groups import ALL_ASSETS, LineKind, line_name
 from aisfolio.ensemble.paper import ENSEMBLE_I
+from aisfolio.portfolio.allocation.exposure import net_exposure
 from aisfolio.portfolio.errors import ConfigError
 from aisfolio.portfolio.results import RunResult
 
@@ -98,18 +98,14 @@ def default_benchmark(result: RunResult, line: str, label: str = "buy_and_hold")
     return name if name in result.lines and name != line else None
 
 
-def _current_positions(result: RunResult) -> Mapping[str, float]:
-    """Each AIS line's last decided position (its asset's last trading day)."""
-    last = result.positions.ffill().iloc[-1]
-    return {line_name(asset, strategy): float(value) for (asset, strategy), value in last.items()}
-
-
 def asset_exposure(result: RunResult, streams: pd.Series) -> pd.Series:
     """Net exposure per asset of weights over lines, expanding groups into their members.
 
     An AIS line held at weight ``w`` with position ``p`` on its asset adds ``w * p``; a
     group line adds its members at ``w`` times the weights its rule gives at the last
-    close (a rebalance trades every level to its targets).
+    close (a rebalance trades every level to its targets): the last row of
+    :func:`aisfolio.portfolio.allocation.exposure.net_exposure` of the decided
+    exposures.
 
     Parameters
     ----------
@@ -123,21 +119,15 @@ def asset_exposure(result: RunResult, streams: pd.Series) -> pd.Series:
     Series
         Net exposure per asset, in the data's asset order.
     """
-    positions = _current_positions(result)
-    exposure = dict.fromkeys(map(str, result.prices.columns), 0.0)
-
-    def add(name: str, weight: float) -> None:
-        line = result.lines[name]
-        if line.targets is None:
-            position = positions.get(name, 0.0)
-            exposure[line.asset] += weight * (0.0 if pd.isna(position) else position)
-            return
-        for member, member_weight in line.targets.iloc[-1].items():
-            add(str(member), weight * float(member_weight))
-
+    targets = {n: line.targets for n, line in result.lines.items() if line.targets is not None}
+    ais = {n: (line.asset, line.strategy) for n, line in result.lines.items() if n not in targets}
+    calendars = {n: line.equity.index for n, line in result.lines.items()}
+    assets = [str(asset) for asset in result.prices.columns]
+    exposure = pd.Series(0.0, index=assets)
     for name, weight in streams.items():
-        add(str(name), float(weight))
-    return pd.Series(exposure, name="exposure")
+        decided = net_exposure(str(name), targets, ais, result.positions, calendars, held=False)
+        exposure = exposure.add(float(weight) * decided.iloc[-1].fillna(0.0), fill_value=0.0)
+    return exposure.reindex(assets).rename("exposure")
 
 
 class LineTargets:
