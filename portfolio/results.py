@@ -8,7 +8,6 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 import pandas as pd
 
-from aisfolio.ensemble.groups import LineKind
 from aisfolio.portfolio.allocation.exposure import net_exposure
 from aisfolio.portfolio.events import FAILURE_COLUMNS, FAILURE_LOG_COLUMNS, empty_events
 from aisfolio.portfolio.metrics import summarize
@@ -171,13 +170,7 @@ class RunResult:
         equity = union_equity({name: line.equity for name, line in lines.items()})
         positions = frame("positions")
         allocations = dict(allocations or {})
-        ais = {
-            n: (line.asset, line.strategy) for n, line in lines.items() if line.kind == LineKind.AIS
-        }
-        calendars = {n: line.equity.index for n, line in lines.items()}
-        exposures = {
-            name: net_exposure(name, weights, ais, positions, calendars) for name in allocations
-        }
+        exposures = {name: net_exposure(name, weights, lines, positions) for name in allocations}
         return cls(
             prices=prices,
             forecasts=frame("forecasts"),

@@ -120,12 +120,10 @@ def asset_exposure(result: RunResult, streams: pd.Series) -> pd.Series:
         Net exposure per asset, in the data's asset order.
     """
     targets = {n: line.targets for n, line in result.lines.items() if line.targets is not None}
-    ais = {n: (line.asset, line.strategy) for n, line in result.lines.items() if n not in targets}
-    calendars = {n: line.equity.index for n, line in result.lines.items()}
     assets = [str(asset) for asset in result.prices.columns]
     exposure = pd.Series(0.0, index=assets)
     for name, weight in streams.items():
-        decided = net_exposure(str(name), targets, ais, result.positions, calendars, held=False)
+        decided = net_exposure(str(name), targets, result.lines, result.positions, held=False)
         exposure = exposure.add(float(weight) * decided.iloc[-1].fillna(0.0), fill_value=0.0)
     return exposure.reindex(assets).rename("exposure")
 

@@ -4,8 +4,12 @@ over each bar or decided at each close (the one recursion through groups of line
 from __future__ import annotations
 
 from collections.abc import Mapping
+from typing import TYPE_CHECKING
 
 import pandas as pd
+
+if TYPE_CHECKING:
+    from aisfolio.portfolio.results import Line
 
 __all__ = ["net_exposure"]
 
@@ -13,9 +17,8 @@ __all__ = ["net_exposure"]
 def net_exposure(
     name: str,
     weights: Mapping[str, pd.DataFrame],
-    members: Mapping[str, tuple[str, str]],
+    lines: Mapping[str, Line],
     positions: pd.DataFrame,
-    calendars: Mapping[str, pd.DatetimeIndex],
     held: bool = True,
 ) -> pd.DataFrame:
     """Exposure of line ``name`` to each asset, recursively through its members.
@@ -35,13 +38,12 @@ def net_exposure(
         A line.
     weights : mapping of str to DataFrame
         Weights of each portfolio line: held (row ``t``: over the return of bar ``t``),
-        or targets (row ``t``: decided at the close of ``t``).
-    members : mapping of str to (str, str)
-        AIS line -> ``(asset, strategy)``.
+        or targets (row ``t``: decided at the close of ``t``). A line without weights
+        is an AIS.
+    lines : mapping of str to Line
+        The run's lines: an AIS's asset, strategy and calendar (its equity's dates).
     positions : DataFrame
         Positions by ``(asset, strategy)``, stamped by decision date.
-    calendars : mapping of str to DatetimeIndex
-        Each line's own calendar (its evaluation period).
     held : bool, default True
         Held exposures, or decided ones.
 
@@ -52,13 +54,13 @@ def net_exposure(
         first row is NaN (nothing is held before the first bar).
     """
     if name not in weights:
-        asset, strategy = members[name]
-        decided = positions[(asset, strategy)].reindex(calendars[name]).ffill()
-        return (decided.shift(1) if held else decided).to_frame(asset)
+        line = lines[name]
+        decided = positions[(line.asset, line.strategy)].reindex(line.equity.index).ffill()
+        return (decided.shift(1) if held else decided).to_frame(line.asset)
     group = weights[name]
     total: pd.DataFrame | None = None
     for member in group.columns:
-        own = net_exposure(str(member), weights, members, positions, calendars, held)
+        own = net_exposure(str(member), weights, lines, positions, held)
         part = own.reindex(group.index).ffill().fillna(0.0).mul(group[member], axis=0)
         total = part if total is None else total.add(part, fill_value=0.0)
     assert total is not None

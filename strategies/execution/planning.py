@@ -63,9 +63,8 @@ def plan_walk_forward(
     plan = SpecPlan(tasks, chunks, [None] * len(tasks), [None] * len(tasks))
     if not tasks:
         return plan, []
-    context = _Context(number, generator, plan, store, workers)
-    context.digest = generator_digest(generator) if store is not None else ""
-    return plan, _PLANNERS[kind](context)
+    digest = generator_digest(generator) if store is not None else ""
+    return plan, _PLANNERS[kind](_Context(number, generator, plan, store, workers, digest))
 
 
 @dataclass
@@ -77,7 +76,7 @@ class _Context:
     plan: SpecPlan
     store: ChunkCache | None
     workers: int
-    digest: str = ""
+    digest: str  # of the generator, when there is a cache
 
 
 def _plan_batch(c: _Context) -> list[Job]:
