@@ -92,7 +92,9 @@ def risk_contributions(
         assert covariance is not None
         marginal = covariance @ w
     total = float(w @ marginal)
-    return w * marginal / total if total > 0 else np.full(len(w), np.nan)
+    if not total > 0:
+        return np.full(len(w), np.nan)
+    return w * marginal / total + 0.0  # + 0.0: a stream at zero weight has 0, not -0
 
 
 def traded_notional(positions: Sequence[float] | np.ndarray | pd.Series) -> np.ndarray:

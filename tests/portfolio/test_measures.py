@@ -68,7 +68,7 @@ def test_risk_shares_add_up_to_one_and_a_zero_weight_has_none(weights):
     shares = risk_contributions(w, cov)
     if w @ cov @ w > 0:
         assert shares.sum() == pytest.approx(1.0)
-        assert (shares[w == 0] == 0).all()
+        assert (shares[w == 0] == 0).all() and not np.signbit(shares[w == 0]).any()
     else:  # nothing held (or weights so small that the variance underflows)
         assert np.isnan(shares).all()
 
