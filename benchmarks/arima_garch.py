@@ -68,7 +68,7 @@ def _run(engine: str, prices: pd.Series, start: str, end: str, **settings):
 def part_one(prices: pd.Series, year: int) -> dict[str, float]:
     start, end = f"{year}-01-01", f"{year}-12-31"
     print(f"\n## Part 1: S&P 500, {year}, paper protocol, fast vs reference (one process)")
-    fast, fast_failures, fast_wall, fast_cpu = _run("fast", prices, start, end)
+    fast, fast_failures, fast_wall, fast_cpu = _run("compiled", prices, start, end)
     print(
         f"fast engine:      {fast_wall:8.1f} s wall, {fast_cpu:8.1f} s CPU ({len(fast)} forecasts)"
     )
@@ -110,7 +110,7 @@ def part_one(prices: pd.Series, year: int) -> dict[str, float]:
 def _one_asset(args):
     asset, start, end = args
     prices = pf.load_dataset("us_markets")[asset].dropna()
-    frame, failures, wall, cpu = _run("fast", prices, start, end)
+    frame, failures, wall, cpu = _run("compiled", prices, start, end)
     return asset, frame, failures, wall, cpu
 
 

@@ -30,7 +30,8 @@ from aisfolio.strategies.arima_garch.fitting import (
     search_orders,
     select,
 )
-from aisfolio.strategies.arima_garch.model import Spec, Window, filter_window, natural
+from aisfolio.strategies.arima_garch.kernels import Kernel
+from aisfolio.strategies.arima_garch.model import Spec, Window, natural
 from aisfolio.strategies.execution.processes import process_dataflow
 
 __all__ = ["FastEngine", "FastModel", "Selection"]
@@ -97,6 +98,7 @@ class FastTrack:
             previous=self.previous,
             max_iter=engine.max_iter,
             dataflow=process_dataflow(),
+            kernel=engine.kernel,
         )
         self.previous = fits
         order, criteria = select(fits, engine.criterion, window.n)
@@ -110,7 +112,7 @@ class FastTrack:
             window = self._window(x)
         except ValueError:
             return None
-        fit = refit_modes(window, model.fit, self.engine.max_iter)
+        fit = refit_modes(window, model.fit, self.engine.max_iter, self.engine.kernel)
         return FastModel(fit) if fit.converged else None
 
     def cold(self, x: np.ndarray, p: int, q: int) -> FastModel | None:
@@ -118,13 +120,14 @@ class FastTrack:
             window = self._window(x)
         except ValueError:
             return None
-        fit = fit_cold(window, Spec(p, q, self.engine.distribution), self.engine.max_iter)
+        engine = self.engine
+        fit = fit_cold(window, Spec(p, q, engine.distribution), engine.max_iter, engine.kernel)
         return FastModel(fit) if fit.converged else None
 
     def forecast(self, model: FastModel, x: np.ndarray) -> tuple[float, float, float, int]:
         spec = model.fit.spec
         window = self._window(x)
-        state = filter_window(natural(model.fit.u, spec), window, spec)
+        state = self.engine.kernel.filter_window(natural(model.fit.u, spec), window, spec)
         mean, variance = state.forecast()
         return mean, variance, state.loglik, window.n
 
@@ -142,6 +145,9 @@ class FastEngine:
     distribution : {"normal", "t"}
     max_iter : int
         BFGS iterations per start before a fit counts as failed.
+    kernel : Kernel, default Kernel.COMPILED
+        Computes the likelihood, its gradient and the filter (numba, or the numpy
+        reference).
     """
 
     max_p: int
@@ -149,6 +155,7 @@ class FastEngine:
     criterion: str = "aic"
     distribution: str = "normal"
     max_iter: int = 200
+    kernel: Kernel = Kernel.COMPILED
 
     def __post_init__(self) -> None:
         if self.criterion not in CRITERIA:

@@ -17,16 +17,16 @@ from functools import partial
 
 import numpy as np
 
+from aisfolio.strategies.arima_garch.kernels import Kernel
 from aisfolio.strategies.arima_garch.model import (
     ROOT_RADIUS,
     Spec,
     Window,
     default_start,
     natural,
-    neg_loglik_grad,
     unconstrained,
 )
-from aisfolio.strategies.arima_garch.optimize import Minimum, bfgs, fd_hessian, positive_inverse
+from aisfolio.strategies.arima_garch.optimize import Minimum, positive_inverse
 from aisfolio.strategies.execution.processes import Dataflow, Piece, run_in_process
 
 __all__ = [
@@ -106,28 +106,25 @@ def criterion_value(criterion: str, nll: float, k: int, n: int) -> float:
     return float(2.0 * nll + penalty)
 
 
-def _objective(window: Window, spec: Spec):
-    return lambda u: neg_loglik_grad(u, window, spec)
-
-
 def fit_from(
     window: Window,
     spec: Spec,
     u0: np.ndarray,
     hinv0: np.ndarray | None = None,
     max_iter: int = 200,
+    kernel: Kernel = Kernel.COMPILED,
 ) -> Fit:
     """Maximize the likelihood from ``u0`` (inverse Hessian from differences if not given)."""
-    fun = _objective(window, spec)
-    start = fun(u0)
+    minimizer, args = kernel.minimizer, kernel.args(window, spec)
+    start = minimizer.evaluate(u0, args)
     evaluations = 1
     if hinv0 is None:
         if not np.isfinite(start[0]):
             return Fit(spec, u0, np.eye(spec.k), np.inf, False, 0, 1, "infeasible start")
-        hinv0 = positive_inverse(fd_hessian(fun, u0, start[1]))
+        hinv0 = positive_inverse(minimizer.hessian(u0, start[1], args))
         evaluations += spec.k
     lower, upper = spec.bounds
-    result = bfgs(fun, u0, hinv0, lower, upper, max_iter=max_iter, f0=start)
+    result = minimizer.minimize(u0, hinv0, args, lower, upper, max_iter=max_iter, f0=start)
     fit = Fit.of(spec, result)
     return Fit(
         spec,
@@ -141,23 +138,25 @@ def fit_from(
     )
 
 
-def fit_cold(window: Window, spec: Spec, max_iter: int = 200) -> Fit:
+def fit_cold(
+    window: Window, spec: Spec, max_iter: int = 200, kernel: Kernel = Kernel.COMPILED
+) -> Fit:
     """Fit from the default start (sample mean, white noise, alpha 0.05, beta 0.9)."""
-    return fit_from(window, spec, default_start(window, spec), max_iter=max_iter)
+    return fit_from(window, spec, default_start(window, spec), max_iter=max_iter, kernel=kernel)
 
 
 def _extend(
-    window: Window, nested: Fit, spec: Spec, position: int
+    window: Window, nested: Fit, spec: Spec, position: int, kernel: Kernel
 ) -> tuple[np.ndarray, np.ndarray]:
     """Start of ``spec`` from a nested fit: a zero inserted at ``position`` of ``u`` and the
     nested inverse Hessian bordered with one exact column of second derivatives."""
     u = np.insert(nested.u, position, 0.0)
-    fun = _objective(window, spec)
-    _, g = fun(u)
+    minimizer, args = kernel.minimizer, kernel.args(window, spec)
+    _, g = minimizer.evaluate(u, args)
     step = 1e-5
     shifted = u.copy()
     shifted[position] += step
-    _, g_step = fun(shifted)
+    _, g_step = minimizer.evaluate(shifted, args)
     column = (g_step - g) / step
     b = np.delete(column, position)
     c = column[position]
@@ -165,7 +164,7 @@ def _extend(
     a_inv_b = a_inv @ b
     schur = c - b @ a_inv_b
     if not (np.all(np.isfinite(column)) and schur > 1e-8 * max(abs(c), 1e-12)):
-        return u, positive_inverse(fd_hessian(fun, u, g))
+        return u, positive_inverse(minimizer.hessian(u, g, args))
     k = len(u)
     keep = np.delete(np.arange(k), position)
     hinv = np.empty((k, k))
@@ -228,12 +227,14 @@ class Start:
     position: int = 0
 
 
-def fit_start(window: Window, start: Start, max_iter: int = 200) -> Fit:
+def fit_start(
+    window: Window, start: Start, max_iter: int = 200, kernel: Kernel = Kernel.COMPILED
+) -> Fit:
     """Maximize the likelihood of ``start.spec`` on ``window`` from ``start``."""
     if start.nested is not None:
-        u0, hinv0 = _extend(window, start.nested, start.spec, start.position)
-        return fit_from(window, start.spec, u0, hinv0, max_iter)
-    return fit_from(window, start.spec, start.u, start.hinv, max_iter)
+        u0, hinv0 = _extend(window, start.nested, start.spec, start.position, kernel)
+        return fit_from(window, start.spec, u0, hinv0, max_iter, kernel)
+    return fit_from(window, start.spec, start.u, start.hinv, max_iter, kernel)
 
 
 #: Where each kind of start goes among an order's results (the order in which
@@ -293,6 +294,7 @@ def search_orders(
     max_iter: int = 200,
     factor_pairs: tuple[tuple[float, float], ...] = FACTOR_PAIRS,
     dataflow: Dataflow = run_in_process,
+    kernel: Kernel = Kernel.COMPILED,
 ) -> dict[tuple[int, int], Fit]:
     """Fit every ARMA(p, q)-GARCH(1, 1) with ``p <= max_p``, ``q <= max_q`` on ``window``.
 
@@ -315,6 +317,8 @@ def search_orders(
         process, or spread over processes
         (:func:`aisfolio.strategies.execution.processes.process_dataflow`). The fits are the same
         whatever it is.
+    kernel : Kernel, default Kernel.COMPILED
+        Computes the likelihood and its gradient.
 
     Returns
     -------
@@ -376,7 +380,7 @@ def search_orders(
 
     ready = [piece for order in orders for piece in pieces(order, independent[order])]
     ready.extend(release((0, 0)))  # extends nothing: nothing to wait for
-    dataflow(partial(fit_start, window, max_iter=max_iter), ready, finished)
+    dataflow(partial(fit_start, window, max_iter=max_iter, kernel=kernel), ready, finished)
     return {order: fits[order] for order in orders}
 
 
@@ -406,7 +410,9 @@ def best_with_modes(results: list[Fit]) -> Fit:
 MODE_MARGIN = 1.0
 
 
-def refit_modes(window: Window, fit: Fit, max_iter: int = 200) -> Fit:
+def refit_modes(
+    window: Window, fit: Fit, max_iter: int = 200, kernel: Kernel = Kernel.COMPILED
+) -> Fit:
     """Re-estimate a model and its other modes on a new window, each from its own optimum
     on the previous window: the best of them, carrying the rest.
 
@@ -416,15 +422,15 @@ def refit_modes(window: Window, fit: Fit, max_iter: int = 200) -> Fit:
     within :data:`MODE_MARGIN` of the best mode's new maximum: a one-day shift of the
     window moves a maximum by far less than that.
     """
-    best = fit_from(window, fit.spec, fit.u, fit.hinv, max_iter)
+    best = fit_from(window, fit.spec, fit.u, fit.hinv, max_iter, kernel)
     results = [best]
     for mode in fit.modes:
-        value, grad = neg_loglik_grad(mode.u, window, mode.spec)
+        value, grad = kernel.neg_loglik_grad(mode.u, window, mode.spec)
         gain = 0.5 * float(grad @ mode.hinv @ grad) if np.isfinite(value) else np.inf
         if best.converged and value - 2.0 * gain > best.nll + MODE_MARGIN:
             results.append(replace(mode, nll=float(value), evaluations=1))
         else:
-            results.append(fit_from(window, mode.spec, mode.u, mode.hinv, max_iter))
+            results.append(fit_from(window, mode.spec, mode.u, mode.hinv, max_iter, kernel))
     return best_with_modes(results)
 
 

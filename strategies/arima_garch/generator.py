@@ -12,6 +12,7 @@ import pandas as pd
 
 from aisfolio.strategies.arima_garch.engines import FastEngine
 from aisfolio.strategies.arima_garch.fitting import CRITERIA
+from aisfolio.strategies.arima_garch.kernels import Kernel
 from aisfolio.strategies.arima_garch.model import DISTRIBUTIONS
 from aisfolio.strategies.base import ChunkTask, Generator
 from aisfolio.strategies.returns import simple_returns
@@ -20,7 +21,7 @@ __all__ = ["ENGINES", "STATUSES", "ArimaGarch", "log_returns"]
 
 log = logging.getLogger(__name__)
 
-ENGINES = ("fast", "reference")
+ENGINES = ("compiled", "numpy", "reference")
 #: What served each forecast: ``fitted`` (parameters estimated that day), ``filtered``
 #: (a day between refits: the last parameters run over the new window), ``reused`` (the
 #: day's fit failed: the last good model), ``arma00`` (no good model yet: a fresh
@@ -78,11 +79,15 @@ class ArimaGarch(Generator):
         Bars between parameter re-estimations inside a chunk (1: every day).
     distribution : {"normal", "t"}, default "normal"
         Error distribution (standardized Student-t with ``2 < nu < 100`` as an option).
-    engine : {"fast", "reference"}, default "fast"
-        ``fast``: joint MLE with exact gradients and warm starts
-        (:mod:`aisfolio.strategies.arima_garch.fitting`). ``reference``: statsmodels ARIMA for the
-        order search and the mean, arch GARCH(1, 1) on its residuals, cold starts every
-        day (:mod:`aisfolio.strategies.arima_garch.reference`): the straightforward baseline.
+    engine : {"compiled", "numpy", "reference"}, default "compiled"
+        ``compiled``: joint MLE with exact gradients and warm starts
+        (:mod:`aisfolio.strategies.arima_garch.fitting`), the likelihood, gradient and
+        filter compiled with numba (:mod:`aisfolio.strategies.arima_garch.compiled`).
+        ``numpy``: the same fits with the numpy likelihood, the reference the compiled
+        one is tested against (same forecasts to rounding, slower). ``reference``:
+        statsmodels ARIMA for the order search and the mean, arch GARCH(1, 1) on its
+        residuals, cold starts every day (:mod:`aisfolio.strategies.arima_garch.reference`):
+        the straightforward baseline.
     min_observations : int, default 250
         Returns needed before the first forecast (the first windows are shorter than
         ``window_years`` when the data start later).
@@ -128,7 +133,7 @@ class ArimaGarch(Generator):
         window_years: int = 3,
         refit_every: int = 1,
         distribution: str = "normal",
-        engine: str = "fast",
+        engine: str = "compiled",
         min_observations: int = 250,
     ):
         for name, value, low in (
@@ -172,7 +177,9 @@ class ArimaGarch(Generator):
             from aisfolio.strategies.arima_garch.reference import ReferenceEngine
 
             return ReferenceEngine(self.max_p, self.max_q, self.criterion, self.distribution)
-        return FastEngine(self.max_p, self.max_q, self.criterion, self.distribution)
+        return FastEngine(
+            self.max_p, self.max_q, self.criterion, self.distribution, kernel=Kernel(self.engine)
+        )
 
     # -- the Generator protocol ----------------------------------------------------------
 

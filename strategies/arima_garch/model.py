@@ -55,6 +55,7 @@ __all__ = [
     "neg_loglik",
     "neg_loglik_grad",
     "pacf_to_coefficients",
+    "student_constant",
     "unconstrained",
 ]
 
@@ -349,7 +350,8 @@ def _variance(window: Window, e2: np.ndarray, omega: float, alpha: float, beta: 
     return _recursion(np.array([1.0, -beta]), v), e2_prev
 
 
-def _student_constant(nu: float) -> float:
+def student_constant(nu: float) -> float:
+    """Log of the standardized Student-t density's constant with ``nu`` degrees of freedom."""
     return float(gammaln(0.5 * (nu + 1)) - gammaln(0.5 * nu) - 0.5 * np.log(np.pi * (nu - 2.0)))
 
 
@@ -374,7 +376,7 @@ def neg_loglik_grad(u: np.ndarray, window: Window, spec: Spec) -> tuple[float, n
             scale = nu - 2.0
             w = e2 / (scale * h)
             log1pw = np.log1p(w)
-            ll = n * _student_constant(nu)
+            ll = n * student_constant(nu)
             ll -= 0.5 * np.log(h).sum() + 0.5 * (nu + 1) * log1pw.sum()
             ratio = w / (1.0 + w)
             h_bar = (-0.5 + 0.5 * (nu + 1) * ratio) / h
@@ -458,7 +460,7 @@ def filter_window(params: np.ndarray, window: Window, spec: Spec) -> FilterState
     with np.errstate(all="ignore"):
         if spec.student:
             nu = params[g + 3]
-            ll = window.n * _student_constant(nu) - 0.5 * np.log(h).sum()
+            ll = window.n * student_constant(nu) - 0.5 * np.log(h).sum()
             ll -= 0.5 * (nu + 1) * np.log1p(e2 / ((nu - 2.0) * h)).sum()
         else:
             ll = -0.5 * (window.n * LOG_2PI + np.log(h).sum() + (e2 / h).sum())

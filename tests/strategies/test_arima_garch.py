@@ -246,11 +246,11 @@ def test_without_a_good_model_the_fallback_is_arma00_then_the_moments(sp500, mon
 def test_the_reference_engine_runs_the_same_protocol(sp500):
     prices = sp500.loc[:"2005-01-10"]
     runs = {}
-    for engine in ("reference", "fast"):
+    for engine in ("reference", "compiled"):
         generator = ArimaGarch(max_p=1, max_q=0, engine=engine)
         _strategy(generator, prices, "2005-01-03").run(prices)
         runs[engine] = generator.diagnostics_
-    reference, fast = runs["reference"], runs["fast"]
+    reference, fast = runs["reference"], runs["compiled"]
     assert set(reference.status) == {"fitted"}
     assert (reference.variance > 0).all()
     assert np.corrcoef(reference.variance, fast.variance)[0, 1] > 0.9
