@@ -1,28 +1,36 @@
-"""Benchmark of the ARIMA-GARCH generator (issue 3): the fast engine against the reference.
+"""Benchmark of the ARIMA-GARCH generator (issues 3 and 20): the compiled engine, the numpy
+engine and the naive refit on the same protocol.
+
+Part 0, the compiled engine's first call: a fresh process compiles the kernels and the
+optimizer into an empty numba cache (``NUMBA_CACHE_DIR`` pointed at a new folder), then a
+second fresh process loads them from that cache; both times printed.
 
 Part 1, one year of daily forecasts on the embedded S&P 500 under the paper's full
 protocol (orders p, q <= 5 re-selected by AIC on the first trading day of each quarter,
 parameters re-estimated every day on the last 3 x 365 calendar days, normal errors), run
-by the walk-forward engine with both engines in the same process: their wall times, the
-ratio, and the agreement of their forecasts (sign agreement, correlation of the means
-and of the variances), fallbacks of each.
+by the walk-forward engine with the three engines in the same process: ``compiled``
+(numba likelihood, gradient, filter and optimizer), ``numpy`` (the same algorithm over the
+numpy likelihood, the reference the compiled one is tested against) and ``reference``
+(the naive refit: statsmodels ARIMA + arch GARCH on its residuals, cold starts every
+day). Wall and CPU times, the ratios, the largest difference between the compiled and
+numpy forecasts, and the agreement of the compiled and reference forecasts.
 
-Part 2, the full protocol with the fast engine on S&P 500, NASDAQ and WTI over a span
-(default 2000-2018), one process per asset on ``--jobs`` cores: the wall time, per asset
-the CPU time, orders chosen, fallbacks. A shorter span is extrapolated to 2000-2018 by
-the number of decisions, and the output says so.
+Part 2, the full protocol with the compiled engine on S&P 500, NASDAQ and WTI over a
+span (default 2000-2018), one process per asset on ``--jobs`` cores: the wall time, per
+asset the CPU time, orders chosen, fallbacks. A shorter span is extrapolated to
+2000-2018 by the number of decisions, and the output says so.
 
 Part 3 (``--audit N``), the global-maximum audit: on N windows of the protocol (S&P 500
-and WTI), the fast engine's order search with orders up to ``--audit-order`` against the
-independent oracle of the tests (``tests/strategies/test_arima_garch_oracle.py``)
-fitted to the engine's chosen order, and the share of windows where the maximized
-log-likelihoods agree within 1e-3.
+and WTI), the order search with orders up to ``--audit-order`` against the independent
+oracle of the tests (``tests/strategies/test_arima_garch_oracle.py``) fitted to the
+chosen order, and the share of windows where the maximized log-likelihoods agree within
+1e-3.
 
 Run from the repository root (one BLAS thread per process unless set)::
 
-    python benchmarks/arima_garch.py                        # parts 1 and 2, 2000-2018
+    python benchmarks/arima_garch.py                        # parts 0, 1 and 2, 2000-2018
     python benchmarks/arima_garch.py --year 2018 --span 2016-01-01:2018-12-31 --audit 40
-    python benchmarks/arima_garch.py --no-reference          # part 2 only
+    python benchmarks/arima_garch.py --no-reference          # parts 0 and 2
 """
 
 from __future__ import annotations
@@ -34,7 +42,9 @@ for _variable in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
 
 import argparse  # noqa: E402
 import logging  # noqa: E402
+import subprocess  # noqa: E402
 import sys  # noqa: E402
+import tempfile  # noqa: E402
 import time  # noqa: E402
 from concurrent.futures import ProcessPoolExecutor  # noqa: E402
 from pathlib import Path  # noqa: E402
@@ -65,43 +75,81 @@ def _run(engine: str, prices: pd.Series, start: str, end: str, **settings):
     return strategy.generator.diagnostics_, strategy.generator.failures_, wall, cpu
 
 
+COMPILE_PROBE = (
+    "import time; t = time.perf_counter(); "
+    "from aisfolio.strategies.arima_garch import compiled; i = time.perf_counter(); "
+    "compiled.warm_up(); w = time.perf_counter(); print(i - t, w - i)"
+)
+
+
+def part_zero() -> dict[str, float]:
+    print("\n## Part 0: the compiled engine's first call in a fresh process")
+    figures = {}
+    with tempfile.TemporaryDirectory() as cache:
+        environment = {**os.environ, "NUMBA_CACHE_DIR": cache}
+        for label in ("empty cache (compiles)", "warm cache (loads)"):
+            output = subprocess.run(
+                [sys.executable, "-c", COMPILE_PROBE],
+                env=environment,
+                capture_output=True,
+                text=True,
+                check=True,
+            ).stdout.split()
+            imported, first = float(output[0]), float(output[1])
+            print(f"{label}: import {imported:.2f} s, first call of every kernel {first:.2f} s")
+            figures[label] = first
+    return figures
+
+
 def part_one(prices: pd.Series, year: int) -> dict[str, float]:
+    from aisfolio.strategies.arima_garch import compiled
+
+    compiled.warm_up()  # compiled or loaded from the cache: part 0 measures that
     start, end = f"{year}-01-01", f"{year}-12-31"
-    print(f"\n## Part 1: S&P 500, {year}, paper protocol, fast vs reference (one process)")
-    fast, fast_failures, fast_wall, fast_cpu = _run("compiled", prices, start, end)
-    print(
-        f"fast engine:      {fast_wall:8.1f} s wall, {fast_cpu:8.1f} s CPU ({len(fast)} forecasts)"
-    )
-    reference, ref_failures, ref_wall, ref_cpu = _run("reference", prices, start, end)
-    print(
-        f"reference engine: {ref_wall:8.1f} s wall, {ref_cpu:8.1f} s CPU "
-        f"({len(reference)} forecasts)"
-    )
-    same = (np.sign(fast["mean"]) == np.sign(reference["mean"])).mean()
+    print(f"\n## Part 1: S&P 500, {year}, paper protocol, three engines (one process)")
+    runs = {}
+    for engine in ("compiled", "numpy", "reference"):
+        frame, failures, wall, cpu = _run(engine, prices, start, end)
+        runs[engine] = frame, failures, wall, cpu
+        print(f"{engine:>9} engine: {wall:8.2f} s wall, {cpu:8.2f} s CPU ({len(frame)} forecasts)")
+    walls = {engine: run[2] for engine, run in runs.items()}
+    cpus = {engine: run[3] for engine, run in runs.items()}
+    fast, numpy_, naive = (runs[e][0] for e in ("compiled", "numpy", "reference"))
+    gap = (fast["mean"] - numpy_["mean"]).abs()
     figures = {
-        "fast_s": fast_wall,
-        "reference_s": ref_wall,
-        "ratio": ref_wall / fast_wall,
-        "cpu_ratio": ref_cpu / fast_cpu,
-        "sign_agreement": float(same),
-        "mean_correlation": float(np.corrcoef(fast["mean"], reference["mean"])[0, 1]),
-        "variance_correlation": float(np.corrcoef(fast["variance"], reference["variance"])[0, 1]),
+        "compiled_s": walls["compiled"],
+        "numpy_s": walls["numpy"],
+        "reference_s": walls["reference"],
+        "ratio": walls["reference"] / walls["compiled"],
+        "cpu_ratio": cpus["reference"] / cpus["compiled"],
+        "numpy_ratio": walls["reference"] / walls["numpy"],
+        "compiled_vs_numpy": walls["numpy"] / walls["compiled"],
+        "largest_forecast_difference": float(gap.max()),
+        "loglik_gap": float((fast.loglik - numpy_.loglik).abs().max()),
+        "sign_agreement": float((np.sign(fast["mean"]) == np.sign(naive["mean"])).mean()),
+        "mean_correlation": float(np.corrcoef(fast["mean"], naive["mean"])[0, 1]),
+        "variance_correlation": float(np.corrcoef(fast["variance"], naive["variance"])[0, 1]),
     }
     print(
-        f"speed ratio (reference / fast): {figures['ratio']:.1f}x wall, "
-        f"{figures['cpu_ratio']:.1f}x CPU"
+        f"naive / compiled: {figures['ratio']:.1f}x wall, {figures['cpu_ratio']:.1f}x CPU; "
+        f"naive / numpy: {figures['numpy_ratio']:.1f}x; numpy / compiled: "
+        f"{figures['compiled_vs_numpy']:.1f}x"
     )
     print(
-        f"forecasts: sign agreement {same:.1%}, correlation of means "
+        f"compiled vs numpy: largest difference of the mean forecasts "
+        f"{figures['largest_forecast_difference']:.2e} (log return in percent), of the "
+        f"maximized log-likelihoods {figures['loglik_gap']:.2e}; same orders on every day: "
+        f"{bool((fast[['p', 'q']].values == numpy_[['p', 'q']].values).all())}"
+    )
+    print(
+        f"compiled vs naive (different models, see docs/benchmarks.md): sign agreement "
+        f"{figures['sign_agreement']:.1%}, correlation of means "
         f"{figures['mean_correlation']:.3f}, of variances {figures['variance_correlation']:.3f}"
     )
-    for name, frame, failures in (
-        ("fast", fast, fast_failures),
-        ("reference", reference, ref_failures),
-    ):
+    for engine, (frame, failures, _, _) in runs.items():
         orders = frame.groupby(["p", "q"]).size().sort_values(ascending=False)
         print(
-            f"{name}: orders {', '.join(f'({p},{q})x{n}' for (p, q), n in orders.items())}; "
+            f"{engine}: orders {', '.join(f'({p},{q})x{n}' for (p, q), n in orders.items())}; "
             f"fallbacks {failures.iloc[0].to_dict()}"
         )
     return figures
@@ -192,6 +240,7 @@ def main() -> None:
     args = parser.parse_args()
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     print(f"# ARIMA-GARCH benchmark ({os.cpu_count()} CPUs visible, 1 BLAS thread per process)")
+    part_zero()
     if not args.no_reference:
         part_one(pf.load_dataset("us_markets")["SP500"].dropna(), args.year)
     if not args.no_full:

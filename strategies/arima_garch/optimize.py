@@ -187,12 +187,15 @@ class Minimizer:
         ``objective`` is a numba-compiled function: compile the algorithm around it
         (cached on disk), so that a minimization runs without returning to Python.
     version : str, default ""
-        Names the compiled functions' cache entries. numba keys a cache entry on its own
-        source file only, and the objective is compiled into these functions: a version
-        that changes with the objective's sources keeps a stale entry from being loaded.
+        Names the compiled functions' cache entries (required when ``compiled``). numba
+        keys a cache entry on its own source file only, and the objective is compiled
+        into these functions: a version that names the objective and changes with its
+        sources keeps a stale or foreign entry from being loaded.
     """
 
     def __init__(self, objective: Objective, compiled: bool = False, version: str = ""):
+        if compiled and not version:
+            raise ValueError("a compiled Minimizer needs a version naming its objective")
         self.objective = objective
         self.compiled = compiled
         self.version = version
@@ -209,7 +212,7 @@ class Minimizer:
             )
         from numba import njit
 
-        suffix = f"_{self.version}" if self.version else ""
+        suffix = f"_{self.version}"
         compile_ = njit(cache=True, error_model="numpy")
         hessian = compile_(_bind(_fd_hessian_template, suffix, objective=self.objective))
         iterate = _bind(

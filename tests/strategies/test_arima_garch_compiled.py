@@ -14,6 +14,7 @@ from aisfolio.strategies.arima_garch import ArimaGarch, compiled, model
 from aisfolio.strategies.arima_garch.fitting import fit_cold, search_orders
 from aisfolio.strategies.arima_garch.kernels import Kernel
 from aisfolio.strategies.arima_garch.model import Spec, Window, default_start, natural
+from aisfolio.strategies.arima_garch.optimize import Minimizer
 
 
 @pytest.fixture(scope="module")
@@ -121,3 +122,8 @@ def test_the_compiled_cache_entries_carry_the_sources_digest():
     assert len(digest) == 12
     assert hessian.py_func.__qualname__.endswith(digest)
     assert iterate.py_func.__qualname__.endswith(digest)
+
+
+def test_a_compiled_minimizer_needs_a_version():
+    with pytest.raises(ValueError, match="version"):
+        Minimizer(compiled.objective, compiled=True)
