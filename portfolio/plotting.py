@@ -2,22 +2,103 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 import matplotlib
 
 matplotlib.use("Agg")  # files only: no display on servers and CI
 import matplotlib.pyplot as plt
+import pandas as pd
+from matplotlib.axes import Axes
+from matplotlib.ticker import FuncFormatter
 
 from aisfolio.ensemble.groups import LineKind, group_prefix
 from aisfolio.portfolio.results import RunResult
 
-__all__ = ["plot_equity"]
+__all__ = ["MAX_LABELLED", "MAX_PANELS", "draw_lines", "plain_log_axis", "plot_equity"]
+
+#: Lines drawn in colour with a legend entry; with more, the best and worst few by last
+#: value are, and the rest are drawn in grey under one entry.
+MAX_LABELLED = 8
+HIGHLIGHT_TOP, HIGHLIGHT_BOTTOM = 4, 2
+#: Asset panels of equity.png (a universe of hundreds of assets: the first ones).
+MAX_PANELS = 12
+
+
+def plain_log_axis(axis: Axes) -> None:
+    """A log-scale y axis whose ticks read as plain numbers (``2``, not ``2x10^0``)."""
+    axis.set_yscale("log")
+    plain = FuncFormatter(lambda value, _: f"{value:g}")
+    axis.yaxis.set_major_formatter(plain)
+    axis.yaxis.set_minor_formatter(plain)
+    axis.tick_params(axis="y", which="minor", labelsize=6)
+
+
+def draw_lines(
+    axis: Axes,
+    lines: Mapping[str, pd.Series],
+    references: Sequence[str] = (),
+    log: bool = False,
+) -> None:
+    """Draw named series so that the plot stays readable however many there are.
+
+    Up to :data:`MAX_LABELLED` lines each get a colour and a legend entry; beyond, the
+    :data:`HIGHLIGHT_TOP` best and :data:`HIGHLIGHT_BOTTOM` worst by last value do, and
+    the others are thin grey lines under one entry. ``references`` (a benchmark,
+    buy-and-hold) are always drawn dashed in black on top, so that a line equal to one
+    stays visible under it. The legend sits outside the axes, on the right.
+
+    Parameters
+    ----------
+    axis : Axes
+    lines : mapping of str to Series
+        Name -> values over time.
+    references : sequence of str
+        Names drawn as references.
+    log : bool, default False
+        A log-scale y axis with plain tick labels.
+    """
+    series = {name: values.dropna() for name, values in lines.items()}
+    series = {name: values for name, values in series.items() if len(values)}
+    others = [name for name in series if name not in references]
+    if len(others) > MAX_LABELLED:
+        ranked = sorted(others, key=lambda name: float(series[name].iloc[-1]), reverse=True)
+        shown = ranked[:HIGHLIGHT_TOP] + ranked[len(ranked) - HIGHLIGHT_BOTTOM :]
+        rest = [name for name in others if name not in shown]
+    else:
+        shown, rest = others, []
+    for i, name in enumerate(rest):
+        label = f"{len(rest)} other lines" if i == 0 else None
+        values = series[name]
+        axis.plot(values.index, values.to_numpy(), color="0.7", linewidth=0.5, label=label)
+    colours = plt.get_cmap("tab10").colors
+    for i, name in enumerate(shown):
+        values = series[name]
+        axis.plot(values.index, values.to_numpy(), linewidth=1.0, color=colours[i % 10], label=name)
+    for name in references:
+        if name in series:
+            values = series[name]
+            axis.plot(
+                values.index,
+                values.to_numpy(),
+                color="black",
+                linestyle="--",
+                linewidth=1.0,
+                zorder=3,
+                label=name,
+            )
+    if log:
+        plain_log_axis(axis)
+    axis.grid(alpha=0.3)
+    if series:
+        axis.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.01, 1.0), frameon=False)
 
 
 def plot_equity(result: RunResult, path: Path) -> None:
-    """Save a PNG with one panel per asset (its AIS and type I ensemble), one for the
-    type II ensembles, one for the hedges and one for the allocations, on a log scale.
+    """Save a PNG with one panel per asset (its AIS and type I ensemble, buy-and-hold as
+    the dashed reference; the first :data:`MAX_PANELS` assets), and one each for the type
+    II ensembles, the hedges, the combiners and the allocations, on a log scale.
 
     Parameters
     ----------
@@ -28,7 +109,8 @@ def plot_equity(result: RunResult, path: Path) -> None:
     """
     metrics = result.metrics
     panels: list[tuple[str, list[str]]] = []
-    for asset in result.prices.columns:
+    assets = list(result.prices.columns)
+    for asset in assets[:MAX_PANELS]:
         own = metrics[
             (metrics["asset"] == asset) & metrics["kind"].isin([LineKind.AIS, LineKind.ENSEMBLE_I])
         ]
@@ -36,6 +118,7 @@ def plot_equity(result: RunResult, path: Path) -> None:
     for kind, title in (
         (LineKind.ENSEMBLE_II, "Ensembles type II"),
         (LineKind.HEDGE, "Hedges (50/50)"),
+        (LineKind.COMBINER, "Combiners"),
         (LineKind.ALLOCATION, "Allocations"),
     ):
         names = list(metrics.index[metrics["kind"] == kind])
@@ -43,18 +126,21 @@ def plot_equity(result: RunResult, path: Path) -> None:
             panels.append((title, names))
     columns = 2 if len(panels) > 1 else 1
     rows = -(-len(panels) // columns)
-    figure, axes = plt.subplots(rows, columns, figsize=(7 * columns, 3.6 * rows), squeeze=False)
+    figure, axes = plt.subplots(rows, columns, figsize=(8 * columns, 3.6 * rows), squeeze=False)
     for axis, (title, names) in zip(axes.flat, panels, strict=False):
-        for name in names:
-            line = result.lines[name].equity
-            label = name if title == "Allocations" else group_prefix(name)[1]
-            axis.plot(line.index, line.to_numpy(), linewidth=0.9, label=label)
+        short = title not in ("Allocations", "Combiners")
+        lines = {
+            (group_prefix(name)[1] if short else name): result.lines[name].equity for name in names
+        }
+        references = [label for label in lines if label.endswith("buy_and_hold")]
+        draw_lines(axis, lines, references=references if short else (), log=True)
         axis.set_title(title)
-        axis.set_yscale("log")
-        axis.grid(alpha=0.3)
-        axis.legend(fontsize=7, loc="upper left")
     for axis in list(axes.flat)[len(panels) :]:
         axis.set_visible(False)
+    if len(assets) > MAX_PANELS:
+        figure.suptitle(
+            f"First {MAX_PANELS} of {len(assets)} assets (every line: metrics.csv)", fontsize=9
+        )
     figure.tight_layout()
     figure.savefig(path, dpi=110)
     plt.close(figure)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pandas as pd
 
 from aisfolio.ensemble.groups import LineKind, group_prefix
+from aisfolio.portfolio.report.formatting import format_value
 
 __all__ = [
     "PAPER_COLUMNS",
@@ -37,8 +38,6 @@ TABLES = {
         "allocations",
     ),
 }
-
-_PERCENT = ("aRC", "aSD", "MD")
 
 
 def paper_table(metrics: pd.DataFrame, which: str) -> pd.DataFrame:
@@ -109,18 +108,12 @@ def allocation_table(metrics: pd.DataFrame, decisions: dict[str, pd.DataFrame]) 
 
 
 def format_table(table: pd.DataFrame) -> pd.DataFrame:
-    """Strings for people: aRC, aSD and MD in percent, MLD in years, ratios to 3 decimals."""
+    """Strings for people, formatted by column as every report table is
+    (:data:`aisfolio.portfolio.report.formatting.COLUMN_FORMATS`: aRC, aSD and MD in
+    percent, MLD in years, ratios to 3 decimals, p-values and probabilities to 3 with
+    ``<0.001`` below); missing values are blank."""
     out = pd.DataFrame(index=table.index)
     for column in table.columns:
-        values = table[column]
-        if column in _PERCENT:
-            out[column] = values.map(lambda v: "" if pd.isna(v) else f"{100 * v:.2f}%")
-        elif column == "MLD":
-            out[column] = values.map(lambda v: "" if pd.isna(v) else f"{v:.2f}")
-        elif column in ("trades", "rebalances", "failures"):
-            out[column] = values.map(lambda v: "" if pd.isna(v) else f"{int(v)}")
-        elif column in ("beats benchmark", "in MCS"):
-            out[column] = values.map(lambda v: "" if pd.isna(v) else ("yes" if v else "no"))
-        else:
-            out[column] = values.map(lambda v: "" if pd.isna(v) else f"{v:.3f}")
+        name = str(column)
+        out[column] = ["" if pd.isna(v) else format_value(name, v) for v in table[column].tolist()]
     return out

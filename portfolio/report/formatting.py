@@ -22,6 +22,7 @@ __all__ = [
     "money",
     "number",
     "percent",
+    "probability",
     "ratio",
     "years",
 ]
@@ -41,12 +42,27 @@ def _missing(value: object) -> bool:
 
 def percent(value: object, digits: int = 2) -> str:
     """``0.1035`` -> ``"10.35%"``."""
-    return MISSING if _missing(value) else f"{100 * float(value):.{digits}f}%"  # type: ignore[arg-type]
+    return MISSING if _missing(value) else f"{_fixed(100 * float(value), digits)}%"  # type: ignore[arg-type]
+
+
+def _fixed(value: float, digits: int) -> str:
+    """``value`` with ``digits`` decimals, a value that rounds to zero shown as zero
+    (``"0.000"``, not ``"-0.000"``)."""
+    shown = f"{value:.{digits}f}"
+    return shown[1:] if shown.startswith("-") and float(shown) == 0 else shown
 
 
 def ratio(value: object, digits: int = 3) -> str:
     """A ratio with ``digits`` decimals (``IR*``, Sharpe, beta, correlation)."""
-    return MISSING if _missing(value) else f"{float(value):.{digits}f}"  # type: ignore[arg-type]
+    return MISSING if _missing(value) else _fixed(float(value), digits)  # type: ignore[arg-type]
+
+
+def probability(value: object) -> str:
+    """A probability or p-value: 3 decimals, ``"<0.001"`` below what they show."""
+    if _missing(value):
+        return MISSING
+    x = float(value)  # type: ignore[arg-type]
+    return "<0.001" if 0 < x < 0.0005 else _fixed(x, 3)
 
 
 def number(value: object) -> str:
@@ -62,7 +78,7 @@ def number(value: object) -> str:
 
 def years(value: object) -> str:
     """A duration in years, 2 decimals."""
-    return MISSING if _missing(value) else f"{float(value):.2f}"  # type: ignore[arg-type]
+    return MISSING if _missing(value) else _fixed(float(value), 2)  # type: ignore[arg-type]
 
 
 def integer(value: object) -> str:
@@ -72,7 +88,10 @@ def integer(value: object) -> str:
 
 def money(value: object) -> str:
     """A notional amount with a thousands separator and 2 decimals."""
-    return MISSING if _missing(value) else f"{float(value):,.2f}"  # type: ignore[arg-type]
+    if _missing(value):
+        return MISSING
+    shown = f"{float(value):,.2f}"  # type: ignore[arg-type]
+    return shown[1:] if shown.startswith("-") and float(shown.replace(",", "")) == 0 else shown
 
 
 def date(value: object) -> str:
@@ -129,11 +148,25 @@ COLUMN_FORMATS: Mapping[str, Callable[[object], str]] = {
             "beta",
             "recent beta",
             "correlation",
+            "skew",
+            "kurtosis",
         ],
         ratio,
     ),
+    **dict.fromkeys(["SPA p", "MCS p", "PSR", "p", "p-value"], probability),
     **dict.fromkeys(
-        ["trades", "count", "bars", "periods_per_year", "long", "short", "flat", "orders"],
+        [
+            "trades",
+            "count",
+            "bars",
+            "periods_per_year",
+            "long",
+            "short",
+            "flat",
+            "orders",
+            "rebalances",
+            "failures",
+        ],
         integer,
     ),
     **dict.fromkeys(["notional", "order notional", "capital", "cost notional"], money),
@@ -146,7 +179,7 @@ def format_value(column: str, value: object) -> str:
     formatter = COLUMN_FORMATS.get(column)
     if formatter is not None:
         return formatter(value)
-    if isinstance(value, bool):
+    if isinstance(value, bool | np.bool_):
         return "yes" if value else "no"
     if isinstance(value, int | np.integer) and not isinstance(value, bool):
         return str(value)

@@ -28,7 +28,8 @@ th, td { padding: .22rem .6rem; border-bottom: 1px solid #e5e9ee; text-align: ri
          white-space: nowrap; }
 th { background: #f3f5f7; position: sticky; top: 0; } tr:hover td { background: #f8fafc; }
 td:first-child, th:first-child { text-align: left; }
-.scroll { max-height: 28rem; overflow: auto; display: inline-block; max-width: 100%; }
+.scroll { overflow-x: auto; max-width: 100%; }
+@media print { .scroll { overflow: visible; } th { position: static; } }
 figure { margin: .8rem 0 1.4rem; } figure img { max-width: 100%; height: auto; }
 figcaption { color: #57606a; font-size: .85rem; }
 tr.best td { background: #e6f4ea; } tr.worst td { background: #fdecea; }

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import io
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import matplotlib
@@ -14,11 +15,16 @@ import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 
+from aisfolio.portfolio.plotting import draw_lines
 from aisfolio.portfolio.report.model import Report
 
 __all__ = ["Plot", "heatmap", "report_plots", "to_data_uri"]
 
 _DPI = 90
+#: A heat map is at most this many inches on a side, and names its rows and columns up to
+#: HEATMAP_MAX_LABELS of them (a universe's AIS: the figure must not grow with them).
+HEATMAP_MAX_INCHES = 14.0
+HEATMAP_MAX_LABELS = 60
 
 
 @dataclass(frozen=True)
@@ -54,18 +60,18 @@ def to_data_uri(figure: Figure, key: str, title: str) -> Plot:
 
 
 def _lines(
-    frame: pd.DataFrame, title: str, key: str, log: bool = False, zero: bool = False
+    frame: pd.DataFrame,
+    title: str,
+    key: str,
+    log: bool = False,
+    zero: bool = False,
+    references: Sequence[str] = (),
 ) -> Plot:
-    figure, axis = plt.subplots(figsize=(9, 3.4))
-    for column in frame.columns:
-        series = frame[column].dropna()
-        axis.plot(series.index, series.to_numpy(), linewidth=1.0, label=str(column))
-    if log:
-        axis.set_yscale("log")
+    figure, axis = plt.subplots(figsize=(10.5, 3.4))
+    lines = {str(column): frame[column] for column in frame.columns}
+    draw_lines(axis, lines, references=[r for r in references if r in lines], log=log)
     if zero:
         axis.axhline(0.0, color="0.5", linewidth=0.6)
-    axis.grid(alpha=0.3)
-    axis.legend(fontsize=7, loc="best")
     return to_data_uri(figure, key, title)
 
 
@@ -89,22 +95,38 @@ def heatmap(
     -------
     Plot
     """
-    size = max(4.5, 0.55 * max(frame.shape) + 2.5)
+    cells = max(frame.shape)
+    size = min(max(4.5, 0.55 * cells + 2.5), HEATMAP_MAX_INCHES)
     figure, axis = plt.subplots(figsize=(size + 1.5, size))
     values = frame.to_numpy(dtype=float)
     scale = {"cmap": "RdBu_r", "vmin": -1.0, "vmax": 1.0} if correlation else {"cmap": "viridis"}
     image = axis.imshow(values, aspect="auto", **scale)
-    axis.set_xticks(range(frame.shape[1]), [str(c) for c in frame.columns], rotation=60, ha="right")
-    axis.set_yticks(range(frame.shape[0]), [str(i) for i in frame.index])
+    if cells <= HEATMAP_MAX_LABELS:
+        columns = [str(c) for c in frame.columns]
+        axis.set_xticks(range(frame.shape[1]), columns, rotation=60, ha="right")
+        axis.set_yticks(range(frame.shape[0]), [str(i) for i in frame.index])
+    else:
+        axis.set_xticks([])
+        axis.set_yticks([])
+        axis.set_title(f"{frame.shape[0]} x {frame.shape[1]}: labels in the CSV", fontsize=8)
     axis.tick_params(labelsize=7)
     if frame.size <= 144:
         for (i, j), value in np.ndenumerate(values):
             if np.isfinite(value):
-                axis.text(j, i, fmt.format(value), ha="center", va="center", fontsize=7)
+                colour = "white" if _dark(image, value) else "black"
+                axis.text(
+                    j, i, fmt.format(value), ha="center", va="center", fontsize=7, color=colour
+                )
     axis.set_xlabel(str(frame.columns.name or ""), fontsize=8)
     axis.set_ylabel(str(frame.index.name or ""), fontsize=8)
     figure.colorbar(image, ax=axis, shrink=0.8)
     return to_data_uri(figure, key, title)
+
+
+def _dark(image, value: float) -> bool:
+    """Whether the heat map's colour for ``value`` is dark (white text reads on it)."""
+    red, green, blue, _ = image.cmap(image.norm(value))
+    return 0.299 * red + 0.587 * green + 0.114 * blue < 0.5
 
 
 def _bars(series: pd.Series, title: str, key: str) -> Plot:
@@ -153,21 +175,33 @@ def report_plots(report: Report) -> list[Plot]:
     -------
     list of Plot
     """
+    benchmark = [report.benchmark] if report.benchmark else []
     plots = [
         _lines(
-            report.equity, "Equity: portfolio line vs benchmark (log scale)", "equity", log=True
+            report.equity,
+            "Equity: portfolio line vs benchmark (log scale)",
+            "equity",
+            log=True,
+            references=benchmark,
         ),
-        _lines(report.drawdowns, "Drawdowns", "drawdowns", zero=True),
+        _lines(report.drawdowns, "Drawdowns", "drawdowns", zero=True, references=benchmark),
         _lines(
             report.rolling_ir,
             f"Rolling IR* over {report.settings.window} bars",
             "rolling_ir",
             zero=True,
+            references=benchmark,
         ),
     ]
     if not report.group_equity.empty:
         plots.append(
-            _lines(report.group_equity, "Every ensemble and hedge (log scale)", "groups", log=True)
+            _lines(
+                report.group_equity,
+                "Every ensemble, hedge and combiner (log scale; with many, the best and "
+                "worst by final value in colour)",
+                "groups",
+                log=True,
+            )
         )
     plots.append(_weights(report))
     plots.append(_turnover(report))
