@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
@@ -29,10 +30,19 @@ MAX_PANELS = 12
 def plain_log_axis(axis: Axes) -> None:
     """A log-scale y axis whose ticks read as plain numbers (``2``, not ``2x10^0``)."""
     axis.set_yscale("log")
-    plain = FuncFormatter(lambda value, _: f"{value:g}")
-    axis.yaxis.set_major_formatter(plain)
-    axis.yaxis.set_minor_formatter(plain)
+    axis.yaxis.set_major_formatter(FuncFormatter(lambda value, _: f"{value:g}"))
+    axis.yaxis.set_minor_formatter(FuncFormatter(_minor_log_label))
     axis.tick_params(axis="y", which="minor", labelsize=6)
+
+
+def _minor_log_label(value: float, _: object) -> str:
+    """Minor ticks of a log axis labelled at 2 and 5 times a power of ten only."""
+    if value <= 0:
+        return ""
+    mantissa = value / 10 ** math.floor(math.log10(value) + 1e-12)
+    return (
+        f"{value:g}" if round(mantissa) in (2, 5) and abs(mantissa - round(mantissa)) < 1e-6 else ""
+    )
 
 
 def draw_lines(

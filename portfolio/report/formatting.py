@@ -16,6 +16,7 @@ import pandas as pd
 __all__ = [
     "COLUMN_FORMATS",
     "MISSING",
+    "date",
     "format_frame",
     "format_value",
     "integer",

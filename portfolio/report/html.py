@@ -23,8 +23,8 @@ h1 { font-size: 1.6rem; margin-bottom: .2rem; } h2 { border-bottom: 2px solid #d
 .meta { color: #57606a; } .note { color: #57606a; font-size: .92rem; max-width: 60rem; }
 .warning { background: #fff4e5; border-left: 4px solid #d97706; padding: .6rem .9rem; }
 nav a { margin-right: 1rem; }
-table { border-collapse: collapse; margin: .3rem 0 1rem; font-size: .85rem; }
-th, td { padding: .22rem .6rem; border-bottom: 1px solid #e5e9ee; text-align: right;
+table { border-collapse: collapse; margin: .3rem 0 1rem; font-size: .82rem; }
+th, td { padding: .2rem .45rem; border-bottom: 1px solid #e5e9ee; text-align: right;
          white-space: nowrap; }
 th { background: #f3f5f7; position: sticky; top: 0; } tr:hover td { background: #f8fafc; }
 td:first-child, th:first-child { text-align: left; }

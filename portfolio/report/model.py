@@ -18,6 +18,7 @@ from aisfolio.portfolio.measures import cvar, drawdown, volatility
 from aisfolio.portfolio.metrics import summarize
 from aisfolio.portfolio.orders import Orders
 from aisfolio.portfolio.report.risk import beta, risk_contributions, rolling_information_ratio
+from aisfolio.portfolio.report.tearsheet import Tearsheet, build_tearsheet
 from aisfolio.portfolio.results import RunResult
 from aisfolio.portfolio.targets import asset_exposure, default_benchmark, default_line
 from aisfolio.strategies.returns import simple_returns
@@ -126,6 +127,8 @@ class Report:
     stacking : DataFrame
         One row per refit of a stacked generator (``RunResult.stacking``; empty when
         the run stacks nothing).
+    tearsheet : Tearsheet
+        The portfolio line against the benchmark, QuantStats-style.
     settings : ReportSettings
     """
 
@@ -157,6 +160,7 @@ class Report:
     significance: pd.DataFrame = field(default_factory=pd.DataFrame)
     training: pd.DataFrame = field(default_factory=pd.DataFrame)
     stacking: pd.DataFrame = field(default_factory=pd.DataFrame)
+    tearsheet: Tearsheet | None = None
 
 
 def _describe(result: RunResult) -> pd.DataFrame:
@@ -376,4 +380,11 @@ def build_report(
         significance=result.significance,
         training=result.training,
         stacking=result.stacking,
+        tearsheet=build_tearsheet(
+            equity,
+            line,
+            benchmark,
+            {name: result.lines[name].periods_per_year for name in shown},
+            settings.window,
+        ),
     )

@@ -17,6 +17,7 @@ from matplotlib.figure import Figure
 
 from aisfolio.portfolio.plotting import draw_lines
 from aisfolio.portfolio.report.model import Report
+from aisfolio.portfolio.report.tearsheet import Tearsheet
 
 __all__ = ["Plot", "heatmap", "report_plots", "to_data_uri"]
 
@@ -164,6 +165,87 @@ def _weights(report: Report) -> Plot:
     return to_data_uri(figure, "weights", f"Weights held over time: {report.line}")
 
 
+def _monthly(sheet: Tearsheet) -> Plot:
+    frame = sheet.monthly
+    values = frame.to_numpy(dtype=float)
+    figure, axis = plt.subplots(figsize=(10.5, 0.32 * len(frame) + 1.4))
+    top = float(np.nanmax(np.abs(values))) if np.isfinite(values).any() else 1.0
+    image = axis.imshow(values, aspect="auto", cmap="RdYlGn", vmin=-top, vmax=top)
+    axis.set_xticks(range(frame.shape[1]), [str(c) for c in frame.columns])
+    axis.set_yticks(range(frame.shape[0]), [str(i) for i in frame.index])
+    axis.tick_params(labelsize=7)
+    for (i, j), value in np.ndenumerate(values):
+        if np.isfinite(value):
+            colour = "white" if _dark(image, value) else "black"
+            axis.text(
+                j, i, f"{100 * value:.1f}", ha="center", va="center", fontsize=6.5, color=colour
+            )
+    return to_data_uri(figure, "monthly", f"Monthly returns, %: {sheet.line}")
+
+
+def _yearly(sheet: Tearsheet) -> Plot:
+    frame = sheet.yearly.drop(columns="difference", errors="ignore")
+    figure, axis = plt.subplots(figsize=(10.5, 3.2))
+    width = 0.8 / max(frame.shape[1], 1)
+    positions = np.arange(len(frame))
+    colours = ("tab:blue", "0.55")
+    for i, column in enumerate(frame.columns):
+        axis.bar(
+            positions + (i - (frame.shape[1] - 1) / 2) * width,
+            100 * frame[column].to_numpy(dtype=float),
+            width=width,
+            color=colours[i % 2],
+            label=str(column),
+        )
+    axis.set_xticks(positions, [str(y) for y in frame.index], rotation=45, fontsize=7)
+    axis.axhline(0.0, color="0.4", linewidth=0.6)
+    axis.set_ylabel("return, %")
+    axis.grid(alpha=0.3, axis="y")
+    axis.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.01, 1.0), frameon=False)
+    return to_data_uri(figure, "yearly", "Returns per calendar year against the benchmark")
+
+
+def _distribution(sheet: Tearsheet) -> Plot:
+    figure, axis = plt.subplots(figsize=(10.5, 3.0))
+    returns = 100 * sheet.returns
+    finite = returns.to_numpy(dtype=float)
+    finite = finite[np.isfinite(finite)]
+    if finite.size:
+        low, high = np.percentile(finite, [0.5, 99.5])
+        bins = np.linspace(low, high, 61) if high > low else 30
+        for column, colour in zip(returns.columns, ("tab:blue", "0.55"), strict=False):
+            axis.hist(
+                returns[column].dropna().clip(low, high),
+                bins=bins,
+                density=True,
+                alpha=0.55,
+                color=colour,
+                label=str(column),
+            )
+        axis.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.01, 1.0), frameon=False)
+    axis.set_xlabel("return per bar, % (0.5% tails clipped to the edges)")
+    axis.grid(alpha=0.3)
+    return to_data_uri(figure, "distribution", "Distribution of the returns per bar")
+
+
+def _rolling(sheet: Tearsheet) -> Plot:
+    columns = list(sheet.rolling.columns)
+    figure, axes = plt.subplots(
+        len(columns), 1, figsize=(10.5, 1.9 * len(columns) + 0.4), sharex=True, squeeze=False
+    )
+    for axis, column in zip(axes[:, 0], columns, strict=True):
+        values = sheet.rolling[column].dropna()
+        axis.plot(values.index, values.to_numpy(), linewidth=0.9, color="tab:blue")
+        axis.axhline(0.0 if column != "beta" else 1.0, color="0.5", linewidth=0.6)
+        axis.set_ylabel(column, fontsize=8)
+        axis.grid(alpha=0.3)
+    return to_data_uri(
+        figure,
+        "rolling",
+        f"Rolling Sharpe, volatility and beta over {sheet.window} bars: {sheet.line}",
+    )
+
+
 def report_plots(report: Report) -> list[Plot]:
     """Every figure of a run's report, in the order the report shows them.
 
@@ -203,6 +285,9 @@ def report_plots(report: Report) -> list[Plot]:
                 log=True,
             )
         )
+    if report.tearsheet is not None:
+        sheet = report.tearsheet
+        plots.extend([_monthly(sheet), _yearly(sheet), _distribution(sheet), _rolling(sheet)])
     plots.append(_weights(report))
     plots.append(_turnover(report))
     plots.append(_bars(report.stream_risk["share"], "Risk share per stream", "stream_risk"))

@@ -4,15 +4,17 @@ tables and figures (:mod:`aisfolio.portfolio.report.html` and
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import pandas as pd
 
 from aisfolio.ensemble.groups import LineKind
 from aisfolio.ensemble.meta_generator import stopped_fits
-from aisfolio.portfolio.report.formatting import format_frame, percent
+from aisfolio.portfolio.report.formatting import date, format_frame, integer, percent, ratio, years
 from aisfolio.portfolio.report.model import Report
 from aisfolio.portfolio.report.plots import Plot
+from aisfolio.portfolio.report.tearsheet import KEY_METRICS
 from aisfolio.portfolio.stacking_log import latest_refits
 from aisfolio.portfolio.training import training_summary
 
@@ -48,8 +50,10 @@ class Section:
     plots: list[str] = field(default_factory=list)
 
 
-def _table(caption: str, frame: pd.DataFrame) -> Table:
-    return Table(caption, format_frame(frame))
+def _table(
+    caption: str, frame: pd.DataFrame, formats: dict[str, Callable[[object], str]] | None = None
+) -> Table:
+    return Table(caption, format_frame(frame, formats))
 
 
 def _performance(report: Report) -> Section:
@@ -67,8 +71,11 @@ def _performance(report: Report) -> Section:
     ):
         rows = full["kind"].isin(kinds)
         if rows.any():
-            tables.append(_table(f"{title}: full history", full[rows]))
-            tables.append(_table(f"{title}: last year", year[rows.reindex(year.index)]))
+            # The line's name carries its asset and strategy (metrics.csv has them apart).
+            shown = full[rows].drop(columns=["asset", "strategy"])
+            last = year[rows.reindex(year.index, fill_value=False)]
+            tables.append(_table(f"{title}: full history", shown))
+            tables.append(_table(f"{title}: last year", last.drop(columns=["asset", "strategy"])))
     return Section(
         "performance",
         "Performance",
@@ -79,6 +86,52 @@ def _performance(report: Report) -> Section:
         ],
         tables=tables,
         plots=["equity", "drawdowns", "rolling_ir", "groups"],
+    )
+
+
+#: Formats of the key-metrics rows by the kind of number (tearsheet.KEY_METRICS).
+_KINDS = {"date": date, "percent": percent, "ratio": ratio, "years": years}
+
+
+def _tearsheet(report: Report) -> Section | None:
+    sheet = report.tearsheet
+    if sheet is None:
+        return None
+    key = pd.DataFrame(
+        {
+            column: [
+                _KINDS[KEY_METRICS[metric]](value)
+                for metric, value in sheet.key_metrics[column].items()
+            ]
+            for column in sheet.key_metrics.columns
+        },
+        index=sheet.key_metrics.index,
+    ).reset_index()
+    monthly = sheet.monthly.rename(columns=str)
+    tables = [
+        Table("Key metrics", key),
+        _table(
+            "Returns per calendar year",
+            sheet.yearly,
+            dict.fromkeys([str(c) for c in sheet.yearly.columns], percent),
+        ),
+        _table("Worst drawdowns", sheet.drawdowns, {"days": integer}),
+        _table("Monthly returns", monthly, dict.fromkeys(monthly.columns, percent)),
+    ]
+    versus = f" against {sheet.benchmark}" if sheet.benchmark else ""
+    return Section(
+        "tearsheet",
+        f"Tearsheet: {sheet.line}",
+        notes=[
+            f"The portfolio line{versus} (report.line and report.benchmark choose them). "
+            "CAGR is aRC, volatility aSD; win rate: the share of bars with a positive "
+            "return among those that moved; months and years compound the line's returns "
+            "over each calendar period (the first from the line's first value); a "
+            "drawdown runs from a peak to the first bar back at it; rolling measures over "
+            f"the last {sheet.window} bars.",
+        ],
+        tables=tables,
+        plots=["monthly", "yearly", "distribution", "rolling"],
     )
 
 
@@ -303,6 +356,7 @@ def report_sections(report: Report, plots: list[Plot]) -> list[Section]:
         for s in (
             _orders(report),
             _performance(report),
+            _tearsheet(report),
             _winners(report),
             _weights(report),
             _signals(report),
