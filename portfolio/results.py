@@ -188,10 +188,11 @@ class RunResult:
 
         Parameters
         ----------
-        which : {"ais", "ensembles", "hedges", "allocations"}
+        which : {"ais", "ensembles", "hedges", "combiners", "allocations"}
             Table 2 (AIS per asset), table 3 (type I and II ensembles), table 5
-            (hedges), or the allocations next to the fixed-weight hedges of the same
-            lines, with their rebalances and solver failures.
+            (hedges), the online combiners (not in the paper), or the allocations next
+            to the fixed-weight hedges of the same lines, with their rebalances and
+            solver failures.
 
         Returns
         -------

@@ -32,6 +32,7 @@ TABLES = {
         "table3_ensembles",
     ),
     "hedges": ((LineKind.HEDGE,), ["strategy", "asset"], "table5_hedges"),
+    "combiners": ((LineKind.COMBINER,), ["asset", "strategy"], "combiners"),
     "allocations": (
         (LineKind.HEDGE, LineKind.ALLOCATION),
         ["strategy", "asset", "method"],
@@ -47,7 +48,7 @@ def paper_table(metrics: pd.DataFrame, which: str) -> pd.DataFrame:
     ----------
     metrics : DataFrame
         :attr:`aisfolio.portfolio.results.RunResult.metrics`.
-    which : {"ais", "ensembles", "hedges"}
+    which : {"ais", "ensembles", "hedges", "combiners"}
         Which table.
 
     Returns

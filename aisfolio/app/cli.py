@@ -116,8 +116,10 @@ def _hydra_app(config: DictConfig) -> float | None:
         print(frame_markdown(orders.table.round(6)))
     else:
         print(frame_markdown(format_table(result.table("ais"))))
-        if result.allocations:
-            print(frame_markdown(format_table(result.table("allocations"))))
+        for which in ("combiners", "allocations"):
+            table = result.table(which)
+            if not table.empty and (which != "allocations" or result.allocations):
+                print(frame_markdown(format_table(table)))
     logs = output_dir / TRAINING_LOGS
     trained = sum(1 for file in logs.rglob("*") if file.is_file()) if logs.is_dir() else 0
     log.info(

@@ -134,6 +134,7 @@ COLUMN_FORMATS: Mapping[str, Callable[[object], str]] = {
             "recent volatility",
             "recent CVaR",
             "mean position",
+            "largest weight",
         ],
         percent,
     ),

@@ -12,11 +12,18 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from aisfolio.ensemble.groups import LineKind
 from aisfolio.portfolio.errors import ConfigError
 from aisfolio.portfolio.events import failure_table
 from aisfolio.portfolio.measures import cvar, drawdown, volatility
 from aisfolio.portfolio.metrics import summarize
 from aisfolio.portfolio.orders import Orders
+from aisfolio.portfolio.report.blending import (
+    allocation_summary,
+    blend_lines,
+    combiner_summary,
+    top_members,
+)
 from aisfolio.portfolio.report.risk import beta, risk_contributions, rolling_information_ratio
 from aisfolio.portfolio.report.tearsheet import Tearsheet, build_tearsheet
 from aisfolio.portfolio.results import RunResult
@@ -129,6 +136,17 @@ class Report:
         the run stacks nothing).
     tearsheet : Tearsheet
         The portfolio line against the benchmark, QuantStats-style.
+    combiners : DataFrame
+        Per online-combiner line, its concentration and holdings
+        (:func:`aisfolio.portfolio.report.blending.combiner_summary`).
+    allocation_outcomes : DataFrame
+        Per allocation line, its decisions and solver outcomes
+        (:func:`aisfolio.portfolio.report.blending.allocation_summary`).
+    allocation_exposures : DataFrame
+        Per allocation line (rows), its net exposure to each asset at the last decision.
+    blend_weights : dict of str to DataFrame
+        Weights over time of every allocation and combiner line (in that order), the
+        largest members apart and the rest summed.
     settings : ReportSettings
     """
 
@@ -161,6 +179,10 @@ class Report:
     training: pd.DataFrame = field(default_factory=pd.DataFrame)
     stacking: pd.DataFrame = field(default_factory=pd.DataFrame)
     tearsheet: Tearsheet | None = None
+    combiners: pd.DataFrame = field(default_factory=pd.DataFrame)
+    allocation_outcomes: pd.DataFrame = field(default_factory=pd.DataFrame)
+    allocation_exposures: pd.DataFrame = field(default_factory=pd.DataFrame)
+    blend_weights: dict[str, pd.DataFrame] = field(default_factory=dict)
 
 
 def _describe(result: RunResult) -> pd.DataFrame:
@@ -387,4 +409,14 @@ def build_report(
             {name: result.lines[name].periods_per_year for name in shown},
             settings.window,
         ),
+        combiners=combiner_summary(result),
+        allocation_outcomes=allocation_summary(result),
+        allocation_exposures=pd.DataFrame(
+            {name: frame.iloc[-1] for name, frame in result.exposures.items() if len(frame)}
+        ).T.rename_axis("line"),
+        blend_weights={
+            name: top_members(result.weights[name].dropna(how="all"))
+            for kind in (LineKind.ALLOCATION, LineKind.COMBINER)
+            for name in blend_lines(result, kind)
+        },
     )

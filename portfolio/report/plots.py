@@ -246,6 +246,37 @@ def _rolling(sheet: Tearsheet) -> Plot:
     )
 
 
+#: Combiner and allocation lines drawn in the weights figure.
+BLENDS_SHOWN = 6
+
+
+def _blend_weights(report: Report) -> Plot:
+    names = list(report.blend_weights)[:BLENDS_SHOWN]
+    figure, axes = plt.subplots(
+        len(names), 1, figsize=(10.5, 2.2 * len(names) + 0.4), squeeze=False
+    )
+    for axis, name in zip(axes[:, 0], names, strict=True):
+        weights = report.blend_weights[name]
+        positive = weights.clip(lower=0.0)
+        axis.stackplot(
+            weights.index,
+            positive.to_numpy(dtype=float).T,
+            labels=[str(c) for c in weights.columns],
+            alpha=0.85,
+        )
+        if (weights < 0).any().any():
+            axis.stackplot(weights.index, weights.clip(upper=0.0).to_numpy(dtype=float).T)
+        axis.set_title(name, fontsize=8)
+        axis.set_ylabel("weight", fontsize=8)
+        axis.grid(alpha=0.3)
+        axis.legend(fontsize=6, loc="upper left", bbox_to_anchor=(1.01, 1.0), frameon=False)
+    more = len(report.blend_weights) - len(names)
+    title = "Weights over time of the combiners and allocations" + (
+        f" (first {len(names)}; {more} more in ensemble_weights.parquet)" if more > 0 else ""
+    )
+    return to_data_uri(figure, "blend_weights", title)
+
+
 def report_plots(report: Report) -> list[Plot]:
     """Every figure of a run's report, in the order the report shows them.
 
@@ -288,6 +319,8 @@ def report_plots(report: Report) -> list[Plot]:
     if report.tearsheet is not None:
         sheet = report.tearsheet
         plots.extend([_monthly(sheet), _yearly(sheet), _distribution(sheet), _rolling(sheet)])
+    if report.blend_weights:
+        plots.append(_blend_weights(report))
     plots.append(_weights(report))
     plots.append(_turnover(report))
     plots.append(_bars(report.stream_risk["share"], "Risk share per stream", "stream_risk"))

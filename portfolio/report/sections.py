@@ -115,7 +115,11 @@ def _tearsheet(report: Report) -> Section | None:
             sheet.yearly,
             dict.fromkeys([str(c) for c in sheet.yearly.columns], percent),
         ),
-        _table("Worst drawdowns", sheet.drawdowns, {"days": integer}),
+        _table(
+            "Worst drawdowns",
+            sheet.drawdowns,
+            {"trough": date, "recovered": date, "depth": percent, "days": integer},
+        ),
         _table("Monthly returns", monthly, dict.fromkeys(monthly.columns, percent)),
     ]
     versus = f" against {sheet.benchmark}" if sheet.benchmark else ""
@@ -132,6 +136,41 @@ def _tearsheet(report: Report) -> Section | None:
         ],
         tables=tables,
         plots=["monthly", "yearly", "distribution", "rolling"],
+    )
+
+
+def _blending(report: Report) -> Section | None:
+    if report.combiners.empty and report.allocation_outcomes.empty:
+        return None
+    tables = []
+    if not report.combiners.empty:
+        tables.append(_table("Online combiners", report.combiners))
+    if not report.allocation_outcomes.empty:
+        tables.append(
+            _table("Allocations: decisions and solver outcomes", report.allocation_outcomes)
+        )
+    if not report.allocation_exposures.empty:
+        exposures = report.allocation_exposures
+        tables.append(
+            _table(
+                "Allocations: net exposure per asset at the last decision",
+                exposures,
+                dict.fromkeys([str(c) for c in exposures.columns], percent),
+            )
+        )
+    return Section(
+        "blending",
+        "Combiners and allocations",
+        notes=[
+            "How the blending stages weighted their members over time. Effective members: "
+            "1 / Σw² of the weights' shares (1: everything on one member; N: equal "
+            "weights on N). An allocation decision is optimal when its first solver "
+            "solved it; a fallback used another solver or rule; a failed one kept the "
+            "previous weights. Every member's weight at the last bar is in the Weights "
+            "section; over time, in ensemble_weights.parquet.",
+        ],
+        tables=tables,
+        plots=["blend_weights"],
     )
 
 
@@ -358,6 +397,7 @@ def report_sections(report: Report, plots: list[Plot]) -> list[Section]:
             _performance(report),
             _tearsheet(report),
             _winners(report),
+            _blending(report),
             _weights(report),
             _signals(report),
             _risk(report),
