@@ -127,6 +127,8 @@ class Report:
         One row per refit of a stacked generator (``RunResult.stacking``; empty when
         the run stacks nothing).
     settings : ReportSettings
+    accounting : {"per_ais", "net"}
+        How the run booked its group lines (``RunResult.accounting``).
     """
 
     as_of: pd.Timestamp
@@ -157,6 +159,7 @@ class Report:
     significance: pd.DataFrame = field(default_factory=pd.DataFrame)
     training: pd.DataFrame = field(default_factory=pd.DataFrame)
     stacking: pd.DataFrame = field(default_factory=pd.DataFrame)
+    accounting: str = "per_ais"
 
 
 def _describe(result: RunResult) -> pd.DataFrame:
@@ -376,4 +379,5 @@ def build_report(
         significance=result.significance,
         training=result.training,
         stacking=result.stacking,
+        accounting=getattr(result, "accounting", "per_ais"),
     )
