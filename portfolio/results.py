@@ -39,9 +39,11 @@ class Line:
     periods_per_year : float
         Of that calendar.
     traded : ndarray
-        Notional traded at each bar (positions for AIS, weights for ensembles).
+        Notional traded at each bar (positions for AIS, weights for ensembles; with
+        net accounting, a group's net positions summed over its assets).
     trades : int
-        Number of trades (AIS) or of rebalances that traded (ensembles).
+        Number of trades (AIS) or of rebalances that traded (ensembles); with net
+        accounting, a group's bars on which its net position changes.
     targets : DataFrame, optional
         Groups only: target weights of the members decided at each rebalance, and on the
         last row the rule's weights at the last close
