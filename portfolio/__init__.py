@@ -18,7 +18,7 @@ __getattr__, __dir__, __all__ = lazy_loader.attach(
     __name__,
     submodules=["allocation", "report"],
     submod_attrs={
-        "backtest": ["AISBacktest", "backtest_positions"],
+        "backtest": ["AISBacktest", "NetBacktest", "backtest_exposure", "backtest_positions"],
         "calendars": ["infer_periods_per_year"],
         "datasets": ["list_datasets", "load_dataset"],
         "errors": ["AisfolioError", "ConfigError", "DataError"],

@@ -13,7 +13,7 @@ from aisfolio.portfolio.metrics import number_of_trades
 from aisfolio.strategies.returns import simple_returns
 from aisfolio.strategies.timing import apply_decision_lag
 
-__all__ = ["AISBacktest", "backtest_positions"]
+__all__ = ["AISBacktest", "NetBacktest", "backtest_exposure", "backtest_positions"]
 
 
 @dataclass(frozen=True)
@@ -86,6 +86,90 @@ def backtest_positions(
     returns = apply_decision_lag(position) * asset_returns - costs
     equity = (1.0 + returns).cumprod()
     return AISBacktest(equity=equity, returns=returns, costs=costs, positions=position)
+
+
+@dataclass(frozen=True)
+class NetBacktest:
+    """Result of :func:`backtest_exposure`, every series on the line's calendar.
+
+    Attributes
+    ----------
+    equity : Series
+        Equity line, 1.0 on the first evaluation bar.
+    returns : Series
+        Net returns, summed over the assets (0 on the first bar).
+    costs : Series
+        Costs booked on each bar, summed over the assets (never negative).
+    traded : Series
+        ``sum over assets of |change of position|`` decided at each bar's close.
+    positions : DataFrame
+        Net position per asset decided on each bar (carried over the days an asset
+        does not trade).
+    """
+
+    equity: pd.Series
+    returns: pd.Series
+    costs: pd.Series
+    traded: pd.Series
+    positions: pd.DataFrame
+
+
+def backtest_exposure(
+    prices: pd.DataFrame,
+    exposure: pd.DataFrame,
+    cost_rate: float,
+    start: pd.Timestamp | None = None,
+) -> NetBacktest:
+    """Net returns of holding a net position in each of several assets.
+
+    Each asset is backtested alone by :func:`backtest_positions` on its own calendar
+    (the same time convention and costs: ``cost_rate * |change of its net position|``),
+    and the returns, each a fraction of the line's value, are added up. A position
+    decided on a day its asset does not trade is traded on the asset's next bar.
+
+    Parameters
+    ----------
+    prices : DataFrame
+        Prices by asset on the union of their calendars (NaN = no trade).
+    exposure : DataFrame
+        Net position per asset (columns, a subset of ``prices``'), stamped by decision
+        date on the line's calendar, which holds every bar of its assets from
+        ``start`` (NaN = flat).
+    cost_rate : float
+        Proportional cost per unit of traded notional.
+    start : Timestamp, optional
+        First evaluation bar (default: the line's first bar).
+
+    Returns
+    -------
+    NetBacktest
+    """
+    index = exposure.index
+    start = index[0] if start is None else start
+    zero = pd.Series(0.0, index=index[index >= start])
+    returns, costs, traded = zero.copy(), zero.copy(), zero.copy()
+    positions = {}
+    for asset in exposure.columns:
+        calendar = prices[asset].dropna()
+        own = backtest_positions(
+            calendar, exposure[asset].reindex(calendar.index), cost_rate, start
+        )
+        if not own.returns.index.isin(zero.index).all():
+            raise ValueError(f"the line's calendar lacks bars of {asset}")
+        returns = returns.add(own.returns, fill_value=0.0)
+        costs = costs.add(own.costs, fill_value=0.0)
+        traded = traded.add(
+            pd.Series(traded_notional(own.positions), own.positions.index), fill_value=0.0
+        )
+        positions[asset] = own.positions
+    held = pd.DataFrame(positions, columns=exposure.columns).reindex(zero.index).ffill().fillna(0.0)
+    return NetBacktest(
+        equity=(1.0 + returns).cumprod(),
+        returns=returns,
+        costs=costs,
+        traded=traded,
+        positions=held,
+    )
 
 
 def _not_finite_return(price: pd.Series, bar: int) -> DataError:

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 import pandas as pd
@@ -15,8 +15,9 @@ import pandas as pd
 from aisfolio.ensemble.combination import Combination
 from aisfolio.ensemble.groups import ALL_ASSETS, EnsembleGroup, LineKind, line_name
 from aisfolio.ensemble.paper import ENSEMBLE_I, ENSEMBLE_II, HEDGE, PaperEnsembles
+from aisfolio.portfolio.allocation.exposure import decided_exposure
 from aisfolio.portfolio.allocation.plan import Allocation
-from aisfolio.portfolio.backtest import backtest_positions
+from aisfolio.portfolio.backtest import backtest_exposure, backtest_positions
 from aisfolio.portfolio.calendars import infer_periods_per_year
 from aisfolio.portfolio.costs import check_cost_rate
 from aisfolio.portfolio.errors import ConfigError, DataError
@@ -28,6 +29,7 @@ from aisfolio.portfolio.results import Line, RunResult
 from aisfolio.portfolio.winners import SignificanceSettings
 from aisfolio.strategies.execution import Executor, WalkForwardSpec
 from aisfolio.strategies.strategy import Strategy, StrategyRun
+from aisfolio.strategies.timing import apply_decision_lag
 
 __all__ = ["BacktestSettings", "Pipeline"]
 
@@ -36,6 +38,9 @@ log = logging.getLogger(__name__)
 
 #: How the evaluation starts of the assets are set (see :class:`BacktestSettings`).
 ALIGNMENTS = ("common", "per_asset")
+
+#: How group lines pay their costs (see :class:`BacktestSettings`).
+ACCOUNTINGS = ("per_ais", "net")
 
 
 @dataclass(frozen=True)
@@ -61,6 +66,15 @@ class BacktestSettings:
         shorter history (Bitcoin from 2014 next to the S&P 500 from 2004) does not cut
         the others'; a group line (ensemble, hedge, allocation) starts when its last
         member does.
+    accounting : {"per_ais", "net"}, default "per_ais"
+        How group lines (ensembles, hedges, combiners, allocations) are booked.
+        ``per_ais``, the paper's: each AIS trades alone and pays its own costs, and a
+        group line is the blend of its members' net returns (plus the cost of trading
+        its weights at each rebalance). ``net``: a group line trades its net position
+        per asset, the exposure its orders trade to (its rule's targets, held between
+        rebalances, times its members' positions, through every level), and pays
+        ``cost_rate * |change of the net position|`` per asset like an AIS; members
+        whose positions cancel cost nothing. AIS lines are the same either way.
     """
 
     cost_rate: float = 0.0005
@@ -68,6 +82,7 @@ class BacktestSettings:
     end: str | None = None
     periods_per_year: float | None = None
     align: str = "common"
+    accounting: str = "per_ais"
 
     def __post_init__(self) -> None:
         check_cost_rate(self.cost_rate, "cost_rate")
@@ -75,6 +90,10 @@ class BacktestSettings:
             raise ConfigError(f"must be > 0, got {self.periods_per_year}", key="periods_per_year")
         if self.align not in ALIGNMENTS:
             raise ConfigError(f"'{self.align}' is not one of {', '.join(ALIGNMENTS)}", key="align")
+        if self.accounting not in ACCOUNTINGS:
+            raise ConfigError(
+                f"'{self.accounting}' is not one of {', '.join(ACCOUNTINGS)}", key="accounting"
+            )
         for key in ("start", "end"):
             value = getattr(self, key)
             if value is not None:
@@ -88,6 +107,14 @@ class BacktestSettings:
             and pd.Timestamp(self.start) >= pd.Timestamp(self.end)
         ):
             raise ConfigError(f"{self.start} is not before end {self.end}", key="start")
+
+
+@dataclass(frozen=True)
+class _Market:
+    """What a group's net position is booked on: the prices and the AIS positions."""
+
+    prices: pd.DataFrame
+    positions: Mapping[tuple[str, str], pd.Series]
 
 
 class Pipeline:
@@ -244,12 +271,15 @@ class Pipeline:
                 traded=traded_notional(positions),
                 trades=number_of_trades(positions),
             )
-        weights = self._ensembles(assets, lines)
+        market = _Market(prices, {key: run.positions for key, run in runs.items()})
+        weights = self._ensembles(assets, lines, market)
         for label, combination in self.combiners.items():
             for group in combination.groups(label, assets, self.components):
-                weights[group.name] = self._evaluate(group, lines)
-        decisions = self._allocations(assets, lines, weights)
-        result = RunResult.assemble(prices, runs, lines, weights, decisions)
+                weights[group.name] = self._evaluate(group, lines, market)
+        decisions = self._allocations(assets, lines, weights, market)
+        result = RunResult.assemble(
+            prices, runs, lines, weights, decisions, accounting=self.backtest.accounting
+        )
         if self.significance is not None and self.significance.enabled:
             log.info(
                 "testing the lines against their benchmarks (%d bootstrap replications)",
@@ -259,7 +289,11 @@ class Pipeline:
         return result
 
     def _allocations(
-        self, assets: list[str], lines: dict[str, Line], weights: dict[str, pd.DataFrame]
+        self,
+        assets: list[str],
+        lines: dict[str, Line],
+        weights: dict[str, pd.DataFrame],
+        market: _Market,
     ) -> dict[str, pd.DataFrame]:
         """Backtest every allocation group; return each group's decisions."""
         labels = {line.strategy for line in lines.values()}
@@ -275,7 +309,7 @@ class Pipeline:
             for group in groups:
                 log.info("allocating %s", group.name)
                 try:
-                    weights[group.name] = self._evaluate(group, lines)
+                    weights[group.name] = self._evaluate(group, lines, market)
                 except ConfigError as error:  # the allocator names its own parameter
                     raise error.under(f"allocator.{label}.allocator") from None
                 decisions[group.name] = group.targets.report()  # type: ignore[attr-defined]
@@ -382,14 +416,16 @@ class Pipeline:
             return float(self.backtest.periods_per_year)
         return float(infer_periods_per_year(index))
 
-    def _ensembles(self, assets: list[str], lines: dict[str, Line]) -> dict[str, pd.DataFrame]:
+    def _ensembles(
+        self, assets: list[str], lines: dict[str, Line], market: _Market
+    ) -> dict[str, pd.DataFrame]:
         plan = self.ensembles
         if plan is None:
             return {}
         groups = plan.type_one_groups(assets, self.components) + plan.type_two_groups(
             assets, self.components
         )
-        weights = {group.name: self._evaluate(group, lines) for group in groups}
+        weights = {group.name: self._evaluate(group, lines, market) for group in groups}
         hedged = list(self.strategies) + (
             [ENSEMBLE_I] if line_name(assets[0], ENSEMBLE_I) in lines else []
         )
@@ -398,11 +434,17 @@ class Pipeline:
         except ValueError as error:
             raise ConfigError(str(error), key="ensemble.hedge_base") from None
         for group in hedges:
-            weights[group.name] = self._evaluate(group, lines)
+            weights[group.name] = self._evaluate(group, lines, market)
         return weights
 
-    def _evaluate(self, group: EnsembleGroup, lines: dict[str, Line]) -> pd.DataFrame:
-        """Backtest one group, add its line, return the weights it held."""
+    def _evaluate(
+        self, group: EnsembleGroup, lines: dict[str, Line], market: _Market
+    ) -> pd.DataFrame:
+        """Backtest one group, add its line, return the weights it held.
+
+        Its rule decides from its members' lines as booked; with ``accounting: net`` the
+        line is then booked on its net position per asset (:meth:`_netted`).
+        """
         members = {m: lines[m].equity for m in group.members}
         # Members start at 1.0 on their first evaluation bar and are flat before it. With
         # per-asset starts the group waits for its last member (on a common start the
@@ -424,4 +466,20 @@ class Pipeline:
             trades=int(np.count_nonzero(traded)),
             targets=portfolio.targets,
         )
+        if self.backtest.accounting == "net":
+            return self._netted(group.name, lines, market)
         return portfolio.weights
+
+    def _netted(self, name: str, lines: dict[str, Line], market: _Market) -> pd.DataFrame:
+        """Book group line ``name`` on its net position per asset; return the weights it
+        held (its targets, decided at each close and held over the next bar)."""
+        line = lines[name]
+        assert line.targets is not None
+        exposure = decided_exposure(name, lines, market.positions)
+        netted = backtest_exposure(market.prices, exposure, self.backtest.cost_rate)
+        traded = netted.traded.to_numpy()
+        lines[name] = replace(
+            line, equity=netted.equity, traded=traded, trades=int(np.count_nonzero(traded))
+        )
+        decided = line.targets.reindex(line.equity.index).ffill()
+        return apply_decision_lag(decided, fill_value=np.nan)

@@ -39,9 +39,11 @@ class Line:
     periods_per_year : float
         Of that calendar.
     traded : ndarray
-        Notional traded at each bar (positions for AIS, weights for ensembles).
+        Notional traded at each bar (positions for AIS, weights for ensembles; with
+        net accounting, a group's net positions summed over its assets).
     trades : int
-        Number of trades (AIS) or of rebalances that traded (ensembles).
+        Number of trades (AIS) or of rebalances that traded (ensembles); with net
+        accounting, a group's bars on which its net position changes.
     targets : DataFrame, optional
         Groups only: target weights of the members decided at each rebalance, and on the
         last row the rule's weights at the last close
@@ -82,8 +84,8 @@ class RunResult:
         as in :attr:`metrics`' index (``"SP500/momentum"``, ``"SP500/ensemble_I"``,
         ``"ensemble_II/momentum"``, ``"hedge/SP500+WTI/momentum"``).
     metrics : DataFrame
-        One row per line: kind, asset, strategy, start, end, periods per year, then
-        :data:`aisfolio.portfolio.metrics.METRIC_LABELS`.
+        One row per line: kind, asset, strategy, start, end, periods per year,
+        accounting, then :data:`aisfolio.portfolio.metrics.METRIC_LABELS`.
     weights : dict of str to DataFrame
         Weights held by each ensemble and hedge over time.
     lines : dict of str to Line
@@ -114,6 +116,9 @@ class RunResult:
         Per line, the bootstrap tests against its benchmark
         (:func:`aisfolio.portfolio.winners.significance_table`); empty when not run. Its
         :data:`~aisfolio.portfolio.winners.SIGNIFICANCE_COLUMNS` are also in :attr:`metrics`.
+    accounting : {"per_ais", "net"}
+        How the group lines were booked (``BacktestSettings.accounting``): each AIS
+        paying its own costs, or each group trading its net position per asset.
     """
 
     prices: pd.DataFrame
@@ -135,6 +140,7 @@ class RunResult:
     significance: pd.DataFrame = field(default_factory=pd.DataFrame)
     training: pd.DataFrame = field(default_factory=pd.DataFrame)
     stacking: pd.DataFrame = field(default_factory=pd.DataFrame)
+    accounting: str = "per_ais"
 
     @classmethod
     def assemble(
@@ -144,8 +150,10 @@ class RunResult:
         lines: dict[str, Line],
         weights: dict[str, pd.DataFrame],
         allocations: dict[str, pd.DataFrame] | None = None,
+        accounting: str = "per_ais",
     ) -> RunResult:
-        """Collect per-asset runs and lines into frames."""
+        """Collect per-asset runs and lines into frames (``accounting``: how the group
+        lines were booked)."""
         columns = pd.MultiIndex.from_tuples(list(runs), names=["asset", "strategy"])
 
         def frame(attribute: str) -> pd.DataFrame:
@@ -163,6 +171,7 @@ class RunResult:
                     "start": line.equity.index[0],
                     "end": line.equity.index[-1],
                     "periods_per_year": line.periods_per_year,
+                    "accounting": accounting,
                     **line.metrics(),
                 }
             )
@@ -181,6 +190,7 @@ class RunResult:
             lines=lines,
             allocations=allocations,
             exposures=exposures,
+            accounting=accounting,
         )
 
     def table(self, which: str = "ais") -> pd.DataFrame:

@@ -102,6 +102,28 @@ def _allocation_lines(prices: pd.DataFrame) -> pd.DataFrame:
     return pd.concat(frames, axis=1)
 
 
+@register("pipeline:net_accounting")
+def _netted_lines(prices: pd.DataFrame) -> pd.DataFrame:
+    """Group lines booked on their net positions per asset (``backtest.accounting=net``):
+    ensembles, hedges, every shipped combination and an allocation over netted hedges;
+    equity lines, weights held and the allocation's net exposures."""
+    pipeline = pipeline_from_config(
+        [
+            "generators=[buy_and_hold,momentum,contrarian]",
+            f"combiners=[{','.join(COMBINER_CONFIGS)}]",
+            "allocator=[min_variance]",
+            "backtest.accounting=net",
+        ]
+    )
+    result = pipeline.run(prices)
+    frames = [result.equity]
+    for name, weights in result.weights.items():
+        frames.append(weights.add_prefix(f"{name}:"))
+    for name, exposure in result.exposures.items():
+        frames.append(exposure.add_prefix(f"{name}:exposure:"))
+    return pd.concat(frames, axis=1)
+
+
 @register("allocator:standalone")
 def _allocator_alone(prices: pd.DataFrame) -> pd.DataFrame:
     """An allocator with turnover, costs and a beta bound over the assets' own returns,

@@ -15,7 +15,7 @@ __getattr__, __dir__, __all__ = lazy_loader.attach(
     __name__,
     submod_attrs={
         "allocator": ["Allocator", "Fit"],
-        "exposure": ["net_exposure"],
+        "exposure": ["decided_exposure", "net_exposure"],
         "objectives": ["OBJECTIVES"],
         "plan": ["SCOPES", "Allocation"],
         "problem": ["SOLVER_CHAINS"],

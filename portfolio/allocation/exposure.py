@@ -11,14 +11,14 @@ import pandas as pd
 if TYPE_CHECKING:
     from aisfolio.portfolio.results import Line
 
-__all__ = ["net_exposure"]
+__all__ = ["decided_exposure", "net_exposure"]
 
 
 def net_exposure(
     name: str,
     weights: Mapping[str, pd.DataFrame],
     lines: Mapping[str, Line],
-    positions: pd.DataFrame,
+    positions: pd.DataFrame | Mapping[tuple[str, str], pd.Series],
     held: bool = True,
 ) -> pd.DataFrame:
     """Exposure of line ``name`` to each asset, recursively through its members.
@@ -42,7 +42,7 @@ def net_exposure(
         is an AIS.
     lines : mapping of str to Line
         The run's lines: an AIS's asset, strategy and calendar (its equity's dates).
-    positions : DataFrame
+    positions : DataFrame or mapping of (str, str) to Series
         Positions by ``(asset, strategy)``, stamped by decision date.
     held : bool, default True
         Held exposures, or decided ones.
@@ -65,3 +65,38 @@ def net_exposure(
         total = part if total is None else total.add(part, fill_value=0.0)
     assert total is not None
     return total.reindex(columns=sorted(total.columns))
+
+
+def decided_exposure(
+    name: str,
+    lines: Mapping[str, Line],
+    positions: pd.DataFrame | Mapping[tuple[str, str], pd.Series],
+) -> pd.DataFrame:
+    """Exposure of line ``name`` decided at each close of its calendar, as orders trade it.
+
+    Every group (this line and the groups inside it) holds the targets of its last
+    rebalance until the next one, and on the last row the weights its rule gives at
+    the last close (:attr:`aisfolio.portfolio.results.Line.targets`), times its members'
+    own decided exposures: the exposure a rebalance at each close trades to, so its last
+    row is what :func:`aisfolio.portfolio.targets.asset_exposure` gives for the line.
+
+    Parameters
+    ----------
+    name : str
+        A line.
+    lines : mapping of str to Line
+        The run's lines (groups with their targets).
+    positions : DataFrame or mapping of (str, str) to Series
+        Positions by ``(asset, strategy)``, stamped by decision date.
+
+    Returns
+    -------
+    DataFrame
+        Dates of the line's calendar by asset.
+    """
+    targets = {
+        n: line.targets.reindex(line.equity.index).ffill()
+        for n, line in lines.items()
+        if line.targets is not None
+    }
+    return net_exposure(name, targets, lines, positions, held=False)

@@ -25,6 +25,12 @@ __all__ = ["DATA_FOLDER", "report_facts", "write_report"]
 #: Folder of the report's data and figures, next to ``report.html``.
 DATA_FOLDER = "report"
 
+#: The report's words for each ``backtest.accounting``.
+ACCOUNTING_FACTS = {
+    "per_ais": "per AIS (each AIS pays its own costs; groups blend their returns)",
+    "net": "net (each group line trades its net position per asset)",
+}
+
 
 def report_facts(report: Report) -> dict[str, str]:
     """Key facts shown under a report's title."""
@@ -32,6 +38,7 @@ def report_facts(report: Report) -> dict[str, str]:
         "as of": date(report.as_of),
         "portfolio line": report.line,
         "benchmark": report.benchmark or "none",
+        "accounting": ACCOUNTING_FACTS.get(report.accounting, report.accounting),
     }
     if report.orders is not None:
         facts["holdings"] = str(report.orders.summary["holdings"])

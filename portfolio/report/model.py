@@ -148,6 +148,8 @@ class Report:
         Weights over time of every allocation and combiner line (in that order), the
         largest members apart and the rest summed.
     settings : ReportSettings
+    accounting : {"per_ais", "net"}
+        How the run booked its group lines (``RunResult.accounting``).
     """
 
     as_of: pd.Timestamp
@@ -183,6 +185,7 @@ class Report:
     allocation_outcomes: pd.DataFrame = field(default_factory=pd.DataFrame)
     allocation_exposures: pd.DataFrame = field(default_factory=pd.DataFrame)
     blend_weights: dict[str, pd.DataFrame] = field(default_factory=dict)
+    accounting: str = "per_ais"
 
 
 def _describe(result: RunResult) -> pd.DataFrame:
@@ -419,4 +422,5 @@ def build_report(
             for kind in (LineKind.ALLOCATION, LineKind.COMBINER)
             for name in blend_lines(result, kind)
         },
+        accounting=getattr(result, "accounting", "per_ais"),
     )

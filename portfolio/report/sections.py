@@ -242,8 +242,14 @@ def _weights(report: Report) -> Section:
         "weights",
         "Weights and turnover",
         notes=[
-            "held: weights over the last bar (drifted since the last rebalance); target: the "
-            "weights the rule gives at the last close, what a rebalance trades to.",
+            (
+                "held: weights over the last bar (the last rebalance's targets: net "
+                "accounting holds them between rebalances)"
+                if report.accounting == "net"
+                else "held: weights over the last bar (drifted since the last rebalance)"
+            )
+            + "; target: the weights the rule gives at the last close, what a rebalance "
+            "trades to.",
         ],
         tables=tables,
         plots=["weights", "turnover"],

@@ -257,6 +257,9 @@ def _config_cases() -> list[Case]:
             reach=True,
         ),
         config("align_unknown", "backtest.align=diagonal", "backtest.align", "per_asset"),
+        config(
+            "accounting_unknown", "backtest.accounting=gross", "backtest.accounting", "per_ais, net"
+        ),
         config("hedge_base_unknown", "ensemble.hedge_base=GOLD", "hedge_base 'GOLD'", reach=True),
         config(
             "lookback_not_a_number",

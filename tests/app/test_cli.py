@@ -67,6 +67,27 @@ def test_a_run_writes_every_output(tmp_path):
     assert not list(run.glob(".partial-*"))
 
 
+def test_net_accounting_is_a_backtest_key_and_the_report_says_so(tmp_path):
+    done = aisfolio(
+        *SMALL,
+        "generators=[buy_and_hold,momentum,contrarian]",
+        "backtest.accounting=net",
+        "significance.enabled=false",
+        "hydra.run.dir=run",
+        cwd=tmp_path,
+    )
+    assert done.returncode == 0, done.stderr
+    run = tmp_path / "run"
+    metrics = pd.read_csv(run / "metrics.csv", index_col="line")
+    assert set(metrics["accounting"]) == {"net"}
+    # Momentum and contrarian of one lookback cancel: their netted ensemble never trades.
+    assert metrics.loc["SP500/ensemble_I", "trades"] == 0
+    assert metrics.loc["SP500/ensemble_I", "aRC"] == 0.0
+    html = (run / "report.html").read_text()
+    assert "accounting: <b>net (each group line trades its net position per asset)</b>" in html
+    assert "- accounting: **net (each group line" in (run / "report.md").read_text()
+
+
 def test_a_multirun_sweeps_the_momentum_lookback(tmp_path):
     done = aisfolio(
         "-m",

@@ -4,7 +4,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from aisfolio.portfolio.backtest import backtest_positions
+from aisfolio.portfolio.backtest import backtest_exposure, backtest_positions
 from aisfolio.portfolio.errors import DataError
 
 
@@ -78,3 +78,34 @@ def test_a_return_beyond_floating_point_names_both_prices(values, why):
     with pytest.raises(DataError, match=r"column 'WTI'.*on 2021-01-06 is not finite") as error:
         backtest_positions(prices, _series([1.0] * 4), cost_rate=0.0)
     assert why in str(error.value)
+
+
+def test_net_exposure_is_each_assets_backtest_summed_on_the_lines_calendar():
+    """Two assets on their own calendars (B does not trade on the third bar): each is
+    booked by backtest_positions, the returns are added on the line's calendar."""
+    index = pd.bdate_range("2021-01-04", periods=5)
+    prices = pd.DataFrame(
+        {"A": [100.0, 110.0, 99.0, 99.0, 108.9], "B": [50.0, 55.0, np.nan, 44.0, 44.0]},
+        index=index,
+    )
+    exposure = pd.DataFrame(
+        {"A": [0.5, 0.5, -0.5, -0.5, 0.0], "B": [0.25, 0.25, -0.25, -0.25, -0.25]}, index=index
+    )
+    result = backtest_exposure(prices, exposure, cost_rate=0.001)
+    a = [0.0, 0.05 - 0.0005, -0.05, 0.0 - 0.001, -0.05]
+    # B's decision of bar 2 (a day it does not trade) is traded on bar 3.
+    b = [0.0, 0.025 - 0.00025, 0.0, -0.05, 0.0 - 0.0005]
+    np.testing.assert_allclose(result.returns, np.add(a, b), atol=1e-15)
+    np.testing.assert_allclose(result.costs, [0.0, 0.00075, 0.0, 0.001, 0.0005], atol=1e-15)
+    np.testing.assert_allclose(result.traded, [0.75, 0.0, 1.0, 0.5, 0.5])
+    np.testing.assert_allclose(result.equity, np.cumprod(1.0 + np.add(a, b)))
+    assert result.positions.loc[index[2], "B"] == 0.25  # carried: B did not trade
+
+
+def test_positions_that_cancel_cost_nothing():
+    prices = _series([100.0, 101.0, 99.0, 102.0]).to_frame("A")
+    exposure = pd.DataFrame({"A": 0.5 * np.array([1, -1, 1, 1]) - 0.5 * np.array([1, -1, 1, 1])})
+    exposure.index = prices.index
+    result = backtest_exposure(prices, exposure, cost_rate=0.01)
+    assert (result.returns == 0.0).all() and (result.traded == 0.0).all()
+    assert (result.equity == 1.0).all()

@@ -152,6 +152,7 @@ def test_per_asset_starts_keep_each_assets_history(us_markets_short):
         ({"cost_rate": -0.1}, "cost_rate"),
         ({"start": "someday"}, "start"),
         ({"align": "each"}, "align"),
+        ({"accounting": "gross"}, "accounting"),
     ],
 )
 def test_bad_backtest_settings_name_their_key(settings, key):
@@ -270,3 +271,78 @@ def test_prices_at_the_edges_of_floating_point_give_the_same_finite_metrics(
     numbers = plain.select_dtypes("number").columns
     assert np.isfinite(scaled[numbers].to_numpy(dtype=float)).all()
     pd.testing.assert_frame_equal(scaled[numbers], plain[numbers], rtol=1e-9)
+
+
+def _accounting_runs(prices, strategies):
+    return {
+        accounting: pf.Pipeline(
+            strategies, pf.BacktestSettings(accounting=accounting), PaperEnsembles()
+        ).run(prices)
+        for accounting in ("per_ais", "net")
+    }
+
+
+def test_net_accounting_of_legs_that_cancel_costs_nothing(us_markets):
+    """Momentum and contrarian of the same lookback hold opposite positions: their type I
+    ensemble holds nothing on the asset. Per AIS both legs pay their trades; netted the
+    line neither earns nor pays anything, as its orders say."""
+    strategies = {
+        "momentum": Strategy(Momentum(1), SignalRule(on_tie="long")),
+        "contrarian": Strategy(Contrarian(1), SignalRule(on_tie="short")),
+    }
+    runs = _accounting_runs(us_markets, strategies)
+    per_ais, net = runs["per_ais"], runs["net"]
+    name = "SP500/ensemble_I"
+    assert per_ais.metrics.loc[name, "aRC"] < -0.05  # costs paid by legs that cancel
+    assert (net.line(name) == 1.0).all()
+    assert net.metrics.loc[name, "trades"] == 0 and net.metrics.loc[name, "aRC"] == 0.0
+    targets = pf.LineTargets(name).targets(net)
+    assert (targets.assets == 0.0).all()
+    # The AIS lines are their own net positions: the same either way.
+    for line in ("SP500/momentum", "WTI/contrarian"):
+        pd.testing.assert_series_equal(per_ais.line(line), net.line(line))
+    assert set(per_ais.metrics["accounting"]) == {"per_ais"}
+    assert set(net.metrics["accounting"]) == {"net"} and net.accounting == "net"
+
+
+@pytest.mark.parametrize("name", ["ensemble_II/momentum", "hedge/SP500+WTI/ensemble_I"])
+def test_a_netted_group_is_the_backtest_of_its_net_position_per_asset(us_markets_short, name):
+    """The netted line equals backtest_positions of its net exposure per asset (members'
+    positions times the rule's equal or 50/50 targets, through the nested type I
+    ensembles), summed over the assets; its last row is the exposure its orders trade to."""
+    strategies = {
+        "buy_and_hold": Strategy(BuyAndHold()),
+        "momentum": Strategy(Momentum(1), SignalRule(on_tie="long")),
+        "contrarian": Strategy(Contrarian(5), SignalRule(on_tie="short")),
+    }
+    result = pf.Pipeline(strategies, pf.BacktestSettings(accounting="net"), PaperEnsembles()).run(
+        us_markets_short
+    )
+    line = result.line(name)
+    if name.startswith("ensemble_II"):
+        weights = {(asset, "momentum"): 1 / 3 for asset in ("SP500", "NASDAQ", "WTI")}
+    else:  # 50/50 of two type I ensembles of momentum and contrarian
+        weights = {(a, s): 0.25 for a in ("SP500", "WTI") for s in ("momentum", "contrarian")}
+    decided = result.positions.ffill().loc[line.index]
+    exposure = pd.DataFrame(0.0, index=line.index, columns=sorted({a for a, _ in weights}))
+    for (asset, strategy), weight in weights.items():
+        exposure[asset] += weight * decided[(asset, strategy)]
+    returns = pd.Series(0.0, index=line.index)
+    for asset in exposure.columns:
+        calendar = us_markets_short[asset].dropna()
+        alone = pf.backtest_positions(
+            calendar, exposure[asset].reindex(calendar.index), 0.0005, line.index[0]
+        )
+        returns = returns.add(alone.returns, fill_value=0.0)
+    np.testing.assert_allclose(line.to_numpy(), (1.0 + returns).cumprod().to_numpy(), rtol=1e-12)
+    assert result.metrics.loc[name, "aRC"] != 0.0
+    # The orders of the line trade to the net position decided at the last close.
+    targets = pf.LineTargets(name).targets(result)
+    assert targets.date == line.index[-1]
+    np.testing.assert_allclose(
+        targets.assets.reindex(exposure.columns).to_numpy(), exposure.iloc[-1].to_numpy()
+    )
+    # The weights it held are the targets, decided at the previous close.
+    held = result.weights[name]
+    assert held.iloc[0].isna().all()
+    np.testing.assert_allclose(held.iloc[1:].sum(axis=1), 1.0)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from html import escape as html_escape
 
 import numpy as np
@@ -11,6 +12,7 @@ import pytest
 from aisfolio.portfolio.errors import ConfigError
 from aisfolio.portfolio.metrics import information_ratio, summarize
 from aisfolio.portfolio.report import ReportSettings, build_report
+from aisfolio.portfolio.report.files import ACCOUNTING_FACTS, report_facts
 from aisfolio.portfolio.report.formatting import percent, ratio
 from aisfolio.portfolio.targets import default_line
 from tests.run_fixtures import HOSTILE
@@ -68,6 +70,16 @@ def test_the_html_and_markdown_show_the_numbers_formatted(run_result, run_folder
     for text in (percent(row["aRC"]), percent(row["MD"]), ratio(row["IR**"])):
         assert text in html and text in markdown
     assert html_escape(line) in html  # the line's name holds the hostile asset name
+
+
+def test_the_report_states_the_accounting(run_result, run_folder):
+    html = (run_folder / "report.html").read_text()
+    markdown = (run_folder / "report.md").read_text()
+    assert run_result.accounting == "per_ais"
+    assert f"accounting: <b>{html_escape(ACCOUNTING_FACTS['per_ais'])}</b>" in html
+    assert f"- accounting: **{ACCOUNTING_FACTS['per_ais']}**" in markdown
+    netted = build_report(replace(run_result, accounting="net"))
+    assert report_facts(netted)["accounting"] == ACCOUNTING_FACTS["net"]
 
 
 def test_hostile_names_are_escaped(run_folder):
