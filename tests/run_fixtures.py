@@ -39,3 +39,16 @@ def run_folder(run_result: RunResult, tmp_path_factory: pytest.TempPathFactory) 
     folder = tmp_path_factory.mktemp("run")
     OutputWriter().write(run_result, folder)
     return folder
+
+
+#: The blending stages on top of :data:`GENERATORS`: stacking, a combiner, an allocation.
+BLENDS = ["stacking=[meta_learner]", "combiners=[combiner]", "allocator=[min_variance]"]
+
+
+@pytest.fixture(scope="session")
+def full_run_folder(hostile_prices: pd.DataFrame, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The outputs of a run with every blending stage (:data:`BLENDS`)."""
+    result = pipeline_from_config([GENERATORS, *BLENDS]).run(hostile_prices)
+    folder = tmp_path_factory.mktemp("full-run")
+    OutputWriter().write(result, folder)
+    return folder

@@ -378,8 +378,24 @@ def _stacking(report: Report) -> Section | None:
             "regularization searches (expected at the small-alpha end of the grid), "
             f"{final} of the chosen models."
         )
-    tables = [_table("Last refit per strategy and asset", shown)]
+    components = shown[[c for c in shown.columns if c not in blend]]
+    tables = [
+        _table("Last refit per strategy and asset: components", components),
+        _table("Last refit per strategy and asset: meta-models", _meta_models(last, blend)),
+    ]
     return Section("stacking", "Meta-learner", notes=notes, tables=tables)
+
+
+def _meta_models(last: pd.DataFrame, blend: list[str]) -> pd.DataFrame:
+    """One row per (strategy, asset, meta-model): its alpha, out-of-fold RMSE and blend
+    weight at the last refit (``stacking.csv`` has them as columns per model)."""
+    long = last[blend].stack().rename("value").reset_index(level=-1)
+    long.columns = ["measure", "value"]
+    model = long["measure"].str.rsplit(" ", n=1).str[1]
+    measure = long["measure"].str.rsplit(" ", n=1).str[0]
+    frame = long.assign(model=model.to_numpy(), measure=measure.to_numpy())
+    frame = frame.set_index("model", append=True).pivot(columns="measure", values="value")
+    return frame.reindex(columns=[c for c in ("alpha", "oof rmse", "weight") if c in frame])
 
 
 def report_sections(report: Report, plots: list[Plot]) -> list[Section]:

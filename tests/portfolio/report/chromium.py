@@ -74,6 +74,7 @@ class PageVisit:
     title: str = ""
     text: str = ""
     screenshot: bytes = b""
+    probes: dict[str, object] = field(default_factory=dict)
 
 
 class _DevTools:
@@ -116,7 +117,7 @@ class _DevTools:
 
 
 @contextmanager
-def _browser(executable: str) -> Iterator[str]:
+def _browser(executable: str, width: int = 1280) -> Iterator[str]:
     profile = tempfile.mkdtemp(prefix="aisfolio-chromium-")
     process = subprocess.Popen(
         [
@@ -132,7 +133,7 @@ def _browser(executable: str) -> Iterator[str]:
             "--remote-debugging-port=0",
             "--remote-allow-origins=*",
             f"--user-data-dir={profile}",
-            "--window-size=1280,1600",
+            f"--window-size={width},1600",
             "about:blank",
         ],
         stdout=subprocess.DEVNULL,
@@ -163,15 +164,20 @@ _IMAGES = """JSON.stringify(Array.from(document.images).map(i => ({
   height: i.naturalHeight, scheme: i.src.split(':')[0]})))"""
 
 
-def visit(executable: str, page: Path) -> PageVisit:
-    """Open ``page`` (a local file) and report what it did.
+def visit(
+    executable: str, page: Path, width: int = 1280, probes: dict[str, str] | None = None
+) -> PageVisit:
+    """Open ``page`` (a local file) in a window ``width`` pixels wide and report what it
+    did.
 
     Every network request the page makes is recorded (the page's own ``file:`` load
     included); console errors, uncaught exceptions and JavaScript dialogs (an executed
-    ``alert``) too. The screenshot covers the whole page.
+    ``alert``) too. The screenshot covers the whole page. ``probes`` maps names to
+    JavaScript expressions evaluated once the page has loaded (their values, through
+    JSON, in ``PageVisit.probes``).
     """
     result = PageVisit()
-    with _browser(executable) as url:
+    with _browser(executable, width) as url:
         tools = _DevTools(url)
         try:
             for domain in ("Page", "Runtime", "Log", "Network"):
@@ -186,6 +192,13 @@ def visit(executable: str, page: Path) -> PageVisit:
                 "Runtime.evaluate", expression="document.body.innerText", returnByValue=True
             )
             result.text = str(text["result"]["value"])  # type: ignore[index]
+            for name, expression in (probes or {}).items():
+                value = tools.call(
+                    "Runtime.evaluate",
+                    expression=f"JSON.stringify({expression})",
+                    returnByValue=True,
+                )
+                result.probes[name] = json.loads(value["result"]["value"])  # type: ignore[index]
             shot = tools.call("Page.captureScreenshot", format="png", captureBeyondViewport=True)
             result.screenshot = base64.b64decode(str(shot["data"]))
             for event in tools.events:
