@@ -28,6 +28,8 @@ from typing import Any
 
 import pandas as pd
 
+from aisfolio.strategies.execution.warning_counts import counting_warnings, describe
+
 __all__ = [
     "EVENT_COLUMNS",
     "FAILURE_COLUMNS",
@@ -38,6 +40,8 @@ __all__ = [
     "failure_log",
     "failure_table",
 ]
+
+log = logging.getLogger(__name__)
 
 #: Columns of an events frame.
 EVENT_COLUMNS = ("time", "level", "source", "message")
@@ -159,7 +163,10 @@ def collect_events(run: Callable[..., Any]) -> Callable[..., Any]:
         for logger in loggers:
             logger.addHandler(collector)
         try:
-            result = run(pipeline, *args, **kwargs)
+            with counting_warnings() as counts:
+                result = run(pipeline, *args, **kwargs)
+            for kind, count in sorted(counts.items(), key=lambda item: -item[1]):
+                log.warning("%s (counted, not printed)", describe(kind, count))
             strategies = {**pipeline.strategies, **pipeline.stacked}
             generators = {label: strategy.generator for label, strategy in strategies.items()}
             training = training_table(generators)

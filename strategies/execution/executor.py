@@ -63,6 +63,7 @@ from aisfolio.strategies.execution.jobs import (
 )
 from aisfolio.strategies.execution.planning import SpecPlan, WalkForwardSpec, plan_walk_forward
 from aisfolio.strategies.execution.progress import PROGRESS_MODES, Progress
+from aisfolio.strategies.execution.warning_counts import record
 from aisfolio.strategies.execution.watcher import CacheWatcher
 from aisfolio.strategies.walk_forward import WalkForward
 
@@ -298,6 +299,7 @@ class Executor:
         store: ChunkCache | None,
     ) -> int:
         """Keep a finished job's results; returns the windows it fitted."""
+        record(output.warnings)
         for key, blob in [*output.entries, *output.fits]:
             if store is not None and key is not None and not store.path(key).exists():
                 store.store_bytes(key, blob)

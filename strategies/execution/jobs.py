@@ -18,6 +18,7 @@ from aisfolio.strategies.base import ChunkTask, Generator
 from aisfolio.strategies.execution.cache import ChunkCache
 from aisfolio.strategies.execution.pool import worker_environment
 from aisfolio.strategies.execution.processes import granted_processes
+from aisfolio.strategies.execution.warning_counts import WarningKind, counting_warnings
 
 __all__ = ["Job", "JobOutput", "chain_steps", "job_threads", "run_job", "run_sent"]
 
@@ -43,6 +44,7 @@ class JobOutput:
 
     entries: list[tuple[str | None, bytes]]
     fits: list[tuple[str, bytes]] = field(default_factory=list)
+    warnings: dict[WarningKind, int] = field(default_factory=dict)
 
 
 def chain_steps(job: Job) -> list[Job]:
@@ -87,7 +89,10 @@ def run_job(
     names; each entry is pickled (and stored) as soon as it is done."""
     _set_environment(env)
     with granted_processes(processes), job_threads(threads):
-        return _compute(job, store)
+        with counting_warnings(propagate=False) as counts:
+            output = _compute(job, store)
+        output.warnings = dict(counts)
+        return output
 
 
 @contextlib.contextmanager

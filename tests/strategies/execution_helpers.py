@@ -90,3 +90,13 @@ def same(left: Sequence[pd.Series], right: Sequence[pd.Series]) -> bool:
         a.index.equals(b.index) and np.array_equal(a.to_numpy(), b.to_numpy(), equal_nan=True)
         for a, b in zip(left, right, strict=True)
     )
+
+
+class WarningMomentum(Momentum):
+    """Momentum that raises the same UserWarning at every fit (a noisy dependency)."""
+
+    def fit(self, train: pd.Series) -> WarningMomentum:
+        import warnings
+
+        warnings.warn("noisy fit", UserWarning, stacklevel=1)
+        return self
