@@ -66,6 +66,16 @@ def _tables(report: Report) -> dict[str, pd.DataFrame]:
         "fit_failures.csv": report.fit_failures.set_index("strategy"),
         "solver_fallbacks.csv": report.solver_fallbacks.set_index("line"),
     }
+    if report.tearsheet is not None:
+        sheet = report.tearsheet
+        tables["tearsheet_metrics.csv"] = sheet.key_metrics
+        tables["monthly_returns.csv"] = sheet.monthly
+        tables["yearly_returns.csv"] = sheet.yearly
+        tables["worst_drawdowns.csv"] = sheet.drawdowns
+    if not report.combiners.empty:
+        tables["combiners.csv"] = report.combiners
+    if not report.allocation_outcomes.empty:
+        tables["allocation_outcomes.csv"] = report.allocation_outcomes
     if not report.significance.empty:
         tables["significance.csv"] = report.significance
     if not report.training.empty:
