@@ -105,12 +105,13 @@ def _allocation_lines(prices: pd.DataFrame) -> pd.DataFrame:
 @register("pipeline:net_accounting")
 def _netted_lines(prices: pd.DataFrame) -> pd.DataFrame:
     """Group lines booked on their net positions per asset (``backtest.accounting=net``):
-    ensembles, hedges, every shipped combination and an allocation over netted hedges;
-    equity lines, weights held and the allocation's net exposures."""
+    ensembles, hedges, a combiner and an allocation over netted hedges; equity lines,
+    weights held and the allocation's net exposures. (Every combination is netted by the
+    same code: the others' own decisions are checked under the paper's accounting.)"""
     pipeline = pipeline_from_config(
         [
             "generators=[buy_and_hold,momentum,contrarian]",
-            f"combiners=[{','.join(COMBINER_CONFIGS)}]",
+            "combiners=[combiner]",
             "allocator=[min_variance]",
             "backtest.accounting=net",
         ]
