@@ -27,6 +27,7 @@ from omegaconf import OmegaConf
 from aisfolio.app.atomic import write_all_or_nothing
 from aisfolio.portfolio.errors import AisfolioError, ConfigError, DataError
 from aisfolio.portfolio.escaping import write_csv
+from aisfolio.portfolio.metrics import METRIC_LABELS
 from aisfolio.portfolio.report.formatting import format_frame
 from aisfolio.portfolio.report.html import render_html
 from aisfolio.portfolio.report.markdown import render_markdown
@@ -45,6 +46,9 @@ __all__ = [
 ]
 
 #: Shown next to the best and worst settings.
+#: The significance columns of metrics.csv that a sweep can summarize too.
+TESTED_MEASURES = ("SPA p", "MCS p", "PSR")
+
 OVERFITTING_WARNING = (
     "The best and worst settings are marked for orientation only. Every job saw the same "
     "history: choosing the in-sample best setting is overfitting (the more settings tried, "
@@ -159,9 +163,10 @@ def collect_sweep(
             "no finished job (no <job>/metrics.csv) in this sweep directory", file=str(folder)
         )
     first = frames[0]
-    if metric not in first.columns:
+    measures = [c for c in first.columns if c in (*METRIC_LABELS, *TESTED_MEASURES)]
+    if metric not in measures:
         raise ConfigError(
-            f"unknown metric '{metric}'; metrics are {', '.join(first.columns[5:])}", key="metric"
+            f"unknown metric '{metric}'; metrics are {', '.join(measures)}", key="metric"
         )
     line = line if line is not None else default_line(first)
     parsed = {

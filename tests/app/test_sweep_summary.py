@@ -11,7 +11,7 @@ import pytest
 
 from aisfolio.app.cli import main
 from aisfolio.app.sweep_summary import OVERFITTING_WARNING, collect_sweep
-from aisfolio.portfolio.errors import DataError
+from aisfolio.portfolio.errors import ConfigError, DataError
 from aisfolio.portfolio.significance import expected_maximum_sharpe, probabilistic_sharpe_ratio
 from tests.app.test_cli import aisfolio
 
@@ -100,3 +100,12 @@ def test_summarize_refuses_a_folder_without_jobs(tmp_path, capsys):
     assert stop.value.code == 2 and "no finished job" in capsys.readouterr().err
     with pytest.raises(DataError, match="not a directory"):
         collect_sweep(tmp_path / "nothing")
+
+
+@pytest.mark.parametrize("metric", ["accounting", "periods_per_year", "aRX"])
+def test_summarize_names_only_measures_as_metrics(sweep, metric):
+    with pytest.raises(ConfigError, match=f"unknown metric '{metric}'") as error:
+        collect_sweep(sweep, metric=metric)
+    listed = str(error.value).split("metrics are ")[1].split(", ")
+    assert listed[:3] == ["aRC", "aSD", "MD"]
+    assert "accounting" not in listed and "periods_per_year" not in listed
