@@ -1,0 +1,103 @@
+"""Benchmark of a universe (issue 19): time and peak memory of a whole run against the
+number of assets.
+
+For each size, a synthetic universe is written to a CSV (seeded: a common market factor
+plus independent noise, geometric random walks on business days), and the CLI runs on
+it as a user runs it, in a subprocess under ``/usr/bin/time -v``: the default run's cheap
+generators (buy-and-hold, momentum, contrarian), the paper's ensembles and hedges and
+the full report, with or without the significance tests. Printed per size: wall time,
+peak resident memory (the run's process and its largest worker), lines, exit status.
+
+Run from the repository root::
+
+    python benchmarks/universe.py                          # 50, 200, 500 assets x 20 years
+    python benchmarks/universe.py --sizes 2000 --years 5
+    python benchmarks/universe.py --significance           # with the SPA and MCS tests
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import re
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+BARS_PER_YEAR = 252
+
+
+def write_universe(path: Path, assets: int, years: int, seed: int = 0) -> None:
+    """A CSV of ``assets`` synthetic daily closes over ``years`` years of business days."""
+    rng = np.random.default_rng(seed)
+    bars = years * BARS_PER_YEAR
+    dates = pd.bdate_range("2000-01-03", periods=bars)
+    returns = rng.normal(0.0002, 0.012, (bars, assets)) + rng.normal(0.0, 0.008, (bars, 1))
+    prices = pd.DataFrame(
+        100.0 * np.exp(np.cumsum(returns, axis=0)),
+        index=pd.Index(dates, name="date"),
+        columns=[f"A{i:04d}" for i in range(assets)],
+    )
+    prices.to_csv(path)
+
+
+def run_once(prices: Path, folder: Path, significance: bool) -> dict[str, float | int | str]:
+    """One CLI run under ``/usr/bin/time -v``: wall seconds, peak memory, exit status."""
+    command = [
+        "/usr/bin/time",
+        "-v",
+        str(Path(sys.executable).with_name("aisfolio")),
+        "data=file",
+        f"data.path={prices}",
+        "generators=[buy_and_hold,momentum,contrarian]",
+        f"significance.enabled={str(significance).lower()}",
+        "execution.cache=false",
+        f"hydra.run.dir={folder}",
+    ]
+    environment = {**os.environ, "OMP_NUM_THREADS": os.environ.get("OMP_NUM_THREADS", "1")}
+    start = time.perf_counter()
+    done = subprocess.run(command, capture_output=True, text=True, env=environment)
+    wall = time.perf_counter() - start
+    peak = re.search(r"Maximum resident set size \(kbytes\): (\d+)", done.stderr)
+    lines = pd.read_csv(folder / "metrics.csv").shape[0] if done.returncode == 0 else 0
+    return {
+        "wall_s": wall,
+        "peak_gb": int(peak.group(1)) / 1e6 if peak else float("nan"),
+        "lines": lines,
+        "exit": done.returncode,
+        "error": done.stderr.strip().splitlines()[-1] if done.returncode else "",
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sizes", default="50,200,500", help="numbers of assets")
+    parser.add_argument("--years", type=int, default=20, help="years of daily prices")
+    parser.add_argument("--significance", action="store_true", help="run the SPA and MCS tests")
+    args = parser.parse_args()
+    print(
+        f"# universe benchmark: {args.years} years of daily prices, buy-and-hold, momentum, "
+        f"contrarian, ensembles, hedges, report; significance "
+        f"{'on' if args.significance else 'off'}; {os.cpu_count()} CPUs visible"
+    )
+    print("| assets | lines | wall | peak memory (largest process) | exit |")
+    print("|---|---|---|---|---|")
+    with tempfile.TemporaryDirectory() as work:
+        for assets in (int(size) for size in args.sizes.split(",")):
+            prices = Path(work) / f"prices{assets}.csv"
+            write_universe(prices, assets, args.years)
+            row = run_once(prices, Path(work) / f"run{assets}", args.significance)
+            print(
+                f"| {assets} | {row['lines']} | {row['wall_s']:.0f} s | "
+                f"{row['peak_gb']:.2f} GB | {row['exit']} {row['error']} |",
+                flush=True,
+            )
+
+
+if __name__ == "__main__":
+    main()
