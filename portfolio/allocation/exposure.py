@@ -94,9 +94,15 @@ def decided_exposure(
     DataFrame
         Dates of the line's calendar by asset.
     """
-    targets = {
-        n: line.targets.reindex(line.equity.index).ffill()
-        for n, line in lines.items()
-        if line.targets is not None
-    }
+    # Only the groups inside this line: a run nets every group line, each call must not
+    # touch every other group's targets.
+    targets: dict[str, pd.DataFrame] = {}
+    pending = [name]
+    while pending:
+        current = pending.pop()
+        line = lines[current]
+        if line.targets is None or current in targets:
+            continue
+        targets[current] = line.targets.reindex(line.equity.index).ffill()
+        pending.extend(str(member) for member in line.targets.columns)
     return net_exposure(name, targets, lines, positions, held=False)

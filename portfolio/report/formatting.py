@@ -46,11 +46,12 @@ def percent(value: object, digits: int = 2) -> str:
     return MISSING if _missing(value) else f"{_fixed(100 * float(value), digits)}%"  # type: ignore[arg-type]
 
 
-def _fixed(value: float, digits: int) -> str:
-    """``value`` with ``digits`` decimals, a value that rounds to zero shown as zero
-    (``"0.000"``, not ``"-0.000"``)."""
-    shown = f"{value:.{digits}f}"
-    return shown[1:] if shown.startswith("-") and float(shown) == 0 else shown
+def _fixed(value: float, digits: int, separator: str = "") -> str:
+    """``value`` with ``digits`` decimals (and a thousands ``separator``), a value that
+    rounds to zero shown as zero (``"0.000"``, not ``"-0.000"``)."""
+    shown = f"{value:{separator}.{digits}f}"
+    zero = float(shown.replace(separator, "") if separator else shown) == 0
+    return shown[1:] if shown.startswith("-") and zero else shown
 
 
 def ratio(value: object, digits: int = 3) -> str:
@@ -89,10 +90,7 @@ def integer(value: object) -> str:
 
 def money(value: object) -> str:
     """A notional amount with a thousands separator and 2 decimals."""
-    if _missing(value):
-        return MISSING
-    shown = f"{float(value):,.2f}"  # type: ignore[arg-type]
-    return shown[1:] if shown.startswith("-") and float(shown.replace(",", "")) == 0 else shown
+    return MISSING if _missing(value) else _fixed(float(value), 2, ",")  # type: ignore[arg-type]
 
 
 def date(value: object) -> str:

@@ -422,5 +422,5 @@ def build_report(
             for kind in (LineKind.ALLOCATION, LineKind.COMBINER)
             for name in blend_lines(result, kind)
         },
-        accounting=getattr(result, "accounting", "per_ais"),
+        accounting=result.accounting,
     )

@@ -112,22 +112,28 @@ def heatmap(
         axis.set_title(f"{frame.shape[0]} x {frame.shape[1]}: labels in the CSV", fontsize=8)
     axis.tick_params(labelsize=7)
     if frame.size <= 144:
-        for (i, j), value in np.ndenumerate(values):
-            if np.isfinite(value):
-                colour = "white" if _dark(image, value) else "black"
-                axis.text(
-                    j, i, fmt.format(value), ha="center", va="center", fontsize=7, color=colour
-                )
+        _annotate(axis, image, values, fmt, 7)
     axis.set_xlabel(str(frame.columns.name or ""), fontsize=8)
     axis.set_ylabel(str(frame.index.name or ""), fontsize=8)
     figure.colorbar(image, ax=axis, shrink=0.8)
     return to_data_uri(figure, key, title)
 
 
-def _dark(image, value: float) -> bool:
-    """Whether the heat map's colour for ``value`` is dark (white text reads on it)."""
-    red, green, blue, _ = image.cmap(image.norm(value))
-    return 0.299 * red + 0.587 * green + 0.114 * blue < 0.5
+def _annotate(axis, image, values: np.ndarray, fmt: str, fontsize: float) -> None:
+    """Write each finite value in its cell, white on dark colours, black on light ones."""
+    for (i, j), value in np.ndenumerate(values):
+        if np.isfinite(value):
+            red, green, blue, _ = image.cmap(image.norm(value))
+            dark = 0.299 * red + 0.587 * green + 0.114 * blue < 0.5
+            axis.text(
+                j,
+                i,
+                fmt.format(value),
+                ha="center",
+                va="center",
+                fontsize=fontsize,
+                color="white" if dark else "black",
+            )
 
 
 def _bars(series: pd.Series, title: str, key: str) -> Plot:
@@ -174,12 +180,7 @@ def _monthly(sheet: Tearsheet) -> Plot:
     axis.set_xticks(range(frame.shape[1]), [str(c) for c in frame.columns])
     axis.set_yticks(range(frame.shape[0]), [str(i) for i in frame.index])
     axis.tick_params(labelsize=7)
-    for (i, j), value in np.ndenumerate(values):
-        if np.isfinite(value):
-            colour = "white" if _dark(image, value) else "black"
-            axis.text(
-                j, i, f"{100 * value:.1f}", ha="center", va="center", fontsize=6.5, color=colour
-            )
+    _annotate(axis, image, 100 * values, "{:.1f}", 6.5)
     return to_data_uri(figure, "monthly", f"Monthly returns, %: {sheet.line}")
 
 

@@ -15,6 +15,7 @@ import pandas as pd
 
 from aisfolio.portfolio import metrics
 from aisfolio.portfolio.measures import drawdown
+from aisfolio.portfolio.report.risk import beta
 
 __all__ = ["KEY_METRICS", "Tearsheet", "build_tearsheet", "period_returns_by", "worst_drawdowns"]
 
@@ -168,11 +169,10 @@ def _key_metrics(
         "correlation with benchmark": float("nan"),
     }
     if benchmark is not None:
-        both = pd.concat([returns, benchmark.dropna().pct_change()], axis=1, join="inner").dropna()
-        if len(both) >= 3 and both.iloc[:, 1].var() > 0:
-            out["beta to benchmark"] = float(
-                both.iloc[:, 0].cov(both.iloc[:, 1]) / both.iloc[:, 1].var()
-            )
+        target = benchmark.dropna().pct_change()
+        out["beta to benchmark"] = beta(returns, target)
+        both = pd.concat([returns, target], axis=1, join="inner").dropna()
+        if len(both) >= 3:
             out["correlation with benchmark"] = float(both.iloc[:, 0].corr(both.iloc[:, 1]))
     return out
 
