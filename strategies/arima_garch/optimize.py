@@ -29,7 +29,7 @@ from functools import cached_property
 
 import numpy as np
 
-__all__ = ["Minimizer", "Minimum", "bfgs", "fd_hessian", "positive_inverse"]
+__all__ = ["Minimizer", "Minimum", "fd_hessian", "positive_inverse"]
 
 #: Also converged when the objective fell by less than STALL_TOL over STALL iterations
 #: while the decrement is below 1e-5: nothing measurable is left to gain.
@@ -50,7 +50,7 @@ Objective = Callable[..., tuple[float, np.ndarray]]
 
 @dataclass(frozen=True)
 class Minimum:
-    """Outcome of :func:`bfgs`."""
+    """Outcome of :meth:`Minimizer.minimize`."""
 
     x: np.ndarray
     f: float
@@ -86,10 +86,11 @@ def _fd_hessian_template(x, g, step, args):
 def _bfgs_template(
     x, f, g, hinv0, lower, upper, args, max_iter, decrement_tol, gtol, max_move, refresh
 ):
-    """The iterations of :func:`bfgs` from a feasible ``x`` with value ``f`` and gradient
-    ``g``: ``(x, f, g, hinv, outcome, iterations, evaluations)``, ``outcome`` a position
-    in :data:`MESSAGES`. Free names: ``objective``, ``objective_hessian`` (the bound
-    :func:`_fd_hessian_template`) and ``positive_inverse``."""
+    """The iterations of :meth:`Minimizer.minimize` from a feasible ``x`` with value
+    ``f`` and gradient ``g``: ``(x, f, g, hinv, outcome, iterations, evaluations)``,
+    ``outcome`` a position in :data:`MESSAGES`. Free names: ``objective``,
+    ``objective_hessian`` (the bound :func:`_fd_hessian_template`) and
+    ``positive_inverse``."""
     k = len(x)
     hinv = hinv0.copy()
     evaluations = 0
@@ -248,7 +249,36 @@ class Minimizer:
         max_move: float = 10.0,
         refresh: int = 20,
     ) -> Minimum:
-        """Minimize on a box; see :func:`bfgs` for the parameters."""
+        """Minimize the objective on a box from ``x0`` with inverse Hessian ``hinv0``.
+
+        Parameters
+        ----------
+        x0 : ndarray
+            Start (clipped into the box).
+        hinv0 : ndarray
+            Initial inverse Hessian (symmetric positive definite).
+        args : tuple
+            The objective's arguments after ``x``.
+        lower, upper : ndarray, optional
+            The box (infinite entries for free coordinates).
+        max_iter : int
+            Iterations before giving up (the result is then not converged).
+        decrement_tol, gtol : float
+            Converged when ``g' H^-1 g / 2 < decrement_tol`` and ``max |g| < gtol`` over the
+            coordinates not held at a bound.
+        f0 : (float, ndarray), optional
+            The objective at ``x0`` when already known (and ``x0`` inside the box).
+        max_move : float
+            Largest change of any coordinate in one step.
+        refresh : int
+            Every ``refresh`` iterations the inverse Hessian is recomputed from finite
+            differences of the gradient (0: never): BFGS's estimate degrades on the curved,
+            nearly flat ridges of over-parametrized ARMA models.
+
+        Returns
+        -------
+        Minimum
+        """
         x0 = np.asarray(x0, dtype=np.float64)
         k = len(x0)
         lower = np.full(k, -np.inf) if lower is None else np.asarray(lower, dtype=np.float64)
@@ -273,51 +303,3 @@ class Minimizer:
 def fd_hessian(fun: Objective, x: np.ndarray, g: np.ndarray, step: float = 1e-5) -> np.ndarray:
     """Symmetrized forward-difference Hessian of an analytic gradient ``fun(x)[1]``."""
     return Minimizer(fun).hessian(x, g, (), step)
-
-
-def bfgs(
-    fun: Objective,
-    x0: np.ndarray,
-    hinv0: np.ndarray,
-    lower: np.ndarray | None = None,
-    upper: np.ndarray | None = None,
-    max_iter: int = 200,
-    decrement_tol: float = 1e-8,
-    gtol: float = 1e-3,
-    f0: tuple[float, np.ndarray] | None = None,
-    max_move: float = 10.0,
-    refresh: int = 20,
-) -> Minimum:
-    """Minimize ``fun`` (value and gradient) on a box from ``x0`` with inverse Hessian ``hinv0``.
-
-    Parameters
-    ----------
-    fun : callable
-        ``x -> (f, grad)``; ``f = inf`` marks an infeasible point.
-    x0 : ndarray
-        Start (clipped into the box).
-    hinv0 : ndarray
-        Initial inverse Hessian (symmetric positive definite).
-    lower, upper : ndarray, optional
-        The box (infinite entries for free coordinates).
-    max_iter : int
-        Iterations before giving up (the result is then not converged).
-    decrement_tol, gtol : float
-        Converged when ``g' H^-1 g / 2 < decrement_tol`` and ``max |g| < gtol`` over the
-        coordinates not held at a bound.
-    f0 : (float, ndarray), optional
-        ``fun(x0)`` when already known (and ``x0`` inside the box).
-    max_move : float
-        Largest change of any coordinate in one step.
-    refresh : int
-        Every ``refresh`` iterations the inverse Hessian is recomputed from finite
-        differences of the gradient (0: never): BFGS's estimate degrades on the curved,
-        nearly flat ridges of over-parametrized ARMA models.
-
-    Returns
-    -------
-    Minimum
-    """
-    return Minimizer(fun).minimize(
-        x0, hinv0, (), lower, upper, max_iter, decrement_tol, gtol, f0, max_move, refresh
-    )

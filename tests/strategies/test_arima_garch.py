@@ -32,7 +32,7 @@ from aisfolio.strategies.arima_garch.model import (
     pacf_to_coefficients,
     unconstrained,
 )
-from aisfolio.strategies.arima_garch.optimize import bfgs
+from aisfolio.strategies.arima_garch.optimize import Minimizer
 
 
 @pytest.fixture(scope="module")
@@ -95,7 +95,8 @@ def test_bfgs_stops_on_the_box():
             [2 * (x[0] - 2), 6 * (x[1] + 1)]
         )
 
-    result = bfgs(fun, np.zeros(2), np.eye(2), lower=np.array([-1.0, -5.0]), upper=np.ones(2))
+    box = {"lower": np.array([-1.0, -5.0]), "upper": np.ones(2)}
+    result = Minimizer(fun).minimize(np.zeros(2), np.eye(2), **box)
     assert result.converged
     np.testing.assert_allclose(result.x, [1.0, -1.0], atol=1e-6)
 
