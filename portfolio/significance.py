@@ -3,8 +3,10 @@ deflated Sharpe ratio of the best setting of a sweep.
 
 - :func:`spa_test`: Hansen's test for superior predictive ability (``arch.bootstrap.SPA``):
   the null is that no strategy beats the benchmark; a small p-value says at least one does.
-- :func:`model_confidence_set`: Hansen, Lunde and Nason's model confidence set
-  (``arch.bootstrap.MCS``): the strategies that cannot be told apart from the best one.
+- :func:`model_confidence_set`: Hansen, Lunde and Nason's model confidence set: the
+  strategies that cannot be told apart from the best one (the range statistic computed
+  by :mod:`aisfolio.portfolio.confidence_set` for hundreds of lines, the max statistic by
+  ``arch.bootstrap.MCS``).
 - :func:`deflated_sharpe_ratio`: Bailey and Lopez de Prado (2014), the probability that
   the best of ``n_trials`` settings has a true Sharpe ratio above zero, correcting for the
   selection among trials and for non-normal returns.
@@ -23,6 +25,8 @@ import numpy as np
 import pandas as pd
 from arch.bootstrap import MCS, SPA, optimal_block_length
 from scipy import stats
+
+from aisfolio.portfolio.confidence_set import range_statistic_pvalues
 
 __all__ = [
     "EULER_MASCHERONI",
@@ -165,8 +169,9 @@ def model_confidence_set(
     # Identical candidates (a strategy that always holds what the benchmark holds) make
     # the statistic's variance zero: the set is found on one of each, and a copy shares
     # its original's verdict.
+    first_of_values: dict[bytes, str] = {}
     original = {
-        column: next(c for c in losses.columns if losses[c].equals(losses[column]))
+        column: first_of_values.setdefault((losses[column].to_numpy() + 0.0).tobytes(), column)
         for column in losses.columns
     }
     unique = losses[list(dict.fromkeys(original.values()))]
@@ -176,12 +181,17 @@ def model_confidence_set(
     if unique.shape[1] > 1:
         if block_size is None:
             block_size = block_length(unique.sub(unique.mean(axis=1), axis=0))
-        mcs = MCS(unique, size=size, reps=reps, block_size=block_size, method=method, seed=seed)
-        mcs.compute()
-        pvalues = mcs.pvalues.iloc[:, 0]
-        included = set(mcs.included)
+        if method == "R":
+            values = range_statistic_pvalues(
+                unique.to_numpy(), reps=reps, block_size=block_size, seed=seed
+            )
+            pvalues = pd.Series(values, index=unique.columns)
+        else:
+            mcs = MCS(unique, size=size, reps=reps, block_size=block_size, method=method, seed=seed)
+            mcs.compute()
+            pvalues = mcs.pvalues.iloc[:, 0]
         out["pvalue"] = [float(pvalues[original[c]]) for c in returns.columns]
-        out["included"] = [original[c] in included for c in returns.columns]
+        out["included"] = out["pvalue"] > size
     return out
 
 
