@@ -257,25 +257,30 @@ class Pipeline:
                     )
         starts = self._evaluation_starts(calendars, runs)
         lines: dict[str, Line] = {}
-        for (asset, label), run in runs.items():
-            outcome = backtest_positions(
-                calendars[asset], run.positions, self.backtest.cost_rate, starts[asset]
-            )
-            positions = outcome.positions.to_numpy()
-            lines[line_name(asset, label)] = Line(
-                kind=LineKind.AIS,
-                asset=asset,
-                strategy=label,
-                equity=outcome.equity,
-                periods_per_year=self._periods_per_year(outcome.equity.index),
-                traded=traded_notional(positions),
-                trades=number_of_trades(positions),
-            )
+        with self.execution.stage("backtest", len(runs), "line") as progress:
+            for (asset, label), run in runs.items():
+                outcome = backtest_positions(
+                    calendars[asset], run.positions, self.backtest.cost_rate, starts[asset]
+                )
+                positions = outcome.positions.to_numpy()
+                lines[line_name(asset, label)] = Line(
+                    kind=LineKind.AIS,
+                    asset=asset,
+                    strategy=label,
+                    equity=outcome.equity,
+                    periods_per_year=self._periods_per_year(outcome.equity.index),
+                    traded=traded_notional(positions),
+                    trades=number_of_trades(positions),
+                )
+                progress.advance(1)
         market = _Market(prices, {key: run.positions for key, run in runs.items()})
         weights = self._ensembles(assets, lines, market)
-        for label, combination in self.combiners.items():
-            for group in combination.groups(label, assets, self.components):
-                weights[group.name] = self._evaluate(group, lines, market)
+        combined = [
+            group
+            for label, combination in self.combiners.items()
+            for group in combination.groups(label, assets, self.components)
+        ]
+        weights |= self._evaluate_all("combiners", combined, lines, market)
         decisions = self._allocations(assets, lines, weights, market)
         result = RunResult.assemble(
             prices, runs, lines, weights, decisions, accounting=self.backtest.accounting
@@ -285,8 +290,25 @@ class Pipeline:
                 "testing the lines against their benchmarks (%d bootstrap replications)",
                 self.significance.reps,
             )
-            result = result.with_significance(self.significance, self.execution.store)
+            result = result.with_significance(
+                self.significance, self.execution.store, self.execution.stage
+            )
         return result
+
+    def _evaluate_all(
+        self,
+        description: str,
+        groups: list[EnsembleGroup],
+        lines: dict[str, Line],
+        market: _Market,
+    ) -> dict[str, pd.DataFrame]:
+        """Backtest ``groups`` in order (:meth:`_evaluate`); their weights by group name."""
+        weights = {}
+        with self.execution.stage(description, len(groups), "group") as progress:
+            for group in groups:
+                weights[group.name] = self._evaluate(group, lines, market)
+                progress.advance(1)
+        return weights
 
     def _allocations(
         self,
@@ -300,19 +322,22 @@ class Pipeline:
         available = [
             label for label in sorted(labels) if all(line_name(a, label) in lines for a in assets)
         ]
-        decisions = {}
+        planned = []
         for label, allocation in self.allocations.items():
             try:
-                groups = allocation.groups(label, assets, available)
+                planned += [(label, g) for g in allocation.groups(label, assets, available)]
             except ValueError as error:
                 raise ConfigError(str(error), key=f"allocator.{label}") from None
-            for group in groups:
+        decisions = {}
+        with self.execution.stage("allocations", len(planned), "group") as progress:
+            for label, group in planned:
                 log.info("allocating %s", group.name)
                 try:
                     weights[group.name] = self._evaluate(group, lines, market)
                 except ConfigError as error:  # the allocator names its own parameter
                     raise error.under(f"allocator.{label}.allocator") from None
                 decisions[group.name] = group.targets.report()  # type: ignore[attr-defined]
+                progress.advance(1)
         return decisions
 
     def _stacking_inputs(
@@ -425,7 +450,7 @@ class Pipeline:
         groups = plan.type_one_groups(assets, self.components) + plan.type_two_groups(
             assets, self.components
         )
-        weights = {group.name: self._evaluate(group, lines, market) for group in groups}
+        weights = self._evaluate_all("ensembles", groups, lines, market)
         hedged = list(self.strategies) + (
             [ENSEMBLE_I] if line_name(assets[0], ENSEMBLE_I) in lines else []
         )
@@ -433,9 +458,7 @@ class Pipeline:
             hedges = plan.hedge_groups(assets, hedged)
         except ValueError as error:
             raise ConfigError(str(error), key="ensemble.hedge_base") from None
-        for group in hedges:
-            weights[group.name] = self._evaluate(group, lines, market)
-        return weights
+        return weights | self._evaluate_all("hedges", hedges, lines, market)
 
     def _evaluate(
         self, group: EnsembleGroup, lines: dict[str, Line], market: _Market

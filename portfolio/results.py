@@ -19,6 +19,7 @@ from aisfolio.portfolio.winners import (
     significance_table,
 )
 from aisfolio.strategies.execution import ChunkCache
+from aisfolio.strategies.execution.progress import StageProgress, quiet_stage
 from aisfolio.strategies.strategy import StrategyRun
 
 __all__ = ["Line", "RunResult"]
@@ -214,7 +215,10 @@ class RunResult:
         return paper_table(self.metrics, which)
 
     def with_significance(
-        self, settings: SignificanceSettings | None = None, store: ChunkCache | None = None
+        self,
+        settings: SignificanceSettings | None = None,
+        store: ChunkCache | None = None,
+        stage: StageProgress = quiet_stage,
     ) -> RunResult:
         """This result with every line tested against its benchmark.
 
@@ -223,6 +227,8 @@ class RunResult:
         settings : SignificanceSettings, optional
         store : ChunkCache, optional
             Result cache for the tests (see :func:`aisfolio.portfolio.winners.significance_table`).
+        stage : callable, default shows nothing
+            Opens the tests' progress (as ``significance_table``'s).
 
         Returns
         -------
@@ -230,7 +236,7 @@ class RunResult:
             With :attr:`significance` set and its columns appended to :attr:`metrics`.
         """
         returns = {name: line.returns for name, line in self.lines.items()}
-        table = significance_table(self.metrics, returns, settings, store)
+        table = significance_table(self.metrics, returns, settings, store, stage)
         metrics = self.metrics.drop(columns=list(SIGNIFICANCE_COLUMNS), errors="ignore")
         metrics = metrics.join(table[list(SIGNIFICANCE_COLUMNS)])
         return replace(self, metrics=metrics, significance=table)

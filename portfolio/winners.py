@@ -33,6 +33,7 @@ from aisfolio.portfolio.significance import (
     spa_test,
 )
 from aisfolio.strategies.execution import ChunkCache
+from aisfolio.strategies.execution.progress import StageProgress, quiet_stage
 
 log = logging.getLogger(__name__)
 
@@ -129,6 +130,7 @@ def significance_table(
     returns: Mapping[str, pd.Series],
     settings: SignificanceSettings | None = None,
     store: ChunkCache | None = None,
+    stage: StageProgress = quiet_stage,
 ) -> pd.DataFrame:
     """Test every line against its group's benchmark.
 
@@ -142,6 +144,9 @@ def significance_table(
     store : ChunkCache, optional
         Result cache: a group whose settings and returns were tested before is read
         back instead of bootstrapped again.
+    stage : callable, default shows nothing
+        Opens the progress of the tests, advanced group by group
+        (:func:`aisfolio.strategies.execution.progress.stage`).
 
     Returns
     -------
@@ -162,14 +167,16 @@ def significance_table(
             ", ".join(f"'{line}'" for line in untested),
             settings.benchmark,
         )
-    for name, (benchmark, lines) in groups.items():
-        key = _group_key(name, benchmark, lines, returns, settings)
-        cached = store.load(key) if store is not None else None
-        if cached is None:
-            cached = _test_group(name, benchmark, lines, returns, settings)
-            if store is not None:
-                store.store(key, cached)
-        rows.update(cached)
+    with stage("significance", len(groups), "group") as progress:
+        for name, (benchmark, lines) in groups.items():
+            key = _group_key(name, benchmark, lines, returns, settings)
+            cached = store.load(key) if store is not None else None
+            if cached is None:
+                cached = _test_group(name, benchmark, lines, returns, settings)
+                if store is not None:
+                    store.store(key, cached)
+            rows.update(cached)
+            progress.advance(1)
     columns = ["group", "benchmark", *SIGNIFICANCE_COLUMNS]
     return pd.DataFrame.from_dict(rows, orient="index", columns=columns).rename_axis("line")
 

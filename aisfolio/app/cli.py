@@ -102,7 +102,11 @@ def _hydra_app(config: DictConfig) -> float | None:
                 raise
             raise named from error
         written = parts.writer.write(
-            result, output_dir, OmegaConf.to_yaml(config, resolve=True), orders=orders
+            result,
+            output_dir,
+            OmegaConf.to_yaml(config, resolve=True),
+            orders=orders,
+            stage=parts.pipeline.execution.stage,
         )
     except AisfolioError as error:
         folder.discard()

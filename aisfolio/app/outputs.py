@@ -17,6 +17,7 @@ from aisfolio.portfolio.report import ReportSettings, build_report, write_report
 from aisfolio.portfolio.report.files import DATA_FOLDER
 from aisfolio.portfolio.results import RunResult
 from aisfolio.portfolio.tables import TABLES, format_table
+from aisfolio.strategies.execution.progress import StageProgress, quiet_stage
 
 __all__ = ["OUTPUT_NAMES", "OutputWriter"]
 
@@ -104,6 +105,7 @@ class OutputWriter:
         directory: str | os.PathLike[str],
         config_yaml: str | None = None,
         orders: Orders | None = None,
+        stage: StageProgress = quiet_stage,
     ) -> list[Path]:
         """Write every output into ``directory``.
 
@@ -118,6 +120,10 @@ class OutputWriter:
         orders : Orders, optional
             A rebalance's orders: the report shows them (with their line) and writes
             ``report/orders.csv``; written even when ``full_report`` is off.
+        stage : callable, default shows nothing
+            Opens the progress of the writing (tables and plot, the report's model,
+            its figures and documents), e.g.
+            :meth:`aisfolio.strategies.execution.Executor.stage`.
 
         Returns
         -------
@@ -130,15 +136,21 @@ class OutputWriter:
             If ``directory`` already holds one of the outputs (nothing is written).
         """
 
+        with_report = self.full_report or orders is not None
+
         def write(staging: Path) -> None:
-            self._write_all(result, staging, config_yaml)
-            if self.full_report or orders is not None:
-                try:
-                    report = build_report(result, self.report_settings, orders)
-                except ConfigError as error:  # the report names its settings' parameters
-                    raise error.under("report") from None
-                title = "aisfolio rebalance" if orders is not None else "aisfolio report"
-                write_report(report, staging, title)
+            with stage("outputs", 3 if with_report else 1, "part") as progress:
+                self._write_all(result, staging, config_yaml)
+                progress.advance(1)
+                if with_report:
+                    try:
+                        report = build_report(result, self.report_settings, orders)
+                    except ConfigError as error:  # the report names its settings' parameters
+                        raise error.under("report") from None
+                    progress.advance(1)
+                    title = "aisfolio rebalance" if orders is not None else "aisfolio report"
+                    write_report(report, staging, title)
+                    progress.advance(1)
 
         moved = write_all_or_nothing(directory, write)
         return sorted(file for path in moved for file in [path, *path.rglob("*")] if file.is_file())

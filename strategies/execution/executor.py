@@ -43,6 +43,7 @@ import logging
 import os
 import pickle
 from collections.abc import Sequence
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -62,7 +63,7 @@ from aisfolio.strategies.execution.jobs import (
     job_threads,
 )
 from aisfolio.strategies.execution.planning import SpecPlan, WalkForwardSpec, plan_walk_forward
-from aisfolio.strategies.execution.progress import PROGRESS_MODES, Progress
+from aisfolio.strategies.execution.progress import PROGRESS_MODES, Progress, stage
 from aisfolio.strategies.execution.warning_counts import record
 from aisfolio.strategies.execution.watcher import CacheWatcher
 from aisfolio.strategies.walk_forward import WalkForward
@@ -195,6 +196,12 @@ class Executor:
         if not self.cache:
             return None
         return ChunkCache(Path(self.cache_dir) if self.cache_dir else default_cache_dir())
+
+    def stage(self, description: str, total: int, unit: str) -> AbstractContextManager[Progress]:
+        """The progress of another long stage of a run (ensembles, significance tests,
+        outputs), shown as the walk-forward's (``progress``, ``log_interval``); a
+        :data:`~aisfolio.strategies.execution.progress.StageProgress`."""
+        return stage(description, total, self.progress, self.log_interval, unit)
 
     def run(
         self, generator: Generator, walk_forward: WalkForward, inputs: Sequence[pd.Series]

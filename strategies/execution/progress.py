@@ -1,14 +1,18 @@
-"""Progress of a walk-forward over chunks: a bar with an ETA on a terminal, log lines
-elsewhere."""
+"""Progress of a long stage of a run (a walk-forward's chunks, the ensembles' groups, the
+significance tests' groups, the report's figures): a bar with an ETA on a terminal, log
+lines elsewhere, and a closing line with the stage's time and the peak memory so far."""
 
 from __future__ import annotations
 
 import logging
+import resource
 import sys
 import threading
 import time
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, contextmanager
 
-__all__ = ["PROGRESS_MODES", "Progress"]
+__all__ = ["PROGRESS_MODES", "Progress", "StageProgress", "peak_memory_gb", "quiet_stage", "stage"]
 
 log = logging.getLogger("aisfolio.strategies.execution")
 
@@ -19,7 +23,7 @@ MIN_BEAT = 0.1
 
 
 class Progress:
-    """Count finished chunks out of ``total``.
+    """Count finished units of work (chunks by default) out of ``total``.
 
     Parameters
     ----------
@@ -35,15 +39,25 @@ class Progress:
         Label of the bar and of the lines.
     interval : float
         Seconds between log lines.
+    unit : str, default "chunk"
+        What is counted (singular), in the bar and the lines.
     """
 
-    def __init__(self, total: int, mode: str, description: str, interval: float = 30.0):
+    def __init__(
+        self,
+        total: int,
+        mode: str,
+        description: str,
+        interval: float = 30.0,
+        unit: str = "chunk",
+    ):
         if mode == "auto":
             mode = "bar" if sys.stderr.isatty() else "log"
         self.total = total
         self.mode = mode if total > 0 else "off"
         self.description = description
         self.interval = interval
+        self.unit = unit
         self.done = 0
         self._start = self._last = time.monotonic()
         self._bar = None
@@ -52,7 +66,7 @@ class Progress:
             from tqdm import tqdm
             from tqdm.contrib.logging import logging_redirect_tqdm
 
-            self._bar = tqdm(total=total, desc=description, unit="chunk", file=sys.stderr)
+            self._bar = tqdm(total=total, desc=description, unit=unit, file=sys.stderr)
             # Log records of the run (and of generators) print above the bar, not through it.
             self._redirect = logging_redirect_tqdm()
             self._redirect.__enter__()
@@ -94,9 +108,10 @@ class Progress:
                     log.info("%s: %s", self.description, self.line(now - self._start))
 
     def line(self, elapsed: float) -> str:
-        """``done/total chunks, elapsed, eta``."""
+        """``done/total units, elapsed, eta``."""
         eta = elapsed / self.done * (self.total - self.done) if self.done else float("nan")
-        return f"{self.done}/{self.total} chunks, {elapsed:.0f} s elapsed, ETA {eta:.0f} s"
+        counted = _counted(self.total, self.unit)
+        return f"{self.done}/{counted}, {elapsed:.0f} s elapsed, ETA {eta:.0f} s"
 
     def close(self) -> None:
         """End the bar and the background thread."""
@@ -109,3 +124,51 @@ class Progress:
             self._redirect = None
         if self._bar is not None:
             self._bar.close()
+
+
+def _counted(count: int, unit: str) -> str:
+    """``1 group``, ``2 groups``."""
+    return f"{count} {unit}" if count == 1 else f"{count} {unit}s"
+
+
+def peak_memory_gb() -> float:
+    """Peak resident memory of this process so far, in GB (10^9 bytes)."""
+    kilobytes = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss  # kB on Linux
+    return kilobytes / 1e6 if sys.platform != "darwin" else kilobytes / 1e9
+
+
+@contextmanager
+def stage(
+    description: str, total: int, mode: str = "auto", interval: float = 30.0, unit: str = "step"
+) -> Iterator[Progress]:
+    """Show the progress of one stage of a run and log its end.
+
+    Yields a :class:`Progress` to :meth:`~Progress.advance` as the stage's units finish.
+    At the end, unless ``mode`` is ``off`` or there was nothing to do, an INFO line
+    ``<description>: <total> <unit>s in <s> s, peak memory <GB> GB`` (the process's
+    peak so far), bar or not, so a run's log tells where its time and memory went.
+    """
+    start = time.monotonic()
+    progress = Progress(total, mode, description, interval, unit=unit)
+    try:
+        yield progress
+    finally:
+        progress.close()
+    if mode == "off" or total == 0:
+        return
+    log.info(
+        "%s: %s in %.1f s, peak memory %.2f GB",
+        description,
+        _counted(total, unit),
+        time.monotonic() - start,
+        peak_memory_gb(),
+    )
+
+
+#: Opens the progress of one stage: ``(description, total, unit) -> context of Progress``.
+StageProgress = Callable[[str, int, str], AbstractContextManager[Progress]]
+
+
+def quiet_stage(description: str, total: int, unit: str) -> AbstractContextManager[Progress]:
+    """A :data:`StageProgress` that shows nothing."""
+    return stage(description, total, "off", unit=unit)

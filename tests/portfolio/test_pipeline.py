@@ -1,3 +1,4 @@
+import logging
 import re
 
 import numpy as np
@@ -8,7 +9,9 @@ import aisfolio.portfolio as pf
 from aisfolio.app.composition import pipeline_from_config
 from aisfolio.app.outputs import OutputWriter
 from aisfolio.ensemble import EqualWeight, PaperEnsembles
+from aisfolio.portfolio.winners import SignificanceSettings
 from aisfolio.strategies import BuyAndHold, Contrarian, Generator, Momentum, SignalRule, Strategy
+from aisfolio.strategies.execution import Executor
 
 
 @pytest.fixture(scope="module")
@@ -346,3 +349,26 @@ def test_a_netted_group_is_the_backtest_of_its_net_position_per_asset(us_markets
     held = result.weights[name]
     assert held.iloc[0].isna().all()
     np.testing.assert_allclose(held.iloc[1:].sum(axis=1), 1.0)
+
+
+def test_every_long_stage_of_a_run_logs_its_progress_and_its_end(us_markets_short, caplog):
+    """Without a terminal, each stage after the walk-forward (backtest, ensembles, hedges,
+    significance) logs its count as it goes and a closing line with time and memory."""
+    caplog.set_level(logging.INFO, logger="aisfolio.strategies.execution")
+    pipeline = pf.Pipeline(
+        {"buy_and_hold": Strategy(BuyAndHold()), "momentum": Strategy(Momentum(20))},
+        ensembles=PaperEnsembles(),
+        execution=Executor(progress="log", log_interval=1e-9),
+        significance=SignificanceSettings(reps=20),
+    )
+    pipeline.run(us_markets_short)
+    messages = [r.getMessage() for r in caplog.records]
+    for name, total, unit in [
+        ("backtest", 6, "line"),
+        ("ensembles", 1, "group"),
+        ("hedges", 4, "group"),
+        ("significance", 5, "group"),
+    ]:
+        counted = f"{total} {unit}" + ("s" if total > 1 else "")
+        assert f"{name}: {total}/{counted}, " in "\n".join(messages), name
+        assert any(re.fullmatch(rf"{name}: {counted} in .* GB", m) for m in messages), name

@@ -9,7 +9,7 @@ import time
 
 from aisfolio.strategies import WalkForward
 from aisfolio.strategies.execution import Executor
-from aisfolio.strategies.execution.progress import Progress
+from aisfolio.strategies.execution.progress import Progress, peak_memory_gb, stage
 from tests.strategies.execution_helpers import (
     CountingMomentum,
     assets,
@@ -79,4 +79,30 @@ def test_a_line_says_still_running_while_no_chunk_finishes(caplog):
     progress.close()
     [line, *_] = [r.getMessage() for r in caplog.records if "still running" in r.getMessage()]
     assert line.startswith("walk-forward lstm: 1/3 chunks,")
+    assert "aisfolio-progress" not in {thread.name for thread in threading.enumerate()}
+
+
+def test_a_stage_counts_its_units_and_logs_its_time_and_peak_memory(caplog):
+    caplog.set_level(logging.INFO, logger="aisfolio.strategies.execution")
+    with stage("significance", 2, "log", interval=1e-9, unit="group") as progress:
+        progress.advance(1)
+        progress.advance(1)
+    messages = [r.getMessage() for r in caplog.records]
+    assert any(m.startswith("significance: 1/2 groups,") for m in messages)
+    assert re.fullmatch(
+        r"significance: 2 groups in \d+\.\d s, peak memory \d+\.\d\d GB", messages[-1]
+    )
+    assert peak_memory_gb() > 0.01  # this process holds at least NumPy and pandas
+
+
+def test_a_stage_that_fails_or_is_off_logs_no_end_line(caplog):
+    caplog.set_level(logging.INFO, logger="aisfolio.strategies.execution")
+    with stage("quiet", 3, "off", unit="group") as progress:
+        progress.advance(3)
+    try:
+        with stage("failing", 3, "log", unit="group"):
+            raise RuntimeError("boom")
+    except RuntimeError:
+        pass
+    assert "quiet" not in caplog.text and "failing: 3 groups in" not in caplog.text
     assert "aisfolio-progress" not in {thread.name for thread in threading.enumerate()}
