@@ -6,7 +6,9 @@ plus independent noise, geometric random walks on business days), and the CLI ru
 it as a user runs it, in a subprocess under ``/usr/bin/time -v``: the default run's cheap
 generators (buy-and-hold, momentum, contrarian), the paper's ensembles and hedges and
 the full report, with or without the significance tests. Printed per size: wall time,
-peak resident memory (the run's process and its largest worker), lines, exit status.
+peak resident memory (the run's process and its largest worker), lines, exit status;
+then each stage's time and the run's process's peak memory at its end, read from the
+lines the run logs when a stage ends (``<stage>: <count> in <s> s, peak memory <GB> GB``).
 
 Run from the repository root::
 
@@ -30,6 +32,7 @@ import numpy as np
 import pandas as pd
 
 BARS_PER_YEAR = 252
+STAGE_END = re.compile(r"\] - (.+?): \d+ \w+ in ([\d.]+) s, peak memory ([\d.]+) GB$", re.M)
 
 
 def write_universe(path: Path, assets: int, years: int, seed: int = 0) -> None:
@@ -46,7 +49,7 @@ def write_universe(path: Path, assets: int, years: int, seed: int = 0) -> None:
     prices.to_csv(path)
 
 
-def run_once(prices: Path, folder: Path, significance: bool) -> dict[str, float | int | str]:
+def run_once(prices: Path, folder: Path, significance: bool) -> dict[str, object]:
     """One CLI run under ``/usr/bin/time -v``: wall seconds, peak memory, exit status."""
     command = [
         "/usr/bin/time",
@@ -65,7 +68,12 @@ def run_once(prices: Path, folder: Path, significance: bool) -> dict[str, float 
     wall = time.perf_counter() - start
     peak = re.search(r"Maximum resident set size \(kbytes\): (\d+)", done.stderr)
     lines = pd.read_csv(folder / "metrics.csv").shape[0] if done.returncode == 0 else 0
+    stages = {
+        name.split(" ")[0]: (float(seconds), float(memory))
+        for name, seconds, memory in STAGE_END.findall(done.stdout)
+    }
     return {
+        "stages": stages,
         "wall_s": wall,
         "peak_gb": int(peak.group(1)) / 1e6 if peak else float("nan"),
         "lines": lines,
@@ -87,16 +95,28 @@ def main() -> None:
     )
     print("| assets | lines | wall | peak memory (largest process) | exit |")
     print("|---|---|---|---|---|")
+    stages: dict[int, dict[str, tuple[float, float]]] = {}
     with tempfile.TemporaryDirectory() as work:
         for assets in (int(size) for size in args.sizes.split(",")):
             prices = Path(work) / f"prices{assets}.csv"
             write_universe(prices, assets, args.years)
             row = run_once(prices, Path(work) / f"run{assets}", args.significance)
+            stages[assets] = row["stages"]  # type: ignore[assignment]
             print(
                 f"| {assets} | {row['lines']} | {row['wall_s']:.0f} s | "
                 f"{row['peak_gb']:.2f} GB | {row['exit']} {row['error']} |",
                 flush=True,
             )
+    names = list(dict.fromkeys(name for by_stage in stages.values() for name in by_stage))
+    print("\nper stage: seconds (peak memory of the run's process so far, GB)\n")
+    print("| assets | " + " | ".join(names) + " |")
+    print("|---" * (len(names) + 1) + "|")
+    for assets, by_stage in stages.items():
+        cells = [
+            f"{by_stage[name][0]:.1f} s ({by_stage[name][1]:.2f})" if name in by_stage else "-"
+            for name in names
+        ]
+        print(f"| {assets} | " + " | ".join(cells) + " |")
 
 
 if __name__ == "__main__":

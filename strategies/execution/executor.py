@@ -234,21 +234,20 @@ class Executor:
         stats.computed, stats.cached = todo, stats.chunks - todo
         label = ", ".join(dict.fromkeys(spec.label for spec in specs if spec.label))
         title = f"walk-forward {label}".strip()
-        progress = Progress(todo, self.progress, title, self.log_interval)
-        watcher = None
-        try:
-            watcher = CacheWatcher(store, jobs, progress) if store is not None else None
-            for job, output in self._dispatcher().run(jobs, store):
-                stats.jobs += 1
-                stats.fits += self._absorb(plans[job.spec], job, output, store)
-                if watcher is None:
-                    progress.advance(len(job.tasks))
-                else:
-                    watcher.finished(job)
-        finally:
-            if watcher is not None:
-                watcher.stop()
-            progress.close()
+        with self.stage(title, todo, "chunk") as progress:
+            watcher = None
+            try:
+                watcher = CacheWatcher(store, jobs, progress) if store is not None else None
+                for job, output in self._dispatcher().run(jobs, store):
+                    stats.jobs += 1
+                    stats.fits += self._absorb(plans[job.spec], job, output, store)
+                    if watcher is None:
+                        progress.advance(len(job.tasks))
+                    else:
+                        watcher.finished(job)
+            finally:
+                if watcher is not None:
+                    watcher.stop()
         self.stats.add(stats)
         log.info(
             "%s: %d chunks, %d computed in %d jobs (%s, n_jobs=%d), %d cached",
