@@ -9,6 +9,7 @@ from pathlib import Path
 import matplotlib
 
 matplotlib.use("Agg")  # files only: no display on servers and CI
+import matplotlib.dates as mdates
 import matplotlib.pyplot as plt
 import pandas as pd
 from matplotlib.axes import Axes
@@ -17,12 +18,22 @@ from matplotlib.ticker import FuncFormatter
 from aisfolio.ensemble.groups import LineKind, group_prefix
 from aisfolio.portfolio.results import RunResult
 
-__all__ = ["MAX_LABELLED", "MAX_PANELS", "draw_lines", "plain_log_axis", "plot_equity"]
+__all__ = [
+    "MAX_LABELLED",
+    "MAX_PANELS",
+    "MAX_REFERENCES",
+    "draw_lines",
+    "plain_log_axis",
+    "plot_equity",
+]
 
 #: Lines drawn in colour with a legend entry; with more, the best and worst few by last
 #: value are, and the rest are drawn in grey under one entry.
 MAX_LABELLED = 8
 HIGHLIGHT_TOP, HIGHLIGHT_BOTTOM = 4, 2
+#: References drawn as such; more (the buy-and-hold hedges of a universe) are ordinary
+#: lines, ranked with the others.
+MAX_REFERENCES = 3
 #: Asset panels of equity.png (a universe of hundreds of assets: the first ones).
 MAX_PANELS = 12
 
@@ -56,8 +67,10 @@ def draw_lines(
     Up to :data:`MAX_LABELLED` lines each get a colour and a legend entry; beyond, the
     :data:`HIGHLIGHT_TOP` best and :data:`HIGHLIGHT_BOTTOM` worst by last value do, and
     the others are thin grey lines under one entry. ``references`` (a benchmark,
-    buy-and-hold) are always drawn dashed in black on top, so that a line equal to one
-    stays visible under it. The legend sits outside the axes, on the right.
+    buy-and-hold) are drawn dashed in black on top, so that a line equal to one stays
+    visible under it; beyond :data:`MAX_REFERENCES` of them they are ordinary lines. The
+    legend sits outside the axes, on the right; dates read concisely (a year once, then
+    months).
 
     Parameters
     ----------
@@ -71,6 +84,8 @@ def draw_lines(
     """
     series = {name: values.dropna() for name, values in lines.items()}
     series = {name: values for name, values in series.items() if len(values)}
+    if len(references) > MAX_REFERENCES:
+        references = ()
     others = [name for name in series if name not in references]
     if len(others) > MAX_LABELLED:
         ranked = sorted(others, key=lambda name: float(series[name].iloc[-1]), reverse=True)
@@ -100,6 +115,10 @@ def draw_lines(
             )
     if log:
         plain_log_axis(axis)
+    if any(isinstance(values.index, pd.DatetimeIndex) for values in series.values()):
+        locator = mdates.AutoDateLocator(minticks=3, maxticks=7)
+        axis.xaxis.set_major_locator(locator)
+        axis.xaxis.set_major_formatter(mdates.ConciseDateFormatter(locator))
     axis.grid(alpha=0.3)
     if series:
         axis.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.01, 1.0), frameon=False)
@@ -147,10 +166,12 @@ def plot_equity(result: RunResult, path: Path) -> None:
         axis.set_title(title)
     for axis in list(axes.flat)[len(panels) :]:
         axis.set_visible(False)
+    top = 1.0
     if len(assets) > MAX_PANELS:
         figure.suptitle(
             f"First {MAX_PANELS} of {len(assets)} assets (every line: metrics.csv)", fontsize=9
         )
-    figure.tight_layout()
+        top = 1.0 - 0.25 / figure.get_figheight()  # a quarter inch for the title
+    figure.tight_layout(rect=(0.0, 0.0, 1.0, top))
     figure.savefig(path, dpi=110)
     plt.close(figure)
