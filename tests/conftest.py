@@ -60,6 +60,17 @@ def _private_result_cache(tmp_path_factory, monkeypatch):
     monkeypatch.setenv(CACHE_DIR_VARIABLE, str(tmp_path_factory.mktemp("cache")))
 
 
+@pytest.fixture
+def session_result_cache(monkeypatch) -> str:
+    """The session's result cache instead of the test's own, for tests that run the
+    default generators and only read results (cached forecasts are bit-identical to
+    computed ones): they reuse the LSTM fits of the session's ``default_run``."""
+    from aisfolio.strategies.execution import CACHE_DIR_VARIABLE
+
+    monkeypatch.setenv(CACHE_DIR_VARIABLE, _SESSION_CACHE)
+    return _SESSION_CACHE
+
+
 @pytest.fixture(autouse=True)
 def _logging_as_it_was():
     """A CLI run in this process lets Hydra configure logging (handlers on this test's

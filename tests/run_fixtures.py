@@ -22,6 +22,13 @@ GENERATORS = "generators=[buy_and_hold,momentum,contrarian]"
 
 
 @pytest.fixture(scope="session")
+def default_run(us_markets: pd.DataFrame) -> RunResult:
+    """The CLI's default run (its LSTM included) on the embedded ``us_markets``, in the
+    session's result cache: later runs of the default generators there reuse its fits."""
+    return pipeline_from_config().run(us_markets)
+
+
+@pytest.fixture(scope="session")
 def hostile_prices(us_markets_short: pd.DataFrame) -> pd.DataFrame:
     """2003-2006 closes of SP500, WTI and NASDAQ renamed to :data:`HOSTILE`."""
     return us_markets_short.rename(columns={"NASDAQ": HOSTILE})

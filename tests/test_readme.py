@@ -24,24 +24,18 @@ def test_the_readme_has_examples():
     assert PYTHON_BLOCKS and len(CLI_COMMANDS) >= 8
 
 
+# The examples share one result cache, as a user's runs share theirs: those on the
+# default generators reuse the LSTM fits of the session's default run.
+
+
 @pytest.mark.parametrize("block", PYTHON_BLOCKS)
-def test_python_example_runs(block, tmp_path, monkeypatch):
+def test_python_example_runs(block, tmp_path, monkeypatch, default_run, session_result_cache):
     monkeypatch.chdir(tmp_path)
     exec(compile(block, "README.md", "exec"), {})
 
 
-@pytest.fixture(scope="module")
-def examples_cache(tmp_path_factory) -> str:
-    """One result cache for the CLI examples, as a user's runs share theirs: the
-    examples on the default generators reuse the first one's LSTM fits."""
-    return str(tmp_path_factory.mktemp("examples-cache"))
-
-
 @pytest.mark.parametrize("command", CLI_COMMANDS)
-def test_cli_example_runs(command, tmp_path, us_markets, examples_cache, monkeypatch):
-    from aisfolio.strategies.execution import CACHE_DIR_VARIABLE
-
-    monkeypatch.setenv(CACHE_DIR_VARIABLE, examples_cache)
+def test_cli_example_runs(command, tmp_path, us_markets, default_run, session_result_cache):
     # The user's file of the "your own prices" example, from real closes.
     us_markets.loc[:"2006-06-30"].rename_axis("date").to_csv(tmp_path / "prices.csv")
     # The holdings file of the rebalancing example, as the README shows it.

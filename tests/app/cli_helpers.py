@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -23,3 +24,15 @@ def in_process(*args: str) -> int:
         os.environ.clear()
         os.environ.update(environment)  # the run folder's variable for the LSTM's logs
     return int(stop.value.code or 0)
+
+
+def refused(*args: str, folder: Path, capsys, monkeypatch) -> str:
+    """Run ``aisfolio *args`` here from ``folder``; assert that it exits 2 and leaves
+    ``folder`` empty; return what it printed on stderr."""
+    monkeypatch.chdir(folder)
+    capsys.readouterr()
+    code = in_process(*args)
+    err = capsys.readouterr().err
+    assert code == 2, err
+    assert list(folder.iterdir()) == [], "a refused run must leave nothing behind"
+    return err

@@ -14,11 +14,6 @@ from aisfolio.strategies import BuyAndHold, Contrarian, Generator, Momentum, Sig
 from aisfolio.strategies.execution import Executor
 
 
-@pytest.fixture(scope="module")
-def default_run(us_markets):
-    return pipeline_from_config().run(us_markets)
-
-
 def test_default_run_has_every_line_of_the_paper_tables(default_run):
     kinds = default_run.metrics["kind"].value_counts().to_dict()
     assert kinds == {"AIS": 12, "hedge": 10, "ensemble_I": 3, "ensemble_II": 3}

@@ -7,8 +7,6 @@ import pandas as pd
 import pytest
 import torch
 
-import aisfolio.portfolio as pf
-from aisfolio.app.composition import build, load_config
 from aisfolio.strategies import ChunkTask, WalkForward
 from aisfolio.strategies.lstm import LSTMGenerator
 from aisfolio.strategies.lstm.generator import TEST_COLUMNS, _test_block, _training_log
@@ -184,12 +182,8 @@ def test_raw_targets_stay_in_return_units(sp500):
     assert np.abs(samples.fit[1]).max() < 0.2
 
 
-def test_the_default_lstm_differs_from_buy_and_hold_on_every_embedded_asset():
-    config = load_config(["generators=[buy_and_hold,lstm]", "ensemble=none"])
-    config.generators.lstm.generator.logger = "none"
-    config.significance.enabled = False
-    config.execution.cache = False
-    result = build(config).pipeline.run(pf.load_dataset("us_markets"))
+def test_the_default_lstm_differs_from_buy_and_hold_on_every_embedded_asset(default_run):
+    result = default_run
     metrics = result.metrics.set_index(["asset", "strategy"])
     for asset in ("SP500", "NASDAQ", "WTI"):
         lstm, held = metrics.loc[(asset, "lstm")], metrics.loc[(asset, "buy_and_hold")]
