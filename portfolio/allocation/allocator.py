@@ -1,74 +1,24 @@
-"""The allocator: target weights of return streams at a rebalance date, from the past."""
+"""The allocator: target weights of return streams at rebalance dates, from the past.
+
+:class:`Allocator` is the rolling use of an :class:`AllocationEstimator` (the decisions
+themselves): it turns DataFrames into rows, drifts the weights held between decisions,
+and keeps the decisions made (``history_``)."""
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
-from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 
-from aisfolio.portfolio.allocation.constraints import (
-    UNLIMITED,
-    BoundConstraints,
-    ResolvedConstraints,
-    match_streams,
-)
-from aisfolio.portfolio.allocation.objectives import OBJECTIVES, Objective
-from aisfolio.portfolio.allocation.problem import CompiledProblem, ProblemData, solver_chain
-from aisfolio.portfolio.allocation.risk import RiskFactors, RiskModel, square_root
-from aisfolio.portfolio.errors import ConfigError
-from aisfolio.portfolio.measures import cvar, risk_contributions
+from aisfolio.portfolio.allocation.constraints import BoundConstraints
+from aisfolio.portfolio.allocation.estimator import AllocationEstimator, Fit
+from aisfolio.portfolio.allocation.settings import AllocatorSettings
 
 __all__ = ["Allocator", "Fit"]
 
 log = logging.getLogger(__name__)
-
-
-@dataclass(frozen=True)
-class Fit:
-    """One allocation decision and how it was reached.
-
-    Attributes
-    ----------
-    date : Timestamp
-        Decision date: the close of the last row used.
-    weights : Series
-        Target weights by stream.
-    objective_value : float
-        The objective's measure at the weights (see :data:`OBJECTIVES`), NaN when
-        no solve happened.
-    solver : str
-        Solver that gave the weights, ``"closed_form"``, ``"warm_up"`` (too little
-        history) or ``"none"`` (every solver failed).
-    status : str
-        Solver status (``"optimal"``), or ``"failed"``.
-    fallbacks : tuple of str
-        Solvers that failed before, as ``"SOLVER: reason"``.
-    failed : bool
-        True when every solver failed and the previous weights were kept.
-    reason : str
-        Why it failed (empty otherwise).
-    risk_contributions : Series
-        Shares of the portfolio variance, summing to 1.
-    observations : int
-        Rows of returns used.
-    seconds : float
-        Solver time.
-    """
-
-    date: pd.Timestamp
-    weights: pd.Series
-    objective_value: float
-    solver: str
-    status: str
-    fallbacks: tuple[str, ...]
-    failed: bool
-    reason: str
-    risk_contributions: pd.Series
-    observations: int
-    seconds: float
 
 
 class Allocator:
@@ -175,58 +125,7 @@ class Allocator:
         min_hedge_weight: float = 0.0,
         solvers: list[str] | None = None,
     ):
-        if objective not in OBJECTIVES:
-            raise ConfigError(
-                f"unknown objective '{objective}'; choose one of {', '.join(OBJECTIVES)}",
-                key="objective",
-            )
-        try:
-            self.risk_model = RiskModel(risk, halflife)
-        except ValueError as error:
-            raise ConfigError(str(error), key="risk") from None
-        if not (isinstance(lookback, int) and lookback >= 2):
-            raise ConfigError(f"must be an integer >= 2, got {lookback!r}", key="lookback")
-        if not 2 <= min_observations <= lookback:
-            raise ConfigError(
-                f"must be within [2, lookback = {lookback}], got {min_observations}",
-                key="min_observations",
-            )
-        if not 0 < cvar_level < 1:
-            raise ConfigError(f"must be within (0, 1), got {cvar_level}", key="cvar_level")
-        if not risk_aversion > 0:
-            raise ConfigError(f"must be > 0, got {risk_aversion}", key="risk_aversion")
-        spec = OBJECTIVES[objective]
-        if spec.homogeneous:
-            clashes = []
-            if budget != 1.0:
-                clashes.append(f"budget = {budget} (must be 1)")
-            if lower < 0:
-                clashes.append(f"lower = {lower} (must be >= 0)")
-            if leverage is not None:
-                clashes.append("leverage (must be null)")
-            if cost_rate > 0:
-                clashes.append("cost_rate (must be 0; use a turnover limit)")
-            if clashes:
-                raise ConfigError(
-                    f"{objective} is long-only and fully invested; it clashes with "
-                    + ", ".join(clashes),
-                    key="objective",
-                )
-        if objective == "risk_budgeting" and not risk_budgets:
-            raise ConfigError("risk_budgeting needs risk budgets", key="risk_budgets")
-        if objective == "min_tracking_error" and benchmark is None:
-            raise ConfigError("min_tracking_error needs a benchmark stream", key="benchmark")
-        self.objective = objective
-        self.risk = risk
-        self.lookback = lookback
-        self.min_observations = min_observations
-        self.halflife = halflife
-        self.risk_aversion = risk_aversion
-        self.cvar_level = cvar_level
-        self.risk_budgets = dict(risk_budgets) if risk_budgets else None
-        self.benchmark = benchmark
-        self.solvers = list(solvers) if solvers is not None else None
-        self.constraints = BoundConstraints(
+        constraints = BoundConstraints(
             budget=budget,
             leverage=leverage,
             lower=lower,
@@ -241,16 +140,23 @@ class Allocator:
             hedge_streams=tuple(hedge_streams or ()),
             min_hedge_weight=min_hedge_weight,
         )
-        try:
-            solver_chain(spec.cone, self.solvers)
-        except ValueError as error:
-            raise ConfigError(str(error), key="solvers") from None
+        self.settings = AllocatorSettings(
+            objective=objective,
+            risk=risk,
+            lookback=lookback,
+            min_observations=min_observations,
+            halflife=halflife,
+            risk_aversion=risk_aversion,
+            cvar_level=cvar_level,
+            risk_budgets=dict(risk_budgets) if risk_budgets else None,
+            benchmark=benchmark,
+            solvers=tuple(solvers) if solvers is not None else None,
+            constraints=constraints,
+        )
         self.history_: list[Fit] = []
-        self._names: list[str] | None = None
+        self.estimator: AllocationEstimator | None = None
         self._columns: pd.Index | None = None
-        self._index = pd.Index([])
-        self._problems: dict[str, CompiledProblem] = {}
-        self._resolved: ResolvedConstraints | None = None
+        self._last: tuple[pd.Timestamp, np.ndarray] | None = None
 
     # -- public API -------------------------------------------------------------------
 
@@ -294,11 +200,10 @@ class Allocator:
         if window.empty:
             raise ValueError(f"no returns on or before {date}")
         stamp = pd.Timestamp(window.index[-1]) if date is None else pd.Timestamp(date)
-        names = self._stream_names(returns.columns)
-        self._bind(names)
-        self._columns = returns.columns
+        estimator = self._bind(returns.columns)
+        names = estimator.names
         values = window.to_numpy(dtype=float)
-        rows = values[np.isfinite(values).all(axis=1)][-self.lookback :]
+        rows = values[np.isfinite(values).all(axis=1)][-self.settings.lookback :]
         current = (
             None if current_weights is None else _vector(current_weights, names, "current_weights")
         )
@@ -314,7 +219,9 @@ class Allocator:
         )
         if variances is not None and (variances <= 0).any():
             raise ValueError(f"forecast_variances must be > 0, got {variances}")
-        fit = self._decide(stamp, rows, current, mean, variances)
+        held = self._last[1] if self._last is not None else None
+        fit = estimator.decide(stamp, rows, current, mean, variances, held)
+        self._last = (stamp, fit.weights.to_numpy().copy())
         self.history_.append(fit)
         if fit.failed:
             log.warning(
@@ -352,8 +259,9 @@ class Allocator:
         start the next fit from the weights decided last, as without the preview (with
         several optima, a linear program's answer may depend on where it starts).
         """
-        decided, last = len(self.history_), getattr(self, "_last", None)
-        sets = [p.working_set for p in self._problems.values() if p.working_set is not None]
+        decided, last = len(self.history_), self._last
+        problems = self.estimator.problems.values() if self.estimator is not None else ()
+        sets = [p.working_set for p in problems if p.working_set is not None]
         starts = [working.previous for working in sets]
         try:
             return self.weights_at(history)
@@ -386,95 +294,38 @@ class Allocator:
     def weights_history(self) -> pd.DataFrame:
         """Target weights of every decision, one row per date."""
         if not self.history_:
-            return pd.DataFrame(columns=self._names or [])
+            return pd.DataFrame(columns=self.estimator.names if self.estimator else [])
         return pd.DataFrame(
             [f.weights for f in self.history_], index=[f.date for f in self.history_]
         )
 
     def __repr__(self) -> str:
-        return (
-            f"Allocator(objective={self.objective!r}, risk={self.risk!r}, lookback={self.lookback})"
-        )
+        s = self.settings
+        return f"Allocator(objective={s.objective!r}, risk={s.risk!r}, lookback={s.lookback})"
 
     # -- internals --------------------------------------------------------------------
 
-    def _stream_names(self, columns: pd.Index) -> list[str]:
-        """The columns as stream names (the last fit's when the columns are identical:
-        converting them costs as much as the rest of a fit's bookkeeping)."""
-        if self._names is None or self._columns is None or not columns.identical(self._columns):
-            return [str(c) for c in columns]
-        return self._names
-
-    def _bind(self, names: list[str]) -> None:
-        """Resolve the constraints for these streams (and forget problems of others)."""
-        if names == self._names:
-            return
-        resolved = self.constraints.resolve(names)
-        self._budgets = self._risk_budgets(names)
-        self._benchmark = None
-        if self.benchmark is not None:
-            hits = match_streams(names, self.benchmark)
-            if hits.size != 1:
-                raise ConfigError(
-                    f"'{self.benchmark}' must match exactly one stream; streams are {names}",
-                    key="benchmark",
-                )
-            self._benchmark = int(hits[0])
-        self._names = names
-        # One index shared by every fit's series (building it from the names each time
-        # was most of a fit's pandas time).
-        self._index = pd.Index(names)
-        self._resolved = resolved
-        self._problems = {}
-        self._last: tuple[pd.Timestamp, np.ndarray] | None = None
-
-    def _risk_budgets(self, names: list[str]) -> np.ndarray:
-        n = len(names)
-        if self.objective != "risk_budgeting" or not self.risk_budgets:
-            return np.full(n, 1.0 / n)
-        budgets = np.zeros(n)
-        for pattern, value in self.risk_budgets.items():
-            hits = match_streams(names, pattern)
-            if hits.size == 0 or not value > 0:
-                raise ConfigError(
-                    f"pattern '{pattern}' must match a stream and have a budget > 0 "
-                    f"(got {value}); streams are {names}",
-                    key=f"risk_budgets.{pattern}",
-                )
-            budgets[hits] = float(value)
-        if (budgets <= 0).any():
-            missing = [names[i] for i in np.flatnonzero(budgets <= 0)]
-            raise ConfigError(f"no budget for {missing}", key="risk_budgets")
-        return budgets / budgets.sum()
-
-    def _problem(self, objective: Objective) -> CompiledProblem:
-        if objective.name not in self._problems:
-            assert self._resolved is not None
-            self._problems[objective.name] = CompiledProblem(
-                objective,
-                self._resolved,
-                self.lookback,
-                self._risk_rows(),
-                self._risk_rows() != len(self._names or []) and self.risk == "ledoit_wolf",
-                self.risk_aversion,
-                self.cvar_level,
-                self._budgets,
-                self._benchmark,
-                solver_chain(objective.cone, self.solvers),
-            )
-        return self._problems[objective.name]
-
-    def _risk_rows(self) -> int:
-        """Rows of the risk factor: the window's, or a square root of the covariance
-        when there are fewer streams than rows (a smaller problem for the solver)."""
-        n = len(self._names or [])
-        return n if n < self.lookback else self.lookback
+    def _bind(self, columns: pd.Index) -> AllocationEstimator:
+        """The estimator of these streams: the last one when the columns are identical
+        (converting them costs as much as the rest of a fit's bookkeeping), else a new
+        one (constraints resolved on the new names; the weights held are forgotten)."""
+        estimator = self.estimator
+        if estimator is not None and self._columns is not None and columns.identical(self._columns):
+            return estimator
+        names = [str(c) for c in columns]
+        if estimator is None or names != estimator.names:
+            self.estimator = estimator = AllocationEstimator(self.settings, names)
+            self._last = None
+        self._columns = columns
+        return estimator
 
     def _drifted(self, history: pd.DataFrame) -> np.ndarray | None:
-        last = getattr(self, "_last", None)
-        if last is None or [str(c) for c in history.columns] != self._names:
+        """The last decision's weights drifted by the streams' returns since its date."""
+        if self._last is None or self.estimator is None:
             return None
-        when, weights = last
+        if [str(c) for c in history.columns] != self.estimator.names:
+            return None
+        when, weights = self._last
         later = history.loc[history.index > when].fillna(0.0).to_numpy()
         w = weights.copy()
         for r in later:
@@ -482,292 +333,6 @@ class Allocator:
             if growth != 0:
                 w = w * (1.0 + r) / growth
         return w
-
-    def _decide(
-        self,
-        date: pd.Timestamp,
-        rows: np.ndarray,
-        current: np.ndarray | None,
-        mean: np.ndarray | None,
-        variances: np.ndarray | None = None,
-    ) -> Fit:
-        assert self._names is not None and self._resolved is not None
-        n = len(self._names)
-        t = rows.shape[0]
-        spec = OBJECTIVES[self.objective]
-        if t < self.min_observations:
-            return self._fallback_fit(date, rows, current, "warm_up", "")
-        factors = self.risk_model.factors(rows)
-        if variances is not None:
-            own = factors.variances
-            scale = np.sqrt(variances / np.where(own > 0, own, variances))
-            factors = RiskFactors(factors.a * scale, factors.d * scale, factors.mean)
-        mu = factors.mean if mean is None else mean
-        beta = None
-        problem_beta = self._problem(spec).beta is not None
-        if problem_beta:
-            j = self._resolved.target
-            assert j is not None
-            column = factors.times(np.eye(n)[j])  # S[:, j]
-            beta = column / column[j] if column[j] > 0 else np.zeros(n)
-            clash = self._beta_clash(beta)
-            if clash:
-                return self._fallback_fit(date, rows, current, "none", clash)
-        if self.objective == "max_sharpe" and not (mu > 0).any():
-            reason = "max_sharpe: no stream has a positive expected return"
-            return self._fallback_fit(date, rows, current, "none", reason)
-        data = self._data(spec, factors, rows, mu, current, beta)
-        if (spec.target and self.constraints.cost_rate == 0) or (spec.target and current is None):
-            target = data.target
-            if self._resolved.violation(target, current, beta) <= 1e-12:
-                return self._record(
-                    date, target, "closed_form", "optimal", (), 0.0, t, factors, rows, mu, data
-                )
-        outcome = self._problem(spec).solve(data)
-        if outcome.weights is None:
-            reason = "every solver failed: " + "; ".join(outcome.fallbacks)
-            return self._fallback_fit(date, rows, current, "none", reason)
-        return self._record(
-            date, outcome.weights, outcome.solver or "", outcome.status, outcome.fallbacks,
-            outcome.seconds, t, factors, rows, mu, data,
-        )  # fmt: skip
-
-    def _beta_clash(self, beta: np.ndarray) -> str:
-        """Beta bounds out of reach of the weight bounds and the budget (a pre-check)."""
-        c, r = self.constraints, self._resolved
-        assert r is not None
-        if c.budget is None or c.leverage is not None:
-            return ""
-        lowest = _extreme(beta, r.lower, r.upper, c.budget, ascending=True)
-        highest = _extreme(beta, r.lower, r.upper, c.budget, ascending=False)
-        if c.beta_upper is not None and lowest > c.beta_upper + 1e-9:
-            return (
-                f"beta_upper {c.beta_upper} is below the lowest beta reachable "
-                f"within lower/upper/bounds and budget ({lowest:.4g})"
-            )
-        if c.beta_lower is not None and highest < c.beta_lower - 1e-9:
-            return (
-                f"beta_lower {c.beta_lower} is above the highest beta reachable "
-                f"within lower/upper/bounds and budget ({highest:.4g})"
-            )
-        return ""
-
-    def _data(
-        self,
-        spec: Objective,
-        factors: RiskFactors,
-        rows: np.ndarray,
-        mu: np.ndarray,
-        current: np.ndarray | None,
-        beta: np.ndarray | None,
-    ) -> ProblemData:
-        n = rows.shape[1]
-        t = rows.shape[0]
-        variances = np.sum(factors.a**2, axis=0) + factors.d**2
-        sigma = np.sqrt(variances)
-        # The objective is divided by a positive unit (average variance, or volatility
-        # for the CVaR) so that solvers see numbers near 1; the argmin is unchanged.
-        unit = float(np.mean(variances)) if np.mean(variances) > 0 else 1.0
-        root = np.sqrt(unit)
-        pad = self.lookback - t
-        d = factors.d / root
-        if spec.name == "min_cvar":  # no covariance term: skip its square root
-            a = np.zeros((self._risk_rows(), n))
-        elif self._risk_rows() == n:
-            a = square_root(factors.covariance / unit)
-            d = np.zeros(n)
-        else:
-            a = np.vstack([np.zeros((self._risk_rows() - t, n)), factors.a / root])
-        scenarios = np.zeros((self.lookback, n))
-        probabilities = np.zeros(self.lookback)
-        cost_unit = unit
-        if spec.name == "min_cvar":
-            scenarios[pad:] = rows / root
-            probabilities[pad:] = 1.0 / t
-            cost_unit = root
-        if spec.name == "inverse_volatility":
-            inverse = np.where(sigma > 0, 1.0 / np.maximum(sigma, 1e-300), 0.0)
-            target = inverse / inverse.sum() if inverse.sum() > 0 else np.full(n, 1.0 / n)
-        else:
-            target = np.full(n, 1.0 / n)
-        if self.constraints.budget is not None:
-            target = target * self.constraints.budget
-        return ProblemData(
-            a=a,
-            d=d,
-            mean=mu / unit,
-            sigma=sigma / root,
-            scenarios=scenarios,
-            probabilities=probabilities,
-            target=target,
-            current=np.zeros(n) if current is None else current,
-            turnover=UNLIMITED if current is None or self.constraints.turnover is None
-            else float(self.constraints.turnover),
-            cost=0.0 if current is None else self.constraints.cost_rate / cost_unit,
-            beta=beta,
-        )  # fmt: skip
-
-    def _measure(
-        self,
-        w: np.ndarray,
-        marginal: np.ndarray,
-        factors: RiskFactors,
-        rows: np.ndarray,
-        mu: np.ndarray,
-        target: np.ndarray,
-    ) -> float:
-        """The objective's value at ``w`` (``marginal``: ``S w``)."""
-        variance = float(w @ marginal)
-        name = self.objective
-        if name == "min_variance":
-            return variance
-        if name == "min_tracking_error":
-            assert self._benchmark is not None
-            gap = w - np.eye(len(w))[self._benchmark]
-            return float(gap @ factors.times(gap))
-        if name == "mean_variance":
-            return float(mu @ w) - 0.5 * self.risk_aversion * variance
-        if name == "max_sharpe":
-            return float(mu @ w) / np.sqrt(variance) if variance > 0 else np.nan
-        if name == "min_cvar":
-            return cvar(-rows @ w, self.cvar_level)
-        if name == "max_diversification":
-            return (
-                float(np.sqrt(factors.variances) @ w) / np.sqrt(variance)
-                if variance > 0
-                else np.nan
-            )
-        if name in ("risk_parity", "risk_budgeting"):
-            shares = risk_contributions(w, None, marginal)
-            return float(np.max(np.abs(shares - self._budgets)))
-        return float(np.sum((w - target) ** 2))
-
-    def _record(
-        self,
-        date: pd.Timestamp,
-        weights: np.ndarray,
-        solver: str,
-        status: str,
-        fallbacks: tuple[str, ...],
-        seconds: float,
-        t: int,
-        factors: RiskFactors,
-        rows: np.ndarray,
-        mu: np.ndarray,
-        data: ProblemData,
-    ) -> Fit:
-        names = self._index
-        self._last = (date, weights.copy())
-        marginal = factors.times(weights)
-        return Fit(
-            date=date,
-            weights=pd.Series(weights, index=names, name=date),
-            objective_value=self._measure(weights, marginal, factors, rows, mu, data.target),
-            solver=solver,
-            status=status,
-            fallbacks=fallbacks,
-            failed=False,
-            reason="",
-            risk_contributions=pd.Series(risk_contributions(weights, None, marginal), index=names),
-            observations=t,
-            seconds=seconds,
-        )
-
-    def _fallback_fit(
-        self,
-        date: pd.Timestamp,
-        rows: np.ndarray,
-        current: np.ndarray | None,
-        solver: str,
-        reason: str,
-    ) -> Fit:
-        """Warm-up weights (too little history) or, after a failure, the weights held."""
-        names = self._index
-        n = len(names)
-        failed = solver == "none"
-        previous = getattr(self, "_last", None)
-        if failed and current is not None:
-            weights = current
-        elif failed and previous is not None:
-            weights = previous[1]
-        else:
-            weights = self._warm_up(rows, n)
-        self._last = (date, weights.copy())
-        if rows.shape[0] >= 2:
-            factors = self.risk_model.factors(rows)
-            contributions = risk_contributions(weights, None, factors.times(weights))
-        else:
-            contributions = np.full(n, np.nan)
-        return Fit(
-            date=date,
-            weights=pd.Series(weights, index=names, name=date),
-            objective_value=np.nan,
-            solver=solver,
-            status="failed" if failed else "warm_up",
-            fallbacks=(),
-            failed=failed,
-            reason=reason,
-            risk_contributions=pd.Series(contributions, index=names),
-            observations=rows.shape[0],
-            seconds=0.0,
-        )
-
-    def _warm_up(self, rows: np.ndarray, n: int) -> np.ndarray:
-        """Equal weights (times the budget), projected on the constraints if needed."""
-        assert self._resolved is not None
-        budget = self.constraints.budget if self.constraints.budget is not None else 1.0
-        equal = np.full(n, budget / n)
-        if self._resolved.violation(equal, None, None) <= 1e-12 and self._problem_has_no_beta():
-            return equal
-        spec = OBJECTIVES["equal_weight"]
-        problem = self._problem(spec)
-        data = ProblemData(
-            a=np.zeros((self._risk_rows(), n)),
-            d=np.zeros(n),
-            mean=np.zeros(n),
-            sigma=np.zeros(n),
-            scenarios=np.zeros((self.lookback, n)),
-            probabilities=np.zeros(self.lookback),
-            target=equal,
-            current=np.zeros(n),
-            turnover=UNLIMITED,
-            cost=0.0,
-            # Without history there are no betas: a common beta that meets the bounds
-            # whatever the weights, so that the projection meets the other constraints.
-            beta=np.full(n, _neutral_beta(self.constraints)) if problem.beta is not None else None,
-        )
-        outcome = problem.solve(data)
-        return outcome.weights if outcome.weights is not None else equal
-
-    def _problem_has_no_beta(self) -> bool:
-        c = self.constraints
-        return c.beta_lower is None and c.beta_upper is None
-
-
-def _neutral_beta(c: BoundConstraints) -> float:
-    """A common beta for every stream that meets the beta bounds whatever the weights
-    (used before any history exists, when betas are unknown)."""
-    lo = c.beta_lower if c.beta_lower is not None else -np.inf
-    hi = c.beta_upper if c.beta_upper is not None else np.inf
-    budget = c.budget if c.budget else 1.0
-    point = min(max(1.0, lo), hi)
-    return point / budget
-
-
-def _extreme(
-    beta: np.ndarray, lower: np.ndarray, upper: np.ndarray, budget: float, ascending: bool
-) -> float:
-    """Least (or largest) ``beta @ w`` with ``lower <= w <= upper`` and ``sum(w) = budget``
-    (fill the cheapest streams first: the fractional knapsack)."""
-    w = lower.copy()
-    room = budget - w.sum()
-    for i in np.argsort(beta if ascending else -beta, kind="stable"):
-        step = min(upper[i] - w[i], room)
-        w[i] += step
-        room -= step
-        if room <= 0:
-            break
-    return float(beta @ w)
 
 
 def _vector(values: Sequence[float] | pd.Series, names: list[str], what: str) -> np.ndarray:

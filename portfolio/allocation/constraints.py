@@ -108,6 +108,34 @@ class BoundConstraints:
         if self.min_hedge_weight > 0 and not self.hedge_streams:
             raise bad("hedge_streams", "min_hedge_weight > 0 needs hedge streams (patterns)")
 
+    def beta_clash(self, resolved: ResolvedConstraints, beta: np.ndarray) -> str:
+        """Why the beta bounds are out of reach of the weight bounds and the budget at
+        these betas (empty when they are not, or when the check does not apply)."""
+        if self.budget is None or self.leverage is not None:
+            return ""
+        lowest = _extreme_beta(beta, resolved.lower, resolved.upper, self.budget, ascending=True)
+        highest = _extreme_beta(beta, resolved.lower, resolved.upper, self.budget, ascending=False)
+        if self.beta_upper is not None and lowest > self.beta_upper + 1e-9:
+            return (
+                f"beta_upper {self.beta_upper} is below the lowest beta reachable "
+                f"within lower/upper/bounds and budget ({lowest:.4g})"
+            )
+        if self.beta_lower is not None and highest < self.beta_lower - 1e-9:
+            return (
+                f"beta_lower {self.beta_lower} is above the highest beta reachable "
+                f"within lower/upper/bounds and budget ({highest:.4g})"
+            )
+        return ""
+
+    def neutral_beta(self) -> float:
+        """A common beta for every stream that meets the beta bounds whatever the weights
+        (used before any history exists, when betas are unknown)."""
+        lo = self.beta_lower if self.beta_lower is not None else -np.inf
+        hi = self.beta_upper if self.beta_upper is not None else np.inf
+        budget = self.budget if self.budget else 1.0
+        point = min(max(1.0, lo), hi)
+        return point / budget
+
     def group_bounds(self) -> list[GroupBound]:
         """The group settings as :class:`GroupBound` objects."""
         out = []
@@ -298,3 +326,19 @@ class ResolvedConstraints:
         if self.hedge is not None and c.min_hedge_weight > 0:
             worst.append(c.min_hedge_weight - w[self.hedge].sum())
         return float(max(worst))
+
+
+def _extreme_beta(
+    beta: np.ndarray, lower: np.ndarray, upper: np.ndarray, budget: float, ascending: bool
+) -> float:
+    """Least (or largest) ``beta @ w`` with ``lower <= w <= upper`` and ``sum(w) = budget``
+    (fill the cheapest streams first: the fractional knapsack)."""
+    w = lower.copy()
+    room = budget - w.sum()
+    for i in np.argsort(beta if ascending else -beta, kind="stable"):
+        step = min(upper[i] - w[i], room)
+        w[i] += step
+        room -= step
+        if room <= 0:
+            break
+    return float(beta @ w)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import copy
-import dataclasses
 from collections.abc import Sequence
 
 from aisfolio.ensemble.groups import (
@@ -151,27 +150,8 @@ class Allocation:
 def _bound(allocator: Allocator, names: dict[str, str]) -> Allocator:
     """A fresh copy of ``allocator`` with ``{base}``/``{partner}`` filled in its patterns."""
     fresh = copy.deepcopy(allocator)
-    if not names:
-        return fresh
-    c = fresh.constraints
-
-    def fill(pattern: str) -> str:
-        return pattern.format(**names) if "{" in pattern else pattern
-
-    fresh.constraints = dataclasses.replace(
-        c,
-        hedge_target=fill(c.hedge_target) if c.hedge_target is not None else None,
-        hedge_streams=tuple(fill(p) for p in c.hedge_streams),
-        bounds={fill(k): v for k, v in c.bounds.items()},
-        groups={
-            k: {**v, "members": [fill(m) for m in _patterns(v["members"])]}
-            for k, v in c.groups.items()
-        },
-    )
-    if fresh.benchmark is not None:
-        fresh.benchmark = fill(fresh.benchmark)
+    if names:
+        fresh.settings = fresh.settings.with_patterns(
+            lambda pattern: pattern.format(**names) if "{" in pattern else pattern
+        )
     return fresh
-
-
-def _patterns(members: object) -> list[str]:
-    return [members] if isinstance(members, str) else list(members)  # type: ignore[call-overload]

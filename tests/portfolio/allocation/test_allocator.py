@@ -96,11 +96,11 @@ def test_weights_at_drifts_the_previous_target_for_turnover(index_returns):
 def test_the_problem_is_compiled_once_and_reused(index_returns):
     allocator = Allocator("min_variance")
     allocator.fit(index_returns.iloc[:300])
-    problem = allocator._problems["min_variance"].problem
+    problem = allocator.estimator.problems["min_variance"].problem
     allocator.fit(index_returns.iloc[:400])
-    assert allocator._problems["min_variance"].problem is problem
+    assert allocator.estimator.problems["min_variance"].problem is problem
     allocator.fit(index_returns.iloc[:400, :2])  # other streams: a new problem
-    assert allocator._problems["min_variance"].problem is not problem
+    assert allocator.estimator.problems["min_variance"].problem is not problem
 
 
 def test_works_on_any_frame_and_long_short(index_returns):

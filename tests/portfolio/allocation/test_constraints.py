@@ -17,7 +17,7 @@ TOL = FEASIBILITY_TOLERANCE  # what the allocator promises of an accepted soluti
 def check_fit(fit, allocator, current, beta):
     """Verify a fit against the settings directly (not through the allocator's code)."""
     w = fit.weights.to_numpy()
-    c = allocator.constraints
+    c = allocator.settings.constraints
     assert np.isfinite(w).all()
     if c.budget is not None:
         assert abs(w.sum() - c.budget) <= TOL

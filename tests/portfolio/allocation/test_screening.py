@@ -50,7 +50,7 @@ def test_min_variance_on_the_working_set_is_the_exact_optimum(returns, estimator
         "min_variance", risk=estimator, lookback=WINDOW, min_observations=WINDOW, upper=0.08
     )
     got = _fits(allocator, returns, dates)
-    working = allocator._problems["min_variance"].working_set
+    working = allocator.estimator.problems["min_variance"].working_set
     assert working is not None and working.misses == 0
     assert working.rounds + working.direct >= len(dates)
     for w, end in zip(got, dates, strict=True):
@@ -73,13 +73,13 @@ def test_min_cvar_on_the_working_set_equals_the_full_problem(returns, monkeypatc
     options = {"lookback": WINDOW, "min_observations": WINDOW, "upper": 0.08}
     screened = Allocator("min_cvar", **options)
     got = _fits(screened, returns, dates)
-    working = screened._problems["min_cvar"].working_set
+    working = screened.estimator.problems["min_cvar"].working_set
     assert working is not None and working.misses == 0
     assert min(rows for _, rows in working._small) < WINDOW
     monkeypatch.setattr(problem_module, "screenable", lambda *args: False)
     full = Allocator("min_cvar", **options)
     expected = _fits(full, returns, dates)
-    assert full._problems["min_cvar"].working_set is None
+    assert full.estimator.problems["min_cvar"].working_set is None
     np.testing.assert_allclose(got, expected, atol=1e-6)
     for w, v, end in zip(got, expected, dates, strict=True):
         rows = returns.iloc[end - WINDOW : end].to_numpy()
@@ -93,7 +93,7 @@ def test_a_bad_start_brings_the_missing_streams_in(returns, monkeypatch):
     rows = returns.iloc[:WINDOW]
     allocator = Allocator("min_variance", lookback=WINDOW, min_observations=WINDOW, upper=0.08)
     first = allocator.fit(rows).weights_.to_numpy()
-    working = allocator._problems["min_variance"].working_set
+    working = allocator.estimator.problems["min_variance"].working_set
     worst = np.argsort(-np.var(rows.to_numpy(), axis=0))  # the most volatile first
     start = np.zeros(N)
     start[worst[:13]] = 1.0 / 13
@@ -114,7 +114,7 @@ def test_without_a_certificate_the_full_problem_answers(returns, monkeypatch):
     rows = returns.iloc[:WINDOW]
     allocator = Allocator("min_variance", lookback=WINDOW, min_observations=WINDOW, upper=0.08)
     fit = allocator.fit(rows).fit_
-    assert allocator._problems["min_variance"].working_set.misses == 1
+    assert allocator.estimator.problems["min_variance"].working_set.misses == 1
     assert fit.solver == "CLARABEL" and fit.fallbacks == () and not fit.failed
     expected = _exact_min_variance(rows.to_numpy(), 0.08, "ledoit_wolf")
     np.testing.assert_allclose(fit.weights, expected, atol=1e-4)
@@ -190,7 +190,7 @@ def test_min_variance_on_similar_windows_needs_no_solver(streams):
     dates = list(range(WINDOW, WINDOW + 40, 4))
     allocator = Allocator("min_variance", lookback=WINDOW, min_observations=WINDOW, upper=0.08)
     got = _fits(allocator, returns, dates)
-    working = allocator._problems["min_variance"].working_set
+    working = allocator.estimator.problems["min_variance"].working_set
     assert working.direct == len(dates) - 1 and working.misses == 0
     for w, end in zip(got, dates, strict=True):
         expected = _exact_min_variance(
@@ -206,7 +206,7 @@ def test_a_changed_active_set_falls_back_to_the_working_set(returns, monkeypatch
     rows = returns.iloc[:WINDOW]
     allocator = Allocator("min_variance", lookback=WINDOW, min_observations=WINDOW, upper=0.08)
     allocator.fit(rows)
-    working = allocator._problems["min_variance"].working_set
+    working = allocator.estimator.problems["min_variance"].working_set
     volatile = np.argsort(-np.var(rows.to_numpy(), axis=0))[:13]
     working.previous = np.zeros(N)
     working.previous[volatile] = 1.0 / 13
@@ -231,7 +231,7 @@ def test_min_cvar_on_similar_windows_keeps_the_optimal_basis(returns, monkeypatc
     dates = list(range(WINDOW, WINDOW + 30))
     allocator = Allocator("min_cvar", lookback=WINDOW, min_observations=WINDOW, upper=0.08)
     got = _fits(allocator, returns, dates)
-    working = allocator._problems["min_cvar"].working_set
+    working = allocator.estimator.problems["min_cvar"].working_set
     assert working.direct >= len(dates) // 3 and working.misses == 0
     expected = _full_min_cvar(returns, dates, monkeypatch)
     np.testing.assert_allclose(got, expected, atol=1e-8)
@@ -246,7 +246,7 @@ def test_min_cvar_with_another_basis_falls_back_to_the_working_set(returns, monk
     dates = [WINDOW]
     allocator = Allocator("min_cvar", lookback=WINDOW, min_observations=WINDOW, upper=0.08)
     _fits(allocator, returns, dates)
-    working = allocator._problems["min_cvar"].working_set
+    working = allocator.estimator.problems["min_cvar"].working_set
     rows = returns.iloc[:WINDOW].to_numpy()
     previous = np.zeros(N)
     previous[np.argsort(-np.var(rows, axis=0))[:13]] = 0.08
@@ -263,7 +263,7 @@ def test_a_preview_leaves_the_working_set_starting_from_the_last_decision(return
     working set starts: a preview must not move that start."""
     allocator = Allocator("min_cvar", lookback=WINDOW, min_observations=WINDOW, upper=0.08)
     allocator.fit(returns.iloc[:WINDOW])
-    working = allocator._problems["min_cvar"].working_set
+    working = allocator.estimator.problems["min_cvar"].working_set
     decided = working.previous.copy()
     preview = allocator.preview_at(returns.iloc[30 : WINDOW + 30])
     assert not np.allclose(preview, decided)
