@@ -15,6 +15,12 @@ Run from the repository root::
     python benchmarks/universe.py                          # 50, 200, 500 assets x 20 years
     python benchmarks/universe.py --sizes 2000 --years 5
     python benchmarks/universe.py --significance           # with the SPA and MCS tests
+    python benchmarks/universe.py --sizes 2000 --years 5 --backends loky,ray
+
+With several ``--backends`` each size runs once per backend (``execution.backend``; Ray:
+a new local instance), and the script says whether every backend wrote the same
+metrics and equity lines as the first (exactly, bit for bit). The peak memory of Ray's
+worker processes, which are not the run's children, is not in the peak column.
 """
 
 from __future__ import annotations
@@ -49,7 +55,9 @@ def write_universe(path: Path, assets: int, years: int, seed: int = 0) -> None:
     prices.to_csv(path)
 
 
-def run_once(prices: Path, folder: Path, significance: bool) -> dict[str, object]:
+def run_once(
+    prices: Path, folder: Path, significance: bool, backend: str = "loky"
+) -> dict[str, object]:
     """One CLI run under ``/usr/bin/time -v``: wall seconds, peak memory, exit status."""
     command = [
         "/usr/bin/time",
@@ -60,6 +68,7 @@ def run_once(prices: Path, folder: Path, significance: bool) -> dict[str, object
         "generators=[buy_and_hold,momentum,contrarian]",
         f"significance.enabled={str(significance).lower()}",
         "execution.cache=false",
+        f"execution.backend={backend}",
         f"hydra.run.dir={folder}",
     ]
     environment = {**os.environ, "OMP_NUM_THREADS": os.environ.get("OMP_NUM_THREADS", "1")}
@@ -87,36 +96,64 @@ def main() -> None:
     parser.add_argument("--sizes", default="50,200,500", help="numbers of assets")
     parser.add_argument("--years", type=int, default=20, help="years of daily prices")
     parser.add_argument("--significance", action="store_true", help="run the SPA and MCS tests")
+    parser.add_argument("--backends", default="loky", help="execution backends, e.g. loky,ray")
     args = parser.parse_args()
+    backends = args.backends.split(",")
     print(
         f"# universe benchmark: {args.years} years of daily prices, buy-and-hold, momentum, "
         f"contrarian, ensembles, hedges, report; significance "
         f"{'on' if args.significance else 'off'}; {os.cpu_count()} CPUs visible"
     )
-    print("| assets | lines | wall | peak memory (largest process) | exit |")
-    print("|---|---|---|---|---|")
-    stages: dict[int, dict[str, tuple[float, float]]] = {}
+    print(
+        "| assets | backend | lines | wall | peak memory (largest process) | same results | exit |"
+    )
+    print("|---|---|---|---|---|---|---|")
+    stages: dict[str, dict[str, tuple[float, float]]] = {}
     with tempfile.TemporaryDirectory() as work:
         for assets in (int(size) for size in args.sizes.split(",")):
             prices = Path(work) / f"prices{assets}.csv"
             write_universe(prices, assets, args.years)
-            row = run_once(prices, Path(work) / f"run{assets}", args.significance)
-            stages[assets] = row["stages"]  # type: ignore[assignment]
-            print(
-                f"| {assets} | {row['lines']} | {row['wall_s']:.0f} s | "
-                f"{row['peak_gb']:.2f} GB | {row['exit']} {row['error']} |",
-                flush=True,
-            )
+            first = None
+            for backend in backends:
+                folder = Path(work) / f"run{assets}-{backend}"
+                row = run_once(prices, folder, args.significance, backend)
+                stages[f"{assets} {backend}"] = row["stages"]  # type: ignore[assignment]
+                same = "-"
+                if first is None:
+                    first = folder
+                elif row["exit"] == 0:
+                    same = str(_same_results(first, folder))
+                print(
+                    f"| {assets} | {backend} | {row['lines']} | {row['wall_s']:.0f} s | "
+                    f"{row['peak_gb']:.2f} GB | {same} | {row['exit']} {row['error']} |",
+                    flush=True,
+                )
     names = list(dict.fromkeys(name for by_stage in stages.values() for name in by_stage))
     print("\nper stage: seconds (peak memory of the run's process so far, GB)\n")
-    print("| assets | " + " | ".join(names) + " |")
+    print("| assets, backend | " + " | ".join(names) + " |")
     print("|---" * (len(names) + 1) + "|")
-    for assets, by_stage in stages.items():
+    for run, by_stage in stages.items():
         cells = [
             f"{by_stage[name][0]:.1f} s ({by_stage[name][1]:.2f})" if name in by_stage else "-"
             for name in names
         ]
-        print(f"| {assets} | " + " | ".join(cells) + " |")
+        print(f"| {run} | " + " | ".join(cells) + " |")
+
+
+def _same_results(first: Path, other: Path) -> bool:
+    """Whether two runs wrote exactly the same metrics and equity lines."""
+    try:
+        pd.testing.assert_frame_equal(
+            pd.read_csv(first / "metrics.csv"), pd.read_csv(other / "metrics.csv"), check_exact=True
+        )
+        pd.testing.assert_frame_equal(
+            pd.read_parquet(first / "equity.parquet"),
+            pd.read_parquet(other / "equity.parquet"),
+            check_exact=True,
+        )
+    except AssertionError:
+        return False
+    return True
 
 
 if __name__ == "__main__":
