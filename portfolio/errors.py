@@ -6,6 +6,8 @@ code 2, with no output written; Python callers catch the same classes.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 __all__ = ["EXIT_BAD_INPUT", "AisfolioError", "ConfigError", "DataError", "OutputError"]
 
 #: Exit code of a command stopped by bad input (any :class:`AisfolioError`).
@@ -112,6 +114,21 @@ class ConfigError(AisfolioError, ValueError):
         ConfigError
         """
         return ConfigError(self.problem, key=f"{prefix}.{self.key}" if self.key else prefix)
+
+    def renamed(self, names: Mapping[str, str]) -> ConfigError:
+        """This error with the first part of its key renamed through ``names``.
+
+        A class whose parameters are built from differently named config nodes (the
+        pipeline's ``allocations`` from the ``allocator`` group) names its parameter;
+        the app renames it to the node (``allocations.hedge`` -> ``allocator.hedge``).
+        Keys whose first part ``names`` does not hold are kept.
+        """
+        if self.key is None:
+            return self
+        first, dot, rest = self.key.partition(".")
+        if first not in names:
+            return self
+        return ConfigError(self.problem, key=names[first] + dot + rest)
 
 
 class OutputError(AisfolioError, OSError):

@@ -173,10 +173,10 @@ class Pipeline:
         significance: SignificanceSettings | None = None,
     ):
         if not strategies:
-            raise ConfigError("at least one strategy is needed", key="generators")
+            raise ConfigError("at least one strategy is needed", key="strategies")
         clashes = set(strategies) & set(stacked or {})
         if clashes:
-            raise ConfigError(f"labels used twice: {sorted(clashes)}", key="stacking")
+            raise ConfigError(f"labels used twice: {sorted(clashes)}", key="stacked")
         self.strategies = dict(strategies)
         self.backtest = backtest if backtest is not None else BacktestSettings()
         self.ensembles = ensembles
@@ -327,7 +327,7 @@ class Pipeline:
             try:
                 planned += [(label, g) for g in allocation.groups(label, assets, available)]
             except ValueError as error:
-                raise ConfigError(str(error), key=f"allocator.{label}") from None
+                raise ConfigError(str(error), key=f"allocations.{label}") from None
         decisions = {}
         with self.execution.stage("allocations", len(planned), "group") as progress:
             for label, group in planned:
@@ -335,7 +335,7 @@ class Pipeline:
                 try:
                     weights[group.name] = self._evaluate(group, lines, market)
                 except ConfigError as error:  # the allocator names its own parameter
-                    raise error.under(f"allocator.{label}.allocator") from None
+                    raise error.under(f"allocations.{label}.allocator") from None
                 decisions[group.name] = group.targets.report()  # type: ignore[attr-defined]
                 progress.advance(1)
         return decisions
@@ -345,7 +345,7 @@ class Pipeline:
     ) -> pd.DataFrame:
         """Price and component forecasts from the first bar on which all exist."""
         if not self.components:
-            raise ConfigError("stacking needs at least one component strategy", key="stacking")
+            raise ConfigError("stacking needs at least one component strategy", key="stacked")
         columns = {"price": prices} | {
             label: runs[asset, label].forecasts for label in self.components
         }
@@ -457,7 +457,7 @@ class Pipeline:
         try:
             hedges = plan.hedge_groups(assets, hedged)
         except ValueError as error:
-            raise ConfigError(str(error), key="ensemble.hedge_base") from None
+            raise ConfigError(str(error), key="ensembles.hedge_base") from None
         return weights | self._evaluate_all("hedges", hedges, lines, market)
 
     def _evaluate(

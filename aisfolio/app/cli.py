@@ -26,6 +26,7 @@ from omegaconf import DictConfig, OmegaConf
 
 from aisfolio import conf
 from aisfolio.app.composition import build, cache_directory, load_config
+from aisfolio.app.config_keys import run_configured
 from aisfolio.app.rebalancing import rebalance_orders
 from aisfolio.app.run_folder import claim_run_folder
 from aisfolio.portfolio.datasets import list_datasets
@@ -95,7 +96,7 @@ def _hydra_app(config: DictConfig) -> float | None:
             if mode == "rebalance":
                 result, orders = rebalance_orders(parts.pipeline, prices, parts.rebalance)
             else:
-                result = parts.pipeline.run(prices)
+                result = run_configured(parts.pipeline, prices)
         except DataError as error:
             named = error.from_file(parts.source.describe())
             if named is error:

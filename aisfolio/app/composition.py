@@ -14,6 +14,7 @@ from hydra.utils import instantiate
 from omegaconf import DictConfig, OmegaConf
 
 from aisfolio.app.config import validate_config
+from aisfolio.app.config_keys import in_config_terms
 from aisfolio.app.outputs import OutputWriter
 from aisfolio.app.rebalancing import RebalanceSettings
 from aisfolio.portfolio.errors import AisfolioError, ConfigError
@@ -93,21 +94,13 @@ def build(config: DictConfig) -> Components:
             for label in config[name]
         }
 
-    pipeline = Pipeline(
-        group("generators"),  # type: ignore[arg-type]
-        backtest=_instantiate(config.backtest, "backtest"),  # type: ignore[arg-type]
-        ensembles=_instantiate(config.ensemble, "ensemble"),  # type: ignore[arg-type]
-        stacked=group("stacking"),  # type: ignore[arg-type]
-        combiners=group("combiners"),  # type: ignore[arg-type]
-        benchmarks=list(config.benchmarks),
-        allocations=group("allocator"),  # type: ignore[arg-type]
-        execution=_instantiate(config.execution, "execution"),  # type: ignore[arg-type]
-        significance=(
-            _instantiate(config.significance, "significance")  # type: ignore[arg-type]
-            if config.get("significance") is not None
-            else None
-        ),
+    generators, stacking, combiners, allocators = (
+        group(name) for name in ("generators", "stacking", "combiners", "allocator")
     )
+    try:
+        pipeline = _pipeline(config, generators, stacking, combiners, allocators)
+    except ConfigError as error:
+        raise in_config_terms(error) from None
     return Components(
         source=_instantiate(config.data, "data"),  # type: ignore[arg-type]
         pipeline=pipeline,
@@ -116,6 +109,30 @@ def build(config: DictConfig) -> Components:
             _instantiate(config.rebalance, "rebalance")  # type: ignore[arg-type]
             if "rebalance" in config
             else RebalanceSettings()
+        ),
+    )
+
+
+def _pipeline(
+    config: DictConfig,
+    generators: dict[str, object],
+    stacking: dict[str, object],
+    combiners: dict[str, object],
+    allocators: dict[str, object],
+) -> Pipeline:
+    return Pipeline(
+        generators,  # type: ignore[arg-type]
+        backtest=_instantiate(config.backtest, "backtest"),  # type: ignore[arg-type]
+        ensembles=_instantiate(config.ensemble, "ensemble"),  # type: ignore[arg-type]
+        stacked=stacking,  # type: ignore[arg-type]
+        combiners=combiners,  # type: ignore[arg-type]
+        benchmarks=list(config.benchmarks),
+        allocations=allocators,  # type: ignore[arg-type]
+        execution=_instantiate(config.execution, "execution"),  # type: ignore[arg-type]
+        significance=(
+            _instantiate(config.significance, "significance")  # type: ignore[arg-type]
+            if config.get("significance") is not None
+            else None
         ),
     )
 

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 import pandas as pd
 
+from aisfolio.app.config_keys import run_configured
 from aisfolio.portfolio.costs import check_cost_rate
 from aisfolio.portfolio.errors import ConfigError
 from aisfolio.portfolio.holdings import Holdings, read_holdings
@@ -90,7 +91,7 @@ def rebalance_orders(
     holdings = read_holdings(settings.holdings) if settings.holdings else Holdings.empty()
     if holdings.level == "asset":  # before the run: a typo should not wait for the fits
         holdings.check_names([str(a) for a in prices.columns])
-    result = pipeline.run(prices)
+    result = run_configured(pipeline, prices)
     try:
         targets = LineTargets(settings.line).targets(result)
     except ConfigError as error:  # the targets name their own parameter

@@ -151,7 +151,7 @@ def test_bad_price_files_exit_2_with_the_message_and_write_nothing(name, tmp_pat
         ("backtest.cost_rate=-1", "backtest.cost_rate"),
         ("backtest.cost_rate=1.0", "backtest.cost_rate"),
         ("backtest.cost_rate=0.5", "below 0.5"),
-        ("ensemble.hedge_base=GOLD", "hedge_base 'GOLD'"),
+        ("ensemble.hedge_base=GOLD", "config key 'ensemble.hedge_base': hedge_base 'GOLD'"),
     ],
 )
 def test_bad_config_values_exit_2_naming_the_key(override, fragment, tmp_path, capsys, monkeypatch):

@@ -187,8 +187,9 @@ def test_stacked_strategies_see_prices_and_component_forecasts(us_markets_short)
     assert (
         "SP500/copy" in result.metrics.index and result.metrics.loc["SP500/copy", "kind"] == "AIS"
     )
-    with pytest.raises(pf.ConfigError, match="labels used twice"):
+    with pytest.raises(pf.ConfigError, match="labels used twice") as caught:
         pf.Pipeline(components, stacked={"momentum": Strategy(FirstComponent())})
+    assert caught.value.key == "stacked"  # the pipeline's parameter (the CLI: stacking)
 
 
 def test_combinations_hold_the_components_per_asset_and_across_assets(us_markets_short):
@@ -367,3 +368,19 @@ def test_every_long_stage_of_a_run_logs_its_progress_and_its_end(us_markets_shor
         counted = f"{total} {unit}" + ("s" if total > 1 else "")
         assert f"{name}: {total}/{counted}, " in "\n".join(messages), name
         assert any(re.fullmatch(rf"{name}: {counted} in .* GB", m) for m in messages), name
+
+
+def test_the_pipelines_errors_name_its_parameters_and_the_cli_the_config_keys(us_markets_short):
+    from aisfolio.app.config_keys import run_configured
+
+    pipeline = pf.Pipeline(
+        {"buy_and_hold": Strategy(BuyAndHold()), "momentum": Strategy(Momentum(20))},
+        ensembles=PaperEnsembles(hedge_base="GOLD"),
+    )
+    with pytest.raises(pf.ConfigError, match="GOLD") as from_python:
+        pipeline.run(us_markets_short)
+    assert from_python.value.key == "ensembles.hedge_base"
+    with pytest.raises(pf.ConfigError, match="GOLD") as from_the_cli:
+        run_configured(pipeline, us_markets_short)
+    assert from_the_cli.value.key == "ensemble.hedge_base"
+    assert str(from_the_cli.value).startswith("config key 'ensemble.hedge_base': ")
