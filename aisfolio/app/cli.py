@@ -35,7 +35,7 @@ from aisfolio.portfolio.markdown import frame_markdown
 from aisfolio.portfolio.results import RunResult
 from aisfolio.portfolio.tables import format_table
 from aisfolio.strategies.execution import ChunkCache
-from aisfolio.strategies.run_context import RUN_DIR_VARIABLE, TRAINING_LOGS
+from aisfolio.strategies.run_context import TRAINING_LOGS
 
 __all__ = ["main"]
 
@@ -80,13 +80,13 @@ def main(argv: Sequence[str] | None = None) -> None:
 def _hydra_app(config: DictConfig) -> float | None:
     output_dir = Path(HydraConfig.get().runtime.output_dir)
     folder = claim_run_folder(output_dir)
-    os.environ[RUN_DIR_VARIABLE] = str(output_dir)  # training logs of generators go here
     orders = None
     try:
         mode = config.get("mode", "backtest")
         if mode not in MODES:
             raise ConfigError(f"'{mode}' is not one of {', '.join(MODES)}", key="mode")
         parts = build(config)
+        parts.pipeline.execution.log_dir = str(output_dir)  # generators' training logs
         try:
             log.info("loading prices: %s", parts.source.describe())
             prices = parts.source.load()

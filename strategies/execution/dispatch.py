@@ -14,7 +14,6 @@ from aisfolio.strategies.execution.cache import ChunkCache
 from aisfolio.strategies.execution.jobs import Job, JobOutput, chain_steps, run_job, run_sent
 from aisfolio.strategies.execution.pool import pool_dataflow
 from aisfolio.strategies.execution.processes import Piece
-from aisfolio.strategies.run_context import RUN_DIR_VARIABLE
 
 __all__ = ["Dispatch"]
 
@@ -38,6 +37,8 @@ class Dispatch:
         A fixed number of processes per job sent to the workers.
     min_parallel_seconds : float
         Below this estimate, independent chunks stay in this process.
+    log_dir : str, optional
+        Where the jobs' generators write side outputs (training logs).
     address : str, optional
         The Ray cluster.
     """
@@ -50,38 +51,41 @@ class Dispatch:
     processes_per_job: int | None
     min_parallel_seconds: float
     address: str | None
+    log_dir: str | None = None
 
     def run(self, jobs: list[Job], store: ChunkCache | None) -> Iterator[tuple[Job, JobOutput]]:
         """Each job with its output, as they finish."""
-        env = {RUN_DIR_VARIABLE: os.environ.get(RUN_DIR_VARIABLE)}
+        log_dir = self.log_dir
         alone, threads = self.alone, self.threads
         if self.backend == "sequential" or self.workers == 1 or len(jobs) <= 1:
             for job in jobs:
-                yield job, run_job(job, store, env, threads, alone)
+                yield job, run_job(job, store, log_dir, threads, alone)
             return
         heavy = [job for job in jobs if job.kind != "independent"]
         light = [job for job in jobs if job.kind == "independent"]
         if light and self.min_parallel_seconds > 0:
             started = time.perf_counter()
             probe = light.pop(0)
-            yield probe, run_job(probe, store, env, threads)
+            yield probe, run_job(probe, store, log_dir, threads)
             spent = time.perf_counter() - started
             left = sum(len(job.tasks) for job in light)
             if spent / len(probe.tasks) * left < self.min_parallel_seconds:
                 for job in light:
-                    yield job, run_job(job, store, env, threads)
+                    yield job, run_job(job, store, log_dir, threads)
                 light = []
         remote = heavy + light
         if len(remote) == 1:
-            yield remote[0], run_job(remote[0], store, env, threads, alone)
+            yield remote[0], run_job(remote[0], store, log_dir, threads, alone)
         elif remote:
-            yield from self._parallel(remote, store, env)
+            yield from self._parallel(remote, store, log_dir)
 
     def _parallel(
-        self, jobs: list[Job], store: ChunkCache | None, env: dict[str, str | None]
+        self, jobs: list[Job], store: ChunkCache | None, log_dir: str | None
     ) -> Iterator[tuple[Job, JobOutput]]:
         threads = self.threads
-        run = partial(run_sent, store=store, env=env, threads=threads, fixed=self.processes_per_job)
+        run = partial(
+            run_sent, store=store, log_dir=log_dir, threads=threads, fixed=self.processes_per_job
+        )
         if self.backend == "loky":
             return self._pooled(jobs, run, threads)
         return self._ray(jobs, run)

@@ -154,6 +154,10 @@ class Executor:
         this process, and the rest goes to the workers only when it is estimated to take
         longer than this (starting workers costs seconds). 0: always to the workers.
         Chains (``carry``) and batches always go to the workers when there are several.
+    log_dir : str, optional
+        Where generators write side outputs of the run (the LSTM's training logs, under
+        ``lightning_logs``); None: nowhere. The CLI sets it to the run's folder. Results
+        and cache keys do not depend on it.
     """
 
     backend: str = "sequential"
@@ -166,6 +170,7 @@ class Executor:
     threads_per_job: int | None = None
     processes_per_job: int | None = None
     min_parallel_seconds: float = 2.0
+    log_dir: str | None = None
     stats: ExecutionStats = field(default_factory=ExecutionStats, init=False, repr=False)
 
     def __post_init__(self) -> None:
@@ -295,6 +300,7 @@ class Executor:
             processes_per_job=self.processes_per_job,
             min_parallel_seconds=self.min_parallel_seconds,
             address=self.address,
+            log_dir=self.log_dir,
         )
 
     def _absorb(

@@ -19,6 +19,7 @@ from aisfolio.strategies.execution.cache import ChunkCache
 from aisfolio.strategies.execution.pool import worker_environment
 from aisfolio.strategies.execution.processes import granted_processes
 from aisfolio.strategies.execution.warning_counts import WarningKind, counting_warnings
+from aisfolio.strategies.run_context import logging_into
 
 __all__ = ["Job", "JobOutput", "chain_steps", "job_threads", "run_job", "run_sent"]
 
@@ -68,27 +69,27 @@ def run_sent(
     job: Job,
     share: int,
     store: ChunkCache | None,
-    env: dict[str, str | None],
+    log_dir: str | None,
     threads: int,
     fixed: int | None = None,
 ) -> JobOutput:
     """A job sent to a worker, on the processes it was offered (``share``) unless
     ``processes_per_job`` fixed them."""
-    return run_job(job, store, env, threads, fixed or share)
+    return run_job(job, store, log_dir, threads, fixed or share)
 
 
 def run_job(
     job: Job,
     store: ChunkCache | None,
-    env: dict[str, str | None],
+    log_dir: str | None,
     threads: int,
     processes: int = 1,
 ) -> JobOutput:
     """Compute a job's chunks with ``threads`` BLAS/torch threads and ``processes``
-    granted (see :mod:`aisfolio.strategies.execution.processes`), in the environment ``env``
-    names; each entry is pickled (and stored) as soon as it is done."""
-    _set_environment(env)
-    with granted_processes(processes), job_threads(threads):
+    granted (see :mod:`aisfolio.strategies.execution.processes`), its generator's side
+    outputs going to ``log_dir``; each entry is pickled (and stored) as soon as it is
+    done."""
+    with logging_into(log_dir), granted_processes(processes), job_threads(threads):
         with counting_warnings(propagate=False) as counts:
             output = _compute(job, store)
         output.warnings = dict(counts)

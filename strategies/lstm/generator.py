@@ -138,10 +138,11 @@ class LSTMGenerator(Generator):
         bf16-mixed where the hardware computes bf16 natively (a CPU with AVX-512 BF16 or
         AMX, a recent GPU), else 32-true.
     logger : {"csv", "tensorboard", "mlflow", "none"}, default "csv"
-        Lightning logger; logs go to ``$AISFOLIO_RUN_DIR/lightning_logs`` (MLflow:
-        ``$AISFOLIO_RUN_DIR/mlruns``; the CLI sets the variable to the run directory) and
-        are off when the variable is not set. TensorBoard needs ``aisfolio[tensorboard]``,
-        MLflow ``aisfolio[mlflow]``.
+        Lightning logger; logs go to ``lightning_logs`` (MLflow: ``mlruns``) in the
+        executor's ``log_dir`` (the CLI sets it to the run directory; from Python,
+        ``Executor(log_dir=...)``, or a block under
+        :func:`aisfolio.strategies.run_context.logging_into`) and are off without one.
+        TensorBoard needs ``aisfolio[tensorboard]``, MLflow ``aisfolio[mlflow]``.
 
     Attributes
     ----------

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import functools
 import logging
-import os
 import warnings
 from dataclasses import dataclass
 
@@ -27,12 +26,11 @@ from torch.utils.data import DataLoader, Dataset
 from aisfolio.strategies.lstm.losses import Loss, make_loss
 from aisfolio.strategies.lstm.network import BatchedLSTM, LSTMList
 from aisfolio.strategies.lstm.options import LOGGERS, PRECISION_NAMES, check_logger
-from aisfolio.strategies.run_context import RUN_DIR_VARIABLE, TRAINING_LOGS
+from aisfolio.strategies.run_context import TRAINING_LOGS, log_directory
 
 __all__ = [
     "LAYOUTS",
     "LOGGERS",
-    "RUN_DIR_VARIABLE",
     "TRAINING_COLUMNS",
     "ListedPart",
     "PaddedPart",
@@ -299,7 +297,7 @@ def _losses(
 
 def _logger(kind: str) -> pl.loggers.Logger | bool:
     check_logger(kind)
-    directory = os.environ.get(RUN_DIR_VARIABLE)
+    directory = log_directory()
     if kind == "none" or directory is None:
         return False
     if kind == "csv":

@@ -22,7 +22,7 @@ def in_process(*args: str) -> int:
     finally:
         sys.argv = argv  # main hands its arguments to Hydra through sys.argv
         os.environ.clear()
-        os.environ.update(environment)  # the run folder's variable for the LSTM's logs
+        os.environ.update(environment)  # what the run set (the result cache variable)
     return int(stop.value.code or 0)
 
 

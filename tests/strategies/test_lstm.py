@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib.util
+import os
 import subprocess
 import sys
 
@@ -15,7 +16,7 @@ from aisfolio.strategies import ChunkTask, WalkForward
 from aisfolio.strategies.lstm import LSTMGenerator, gmadl, madl, mse
 from aisfolio.strategies.lstm.network import BatchedLSTM, LSTMList, SingleLSTM, initial_state
 from aisfolio.strategies.lstm.training import LAYOUTS, ListedPart, PaddedPart, train_models
-from aisfolio.strategies.run_context import RUN_DIR_VARIABLE
+from aisfolio.strategies.run_context import logging_into
 
 TINY = {"hidden_sizes": (4,), "epochs": 3, "logger": "none", "accelerator": "cpu"}
 
@@ -260,11 +261,24 @@ def test_bad_parameters(kwargs, match):
         LSTMGenerator(**kwargs)
 
 
-def test_tensorboard_logs_go_to_the_run_directory(sp500, tmp_path, monkeypatch):
-    monkeypatch.setenv(RUN_DIR_VARIABLE, str(tmp_path))
+def test_tensorboard_logs_go_to_the_log_directory(sp500, tmp_path):
     tasks = _tasks(sp500.iloc[:360])
-    LSTMGenerator(**{**TINY, "logger": "tensorboard"}).fit_predict_batch(tasks)
+    with logging_into(str(tmp_path)):
+        LSTMGenerator(**{**TINY, "logger": "tensorboard"}).fit_predict_batch(tasks)
     assert list((tmp_path / "lightning_logs").glob("version_0/events.out.tfevents.*"))
+
+
+def test_an_executors_log_dir_reaches_the_lstm_in_its_worker(sp500, tmp_path):
+    """The run's log directory travels with the job, not in this process's environment."""
+    from aisfolio.strategies import WalkForward
+    from aisfolio.strategies.execution import Executor
+
+    executor = Executor(backend="loky", n_jobs=2, progress="off", log_dir=str(tmp_path))
+    generator = LSTMGenerator(**{**TINY, "logger": "csv"})
+    walk = WalkForward(window="expanding", min_train=252, refit="every_k", every=60)
+    executor.run(generator, walk, [sp500.iloc[:400], sp500.iloc[400:800]])
+    assert list((tmp_path / "lightning_logs").glob("version_*/metrics.csv"))
+    assert "AISFOLIO_RUN_DIR" not in os.environ
 
 
 def test_a_logger_without_its_package_is_refused_with_the_fix(monkeypatch):
