@@ -15,7 +15,8 @@ Run from the repository root::
     python benchmarks/universe.py                          # 50, 200, 500 assets x 20 years
     python benchmarks/universe.py --sizes 2000 --years 5
     python benchmarks/universe.py --significance           # with the SPA and MCS tests
-    python benchmarks/universe.py --sizes 2000 --years 5 --backends loky,ray
+    python benchmarks/universe.py --sizes 2000 --years 5 --backends loky,ray \
+        execution.min_parallel_seconds=0             # every chunk to the workers
 
 With several ``--backends`` each size runs once per backend (``execution.backend``; Ray:
 a new local instance), and the script says whether every backend wrote the same
@@ -56,7 +57,11 @@ def write_universe(path: Path, assets: int, years: int, seed: int = 0) -> None:
 
 
 def run_once(
-    prices: Path, folder: Path, significance: bool, backend: str = "loky"
+    prices: Path,
+    folder: Path,
+    significance: bool,
+    backend: str = "loky",
+    overrides: tuple[str, ...] = (),
 ) -> dict[str, object]:
     """One CLI run under ``/usr/bin/time -v``: wall seconds, peak memory, exit status."""
     command = [
@@ -70,6 +75,7 @@ def run_once(
         "execution.cache=false",
         f"execution.backend={backend}",
         f"hydra.run.dir={folder}",
+        *overrides,
     ]
     environment = {**os.environ, "OMP_NUM_THREADS": os.environ.get("OMP_NUM_THREADS", "1")}
     start = time.perf_counter()
@@ -97,6 +103,7 @@ def main() -> None:
     parser.add_argument("--years", type=int, default=20, help="years of daily prices")
     parser.add_argument("--significance", action="store_true", help="run the SPA and MCS tests")
     parser.add_argument("--backends", default="loky", help="execution backends, e.g. loky,ray")
+    parser.add_argument("overrides", nargs="*", help="more Hydra overrides of every run")
     args = parser.parse_args()
     backends = args.backends.split(",")
     print(
@@ -116,7 +123,7 @@ def main() -> None:
             first = None
             for backend in backends:
                 folder = Path(work) / f"run{assets}-{backend}"
-                row = run_once(prices, folder, args.significance, backend)
+                row = run_once(prices, folder, args.significance, backend, tuple(args.overrides))
                 stages[f"{assets} {backend}"] = row["stages"]  # type: ignore[assignment]
                 same = "-"
                 if first is None:
