@@ -22,7 +22,10 @@ memory: replications x candidates plus two candidates x candidates arrays. The b
 indices are arch's (same stationary bootstrap, same seed), and the p-values equal arch's
 (tests/portfolio/test_confidence_set.py). One difference: when two different pairs tie
 exactly for the largest statistic, arch removes both rows of the first pair; this module
-removes the first pair's worse candidate only, as the procedure states.
+removes the first pair's worse candidate only, as the procedure states. And two
+candidates whose losses differ by the same amount on every period (a bootstrap standard
+deviation of exactly 0) are told apart for certain: the worse is eliminated with an
+infinite statistic and p-value 0, where arch's comparison with NaN fails.
 """
 
 from __future__ import annotations
@@ -66,7 +69,9 @@ def range_statistic_pvalues(
     # Deviations of each replication's mean losses from the sample's: candidates x reps.
     deviations = np.ascontiguousarray((counts @ values / periods - means).T)
     scale = _pair_scales(deviations)
-    order, statistics = _elimination_order((means[:, None] - means[None, :]) / scale)
+    with np.errstate(divide="ignore", invalid="ignore"):  # a zero scale: certain, infinite
+        standardized = (means[:, None] - means[None, :]) / scale
+    order, statistics = _elimination_order(standardized)
     exceed = _bootstrap_exceedances(deviations, scale, order, statistics)
     steps = np.maximum.accumulate(exceed / reps)
     pvalues = np.ones(candidates)
@@ -84,7 +89,7 @@ def _resampling_counts(periods: int, *, reps: int, block_size: int, seed: int) -
     return counts
 
 
-@numba.njit(cache=True)
+@numba.njit(cache=True, error_model="numpy")
 def _pair_scales(deviations: np.ndarray) -> np.ndarray:
     """Bootstrap standard deviation of each pair's mean-loss difference (arch's
     definition: the root mean square of the recentred differences; 1 on the diagonal)."""
@@ -100,7 +105,7 @@ def _pair_scales(deviations: np.ndarray) -> np.ndarray:
     return scale
 
 
-@numba.njit(cache=True)
+@numba.njit(cache=True, error_model="numpy")
 def _elimination_order(standardized: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Candidates in the order the procedure eliminates them (the last one stays), and
     the observed statistic of each elimination step.
@@ -143,7 +148,7 @@ def _elimination_order(standardized: np.ndarray) -> tuple[np.ndarray, np.ndarray
     return order, statistics
 
 
-@numba.njit(cache=True)
+@numba.njit(cache=True, error_model="numpy")
 def _bootstrap_exceedances(
     deviations: np.ndarray, scale: np.ndarray, order: np.ndarray, statistics: np.ndarray
 ) -> np.ndarray:

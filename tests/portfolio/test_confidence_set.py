@@ -82,3 +82,14 @@ def test_model_confidence_set_uses_it_for_the_range_statistic(sp500):
     expected = _arch_pvalues(-frame.to_numpy(), reps=150, block_size=4, seed=9)
     np.testing.assert_array_equal(table["pvalue"].to_numpy(), expected)
     assert (table["included"] == (table["pvalue"] > 0.10)).all()
+
+
+def test_a_candidate_worse_by_the_same_amount_every_period_is_out_for_certain():
+    """A pair whose bootstrap standard deviation is exactly 0 (losses in 1/1024ths: every
+    sum is exact) gives an infinite statistic, not a division error."""
+    rng = np.random.default_rng(0)
+    base, other = rng.integers(-8, 8, (2, 512)) / 1024
+    losses = np.column_stack([base, base + 1 / 1024, other])
+    pvalues = range_statistic_pvalues(losses, reps=50, block_size=3, seed=0)
+    assert pvalues[1] == 0.0  # always worse than the first
+    assert pvalues.max() == 1.0 and np.isfinite(pvalues).all()
