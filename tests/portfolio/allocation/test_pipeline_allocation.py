@@ -8,6 +8,7 @@ import pytest
 
 from aisfolio import conf
 from aisfolio.app.composition import build, load_config, pipeline_from_config
+from aisfolio.app.config_keys import run_configured
 from aisfolio.portfolio import ConfigError
 
 ALLOCATOR_CONFIGS = sorted(
@@ -84,18 +85,41 @@ def test_every_shipped_allocator_config_runs(us_markets_short):
 
 
 @pytest.mark.parametrize(
-    ("override", "key"),
+    ("override", "parameter", "key"),
     [
-        ("allocator.min_variance.allocator.lower=0.6", "allocator.budget"),
-        ("allocator.min_variance.lines=[nope]", "allocator.min_variance"),
-        ("allocator.min_variance.hedge_base=GOLD", "allocator.min_variance"),
-        ("allocator.min_variance.allocator.hedge_target=GOLD/*", "allocator.hedge_target"),
+        (
+            "allocator.min_variance.allocator.lower=0.6",
+            "allocations.min_variance.allocator.budget",
+            "allocator.min_variance.allocator.budget",
+        ),
+        (
+            "allocator.min_variance.lines=[nope]",
+            "allocations.min_variance",
+            "allocator.min_variance",
+        ),
+        (
+            "allocator.min_variance.hedge_base=GOLD",
+            "allocations.min_variance",
+            "allocator.min_variance",
+        ),
+        (
+            "allocator.min_variance.allocator.hedge_target=GOLD/*",
+            "allocations.min_variance.allocator.hedge_target",
+            "allocator.min_variance.allocator.hedge_target",
+        ),
     ],
 )
-def test_bad_allocation_settings_name_the_key(override, key, us_markets_short):
+def test_bad_allocation_settings_name_the_key(override, parameter, key, us_markets_short):
+    """Run from Python, the pipeline names its own parameter; run as the app runs it, the
+    config key that built it."""
     pipeline = pipeline_from_config(["allocator=min_variance", override])
-    with pytest.raises(ConfigError, match=key.replace(".", r"\.")):
-        pipeline.run(us_markets_short.loc[:"2004-06-30"])
+    prices = us_markets_short.loc[:"2004-06-30"]
+    with pytest.raises(ConfigError) as from_python:
+        pipeline.run(prices)
+    assert from_python.value.key == parameter
+    with pytest.raises(ConfigError) as from_the_app:
+        run_configured(pipeline, prices)
+    assert from_the_app.value.key == key
 
 
 def test_constructor_errors_name_the_key():
